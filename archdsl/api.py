@@ -1,0 +1,170 @@
+"""The whole pipeline, one stage per line.
+
+    text/YAML --parse--> AST --load imports--> Program --elaborate (+ shapes)--> typed IR --validate-->
+    IR + warnings --> backends: Python source | torch module | Graphviz | summary
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ArchError, ElaborationError, LimitError
+from .frontend import ast
+from .ir.elaborate import Elaborator, Limits
+from .ir.graph import validate
+from .ir.nodes import Graph
+from .ir.program import Program, load_program
+from .ir.values import NetworkInfo, suggest
+from .source import Source, read_source
+
+
+@dataclass
+class Checked:
+    """A checked spec: its typed IR, its warnings, and the sources it was read from."""
+
+    graph: Graph
+    warnings: list[ArchError] = field(default_factory=list)
+    sources: dict[str, Source] = field(default_factory=dict)
+    origin: str = "<spec>"
+    fixed_params: set[str] = field(default_factory=set)
+    request: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.graph.name
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.graph.input_shape
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.graph.output_shape
+
+    @property
+    def total_params(self) -> int:
+        return self.graph.total_params
+
+
+def parse_file(source: Source) -> ast.SpecFile:
+    """The front end for one file, chosen by extension (.yaml/.yml or .arch)."""
+    if source.is_yaml:
+        from .frontend.yaml_loader import load_yaml
+
+        return load_yaml(source)
+    from .frontend.parser import parse
+
+    return parse(source)
+
+
+def load(spec: str | Path) -> Program:
+    """Read and parse a spec (a path, or spec text) and everything it imports."""
+    source = read_source(spec)
+    return load_program(source, parse_file)
+
+
+def check(
+    spec: str | Path,
+    params: dict[str, Any] | None = None,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    network: str | None = None,
+    limits: Limits | None = None,
+    **kwargs: Any,
+) -> Checked:
+    """Parse, elaborate and shape-check a spec. Raises an ArchError subclass on the first problem.
+
+    `params` (or keyword arguments) override network parameters: Python values, or `ast` expressions
+    (what `--set name=value` parses to). `input_shape` replaces the spec's `input` line.
+    """
+    overrides = {**(params or {}), **kwargs}
+    sources: dict[str, Source] = {}
+    source = read_source(spec)
+    try:
+        program = load_program(source, parse_file, sources)
+        info = pick_network(program, network)
+        elaborator = Elaborator(program, limits)
+        values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, ast.Node) else _from_python(v)
+                  for k, v in overrides.items()}
+        graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
+        report = validate(graph)
+        fixed = set(graph.params) - elaborator.exposable()
+    except ArchError as error:
+        raise error.attach(sources) from None
+    except RecursionError:
+        raise LimitError("the spec nests too deeply to process", None, code="E601").attach(sources) from None
+    for warning in report.warnings:
+        warning.attach(sources)
+    request = {"spec": spec, "params": overrides, "input_shape": input_shape, "network": network, "limits": limits}
+    return Checked(graph, report.warnings, sources, source.path, fixed, request)
+
+
+def emit(spec: str | Path | Checked, params: dict[str, Any] | None = None, **kwargs: Any) -> str:
+    """The standalone Python module for a spec (imports only torch)."""
+    from .backends.pysource import emit_source
+
+    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    return emit_source(checked.graph, checked.origin, factory_params(checked))
+
+
+def factory_params(checked: Checked) -> frozenset[str]:
+    """Network parameters the generated factory can take as keyword arguments.
+
+    A parameter qualifies when the spec never computes with it (`Checked.fixed_params` says which it
+    does) and re-elaborating with another value changes nothing but the places it is used verbatim.
+    """
+    from .ir.params import only_param_differs, probe_value
+
+    confirmed = set()
+    for name, value in checked.graph.params.items():
+        if name in checked.fixed_params:
+            continue
+        request = dict(checked.request)
+        request["params"] = {**request.get("params", {}), name: probe_value(value)}
+        spec = request.pop("spec")
+        try:
+            other = check(spec, request.pop("params"), **request)
+        except ArchError:
+            continue
+        if only_param_differs(checked.graph, other.graph, name):
+            confirmed.add(name)
+    return frozenset(confirmed)
+
+
+def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, device: Any = None,
+          dtype: Any = None, **kwargs: Any):
+    """An ordinary `torch.nn.Module` for a spec, built by executing the same source `emit` writes.
+
+    `device="meta"` builds the module without allocating weight memory.
+    """
+    from .backends.torch_module import instantiate
+
+    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    return instantiate(emit(checked), checked.graph.name, device=device, dtype=dtype)
+
+
+def pick_network(program: Program, name: str | None) -> NetworkInfo:
+    """The network a spec file builds: `name` if given, else the one named like the file, else the last."""
+    networks = program.networks()
+    if name is not None:
+        for info in networks:
+            if info.name == name:
+                return info
+        raise ElaborationError(f"no network `{name}` in {program.main}", None,
+                               suggest(name, [n.name for n in networks]), "E210")
+    if not networks:
+        raise ElaborationError(f"{program.main} defines no network", None,
+                               "add `network name(...):` with an `input` line, or import one and alias it", "E210")
+    stem = Path(program.main).stem
+    for info in networks:
+        if info.name == stem:
+            return info
+    return networks[-1]
+
+
+def _from_python(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_from_python(v) for v in value)
+    return value

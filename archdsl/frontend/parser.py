@@ -1,0 +1,457 @@
+"""`.arch` text -> AST: Lark's LALR parser with positions on, then one small Transformer method per rule."""
+
+from __future__ import annotations
+
+import functools
+import keyword
+import re
+from importlib import resources
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.indenter import Indenter
+
+from ..errors import ArchError, ParseError
+from ..source import Source, Span
+from . import ast
+
+_BRACKETS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_CLOSERS = {v: k for k, v in _BRACKETS.items()}
+_BRACKET_TEXT = {"LPAR": "(", "LSQB": "[", "LBRACE": "{", "RPAR": ")", "RSQB": "]", "RBRACE": "}"}
+
+
+class _SpecIndenter(Indenter):
+    """Lark's Indenter, but it remembers which brackets are open (for "unclosed `(`" messages)
+    and reports bad indentation and stray closers as errors instead of asserting."""
+
+    NL_type = "_NL"
+    OPEN_PAREN_types = list(_BRACKETS)
+    CLOSE_PAREN_types = list(_CLOSERS)
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[Token] = []
+
+    def process(self, stream):
+        self.open = []
+        return super().process(stream)
+
+    def handle_NL(self, token: Token):
+        if self.open:
+            return
+        yield token
+        indent_str = token.rsplit("\n", 1)[1]
+        indent = indent_str.count(" ") + indent_str.count("\t") * self.tab_len
+        if indent > self.indent_level[-1]:
+            self.indent_level.append(indent)
+            yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
+            return
+        while indent < self.indent_level[-1]:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
+        if indent != self.indent_level[-1]:
+            line = (token.end_line or token.line or 1)
+            raise _IndentationProblem(line, indent, self.indent_level[-1])
+
+    def _process(self, stream):
+        token = None
+        for token in stream:
+            if token.type == self.NL_type:
+                yield from self.handle_NL(token)
+                continue
+            yield token
+            if token.type in _BRACKETS:
+                self.open.append(token)
+            elif token.type in _CLOSERS and self.open and self.open[-1].type == _CLOSERS[token.type]:
+                self.open.pop()
+        while len(self.indent_level) > 1:
+            self.indent_level.pop()
+            yield Token.new_borrow_pos(self.DEDENT_type, "", token) if token else Token(self.DEDENT_type, "")
+
+
+class _IndentationProblem(Exception):
+    def __init__(self, line: int, got: int, expected: int):
+        super().__init__(line)
+        self.line, self.got, self.expected = line, got, expected
+
+
+@functools.cache
+def _lark() -> tuple[Lark, _SpecIndenter]:
+    grammar = resources.files("archdsl.frontend").joinpath("grammar.lark").read_text(encoding="utf-8")
+    indenter = _SpecIndenter()
+    parser = Lark(
+        grammar,
+        parser="lalr",
+        postlex=indenter,
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
+    return parser, indenter
+
+
+def parse(source: Source) -> ast.SpecFile:
+    """Parse `.arch` text into an AST. Raises ParseError with the position of the first mistake."""
+    parser, indenter = _lark()
+    text = source.text if source.text.endswith("\n") else source.text + "\n"
+    try:
+        tree = parser.parse(text)
+        return _ToAst(source.path).transform(tree)
+    except _IndentationProblem as problem:
+        raise _indent_error(source, problem) from None
+    except UnexpectedInput as exc:
+        raise _syntax_error(source, exc, list(indenter.open)) from None
+    except VisitError as exc:  # an ArchError raised inside a Transformer callback arrives wrapped
+        if isinstance(exc.orig_exc, ArchError):
+            raise exc.orig_exc from None
+        raise
+
+
+# ----------------------------------------------------------------------------------------------
+# Tree -> AST
+# ----------------------------------------------------------------------------------------------
+
+
+def _unquote(raw: str) -> str:
+    body = raw[3:-3] if raw.startswith('"""') else raw[1:-1]
+    escapes = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
+    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), "\\" + m.group(1)), body, flags=re.S)
+
+
+def _check_identifier(token: Token, path: str, what: str) -> str:
+    name = str(token)
+    if keyword.iskeyword(name):
+        raise ParseError(
+            f"`{name}` is a Python keyword and cannot be used as a {what}",
+            _token_span(token, path),
+            hint=f"rename it, e.g. `{name}_`",
+            code="E304",
+        )
+    return name
+
+
+def _token_span(token: Token, path: str) -> Span:
+    return Span(
+        line=token.line or 1,
+        col=token.column or 1,
+        end_line=token.end_line or token.line or 1,
+        end_col=token.end_column or (token.column or 1) + len(token),
+        path=path,
+    )
+
+
+@v_args(meta=True, inline=True)
+class _ToAst(Transformer):
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def _span(self, meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(line=meta.line, col=meta.column, end_line=meta.end_line, end_col=meta.end_column, path=self.path)
+
+    # -- file and definitions ------------------------------------------------------------------
+    def start(self, meta, *items):
+        doc = None
+        defs = []
+        for item in items:
+            if isinstance(item, tuple) and item[0] == "doc":
+                doc = item[1] if doc is None else doc + "\n" + item[1]
+            else:
+                defs.append(item)
+        return ast.SpecFile.model_construct(doc=doc, items=tuple(defs), path=self.path, span=self._span(meta))
+
+    def module_doc(self, meta, token):
+        return ("doc", _unquote(token).strip())
+
+    def import_all(self, meta, token):
+        return ast.Import.model_construct(path=_unquote(token), names=None, span=self._span(meta))
+
+    def import_names(self, meta, token, *names):
+        return ast.Import.model_construct(path=_unquote(token), names=tuple(map(str, names)), span=self._span(meta))
+
+    def const_def(self, meta, name, value):
+        return ast.ConstDef.model_construct(name=_check_identifier(name, self.path, "name"), value=value, span=self._span(meta))
+
+    def block_def(self, meta, name, params, suite):
+        doc, body = _split_doc(suite)
+        return ast.BlockDef.model_construct(
+            name=_check_identifier(name, self.path, "block name"), params=tuple(params or ()), doc=doc, body=body,
+            span=self._span(meta),
+        )
+
+    def network_def(self, meta, name, params, suite):
+        doc, body = _split_doc(suite)
+        return ast.NetworkDef.model_construct(
+            name=_check_identifier(name, self.path, "network name"), params=tuple(params or ()), doc=doc, body=body,
+            span=self._span(meta),
+        )
+
+    def network_alias(self, meta, name, base, args):
+        positional, keywords = _split_args(args)
+        return ast.NetworkAlias.model_construct(
+            name=_check_identifier(name, self.path, "network name"), base=str(base), args=positional, kwargs=keywords,
+            span=self._span(meta),
+        )
+
+    def params(self, meta, *params):
+        return [p for p in params if p is not None]
+
+    def param(self, meta, name, default):
+        return ast.Param.model_construct(name=_check_identifier(name, self.path, "parameter"), default=default, span=self._span(meta))
+
+    # -- statements ----------------------------------------------------------------------------
+    def suite(self, meta, *stmts):
+        return tuple(stmts)
+
+    def flow_stmt(self, meta, chain):
+        return ast.FlowStmt.model_construct(chain=chain, span=self._span(meta))
+
+    def assign(self, meta, name, chain):
+        return ast.Assign.model_construct(target=_check_identifier(name, self.path, "name"), chain=chain, span=self._span(meta))
+
+    def input_stmt(self, meta, *dims):
+        return ast.InputStmt.model_construct(dims=tuple(dims), span=self._span(meta))
+
+    def pass_stmt(self, meta):
+        return ast.Pass.model_construct(span=self._span(meta))
+
+    def if_stmt(self, meta, cond, body, *rest):
+        branches = [ast.IfBranch.model_construct(cond=cond, body=body, span=self._span(meta))]
+        orelse = None
+        for item in rest:
+            if isinstance(item, ast.IfBranch):
+                branches.append(item)
+            elif item is not None:
+                orelse = item
+        return ast.If.model_construct(branches=tuple(branches), orelse=orelse, span=self._span(meta))
+
+    def elif_clause(self, meta, cond, body):
+        return ast.IfBranch.model_construct(cond=cond, body=body, span=self._span(meta))
+
+    def else_clause(self, meta, body):
+        return body
+
+    def for_stmt(self, meta, *parts):
+        *names, iterable, body = parts
+        targets = tuple(_check_identifier(n, self.path, "loop variable") for n in names)
+        return ast.For.model_construct(targets=targets, iter=iterable, body=body, span=self._span(meta))
+
+    def group_stmt(self, meta, label, body):
+        return ast.Group.model_construct(label=label, body=body, span=self._span(meta))
+
+    # -- chains --------------------------------------------------------------------------------
+    def chain(self, meta, *items):
+        return ast.Chain.model_construct(items=tuple(items), span=self._span(meta))
+
+    def labeled(self, meta, label, chain):
+        return ast.Labeled.model_construct(label=label, chain=chain, span=self._span(meta))
+
+    def label(self, meta, head, *parts):
+        out: list = [_check_identifier(head, self.path, "module name")]
+        for part in parts:
+            out.extend(part)
+        return ast.Label.model_construct(parts=tuple(out), span=self._span(meta))
+
+    def label_part(self, meta, expr, suffix):
+        return [expr] + ([str(suffix)] if suffix is not None else [])
+
+    def step(self, meta, expr, repeat):
+        return ast.Step.model_construct(expr=expr, repeat=repeat, span=self._span(meta))
+
+    # -- expressions ---------------------------------------------------------------------------
+    def ifexp(self, meta, then, cond, orelse):
+        return ast.IfExp.model_construct(cond=cond, then=then, orelse=orelse, span=self._span(meta))
+
+    def or_(self, meta, left, right):
+        return ast.BoolOp.model_construct(op="or", left=left, right=right, span=self._span(meta))
+
+    def and_(self, meta, left, right):
+        return ast.BoolOp.model_construct(op="and", left=left, right=right, span=self._span(meta))
+
+    def not_(self, meta, operand):
+        return ast.UnaryOp.model_construct(op="not", operand=operand, span=self._span(meta))
+
+    def compare(self, meta, left, op, right):
+        return ast.Compare.model_construct(op=str(op), left=left, right=right, span=self._span(meta))
+
+    def binop(self, meta, left, op, right):
+        return ast.BinOp.model_construct(op=str(op), left=left, right=right, span=self._span(meta))
+
+    def pow_(self, meta, left, op, right):
+        return ast.BinOp.model_construct(op="**", left=left, right=right, span=self._span(meta))
+
+    def unary(self, meta, op, operand):
+        if str(op) == "-" and isinstance(operand, ast.Num):  # fold so `-1` stays a literal
+            return ast.Num.model_construct(value=-operand.value, span=self._span(meta))
+        return ast.UnaryOp.model_construct(op=str(op), operand=operand, span=self._span(meta))
+
+    def attr(self, meta, value, name):
+        return ast.Attr.model_construct(value=value, attr=str(name), span=self._span(meta))
+
+    def index(self, meta, value, idx):
+        return ast.Index.model_construct(value=value, index=idx, span=self._span(meta))
+
+    def number(self, meta, token):
+        text = str(token)
+        value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
+        return ast.Num.model_construct(value=value, span=self._span(meta))
+
+    def string(self, meta, token):
+        return ast.Str.model_construct(value=_unquote(token), span=self._span(meta))
+
+    def true(self, meta):
+        return ast.Bool.model_construct(value=True, span=self._span(meta))
+
+    def false(self, meta):
+        return ast.Bool.model_construct(value=False, span=self._span(meta))
+
+    def none(self, meta):
+        return ast.NoneLit.model_construct(span=self._span(meta))
+
+    def input_ref(self, meta):
+        return ast.InputRef.model_construct(span=self._span(meta))
+
+    def name(self, meta, token):
+        return ast.Name.model_construct(id=str(token), span=self._span(meta))
+
+    def call(self, meta, func, args):
+        positional, keywords = _split_args(args)
+        return ast.Call.model_construct(func=str(func), args=positional, kwargs=keywords, span=self._span(meta))
+
+    def args(self, meta, *items):
+        return [i for i in items if i is not None]
+
+    def kwarg(self, meta, name, value):
+        return ast.Kwarg.model_construct(name=str(name), value=value, span=self._span(meta))
+
+    def list_(self, meta, *items):
+        return ast.ListExpr.model_construct(items=tuple(i for i in items if i is not None), span=self._span(meta))
+
+    def paren(self, meta, chain):
+        return _unwrap(chain)
+
+    def tuple_(self, meta, *items):
+        return ast.TupleExpr.model_construct(
+            items=tuple(_unwrap(i) for i in items if i is not None), span=self._span(meta)
+        )
+
+
+def _unwrap(chain: ast.Chain):
+    """A parenthesised chain of one plain step is just that step's expression: `(n - 1)`."""
+    if len(chain.items) == 1 and isinstance(chain.items[0], ast.Step) and chain.items[0].repeat is None:
+        return chain.items[0].expr
+    return chain
+
+
+def _split_args(args) -> tuple[tuple, tuple]:
+    args = args or []
+    positional = tuple(a for a in args if not isinstance(a, ast.Kwarg))
+    keywords = tuple(a for a in args if isinstance(a, ast.Kwarg))
+    return positional, keywords
+
+
+def _split_doc(body: tuple) -> tuple[str | None, tuple]:
+    if body and isinstance(body[0], ast.FlowStmt):
+        items = body[0].chain.items
+        if len(items) == 1 and isinstance(items[0], ast.Step) and isinstance(items[0].expr, ast.Str):
+            return items[0].expr.value.strip(), body[1:]
+    return None, body
+
+
+# ----------------------------------------------------------------------------------------------
+# Syntax errors in plain words
+# ----------------------------------------------------------------------------------------------
+
+_TOKEN_WORDS = {
+    "_NL": "end of line",
+    "_INDENT": "an indented block",
+    "_DEDENT": "end of block",
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "COLON": "`:`",
+    "COMMA": "`,`",
+    "EQUAL": "`=`",
+    "__ANON_0": "`->`",
+}
+
+
+def _describe_expected(expected: set[str]) -> str:
+    words = sorted({_TOKEN_WORDS.get(t, f"`{t.lower()}`" if t.isalpha() and not t.startswith("_") else t) for t in expected})
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return ", ".join(words)
+
+
+def _indent_error(source: Source, problem: _IndentationProblem) -> ParseError:
+    line_text = source.line(problem.line)
+    col = len(line_text) - len(line_text.lstrip()) + 1
+    return ParseError(
+        f"this line is indented to column {problem.got + 1}, which matches no enclosing block",
+        Span(line=problem.line, col=1, end_line=problem.line, end_col=col, path=source.path),
+        hint=f"indent it to column {problem.expected + 1} to continue the block above, or line it up with an outer one",
+        code="E103",
+    )
+
+
+def _syntax_error(source: Source, exc: UnexpectedInput, open_brackets: list[Token]) -> ParseError:
+    line = getattr(exc, "line", None) or len(source.lines) or 1
+    col = getattr(exc, "column", None) or 1
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        line, col = len(source.lines) or 1, len(source.line(len(source.lines))) + 1
+    if open_brackets and (line > open_brackets[-1].line or isinstance(exc, UnexpectedEOF)):
+        opener = open_brackets[-1]
+        closer = _BRACKET_TEXT[_BRACKETS[opener.type]]
+        return ParseError(
+            f"`{_BRACKET_TEXT[opener.type]}` opened at {opener.line}:{opener.column} is never closed",
+            _token_span(opener, source.path),
+            hint=f"add `{closer}` at the end of the call on line {opener.line}",
+            code="E102",
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        char = source.line(line)[col - 1 : col] or "?"
+        return ParseError(
+            f"unexpected character `{char}`",
+            Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
+            hint="names use letters, digits and `_`; comments start with `#`",
+            code="E104",
+        )
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        expected = _describe_expected(set(exc.expected))
+        if token.type == "$END":
+            return ParseError("unexpected end of file", Span(line=line, col=col, end_line=line, end_col=col, path=source.path),
+                              hint=f"expected {expected}", code="E105")
+        if token.type in _CLOSERS:
+            return ParseError(
+                f"`{token}` does not close anything",
+                _token_span(token, source.path),
+                hint="remove it, or add the matching opening bracket",
+                code="E101",
+            )
+        if token.type == "_INDENT":
+            return ParseError(
+                "unexpected indentation",
+                Span(line=token.end_line or line, col=1, end_line=token.end_line or line, end_col=(token.end_column or 2), path=source.path),
+                hint="only the body of `block`, `network`, `if`, `for` or `label:` is indented",
+                code="E103",
+            )
+        what = "end of line" if token.type == "_NL" else f"`{token}`"
+        span = _token_span(token, source.path)
+        if token.type in ("_NL", "_DEDENT"):
+            prev = source.line(token.line or line).rstrip()
+            span = Span(line=token.line or line, col=len(prev) + 1, end_line=token.line or line, end_col=len(prev) + 2, path=source.path)
+        return ParseError(f"unexpected {what}", span, hint=f"expected {expected}", code="E101")
+    return ParseError(str(exc).splitlines()[0], Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path), code="E101")
+

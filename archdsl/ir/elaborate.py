@@ -1,0 +1,634 @@
+"""Elaboration: bind parameters, evaluate expressions, expand blocks, conditionals, loops and repeats,
+and infer every value's shape, producing the typed IR.
+
+Shapes are inferred here, op by op, because the language lets a block read its input's shape
+(`in.channels`) and branch on it: the shape of a value must be known before the next statement runs.
+Each op's shape rule lives in its registry entry; this module only calls it and turns its complaints
+into located errors that name the producers of the inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..errors import ElaborationError, LimitError, Note, ShapeError
+from ..frontend import ast
+from ..ops.args import ArgError, bind
+from ..ops.registry import OpDef, get_op
+from ..shapes import OpShapeError, Shape, fmt
+from ..source import Span
+from . import naming
+from .nodes import Graph, OpNode, RepeatInfo, ScopeNode
+from .program import Program
+from .values import (
+    BlockInfo, Env, Evaluator, LayerRef, NetworkInfo, ParamValue, TensorRef, integer, show, suggest, tag_param, type_name,
+)
+
+
+class Limits(BaseModel):
+    """Guards against runaway specs; every one is checked before anything is allocated."""
+
+    max_nodes: int = 500_000
+    max_repeat: int = 100_000
+    max_depth: int = 64
+
+
+@dataclass
+class Const:
+    """A non-tensor result of a chain step (a number, a list...), only valid in `name = expr`."""
+
+    value: Any
+    node: ast.Node
+
+
+@dataclass
+class OpItem:
+    id: int
+    op: OpDef
+    attrs: dict[str, Any]
+    inputs: list[int]
+    shape: Shape
+    params: int
+    label: str | None
+    span: Span | None
+    repeat: RepeatInfo | None
+
+    @property
+    def output(self) -> int:
+        return self.id
+
+
+@dataclass
+class ScopeItem:
+    label: str | None
+    block: str | None
+    args: dict[str, Any]
+    input: int
+    span: Span | None
+    repeat: RepeatInfo | None = None
+    is_root: bool = False
+    output: int = 0
+    items: list[OpItem | ScopeItem] = field(default_factory=list)
+    owned: set[int] = field(default_factory=set)
+    label_spans: dict[str, Span | None] = field(default_factory=dict)
+
+    @property
+    def inputs(self) -> list[int]:
+        return [self.input]
+
+    def describe(self) -> str:
+        return f"group `{self.label}`" if self.label else ("this group" if self.block is None else f"block `{self.block}`")
+
+
+@dataclass
+class Frame:
+    env: Env
+    scope: ScopeItem
+    current: TensorRef | None
+
+
+def _err(message: str, node: ast.Node | None, hint: str | None = None, code: str = "E303", notes=None):
+    return ElaborationError(message, node.span if node is not None else None, hint, code, notes or [])
+
+
+class Elaborator:
+    def __init__(self, program: Program, limits: Limits | None = None):
+        self.program = program
+        self.limits = limits or Limits()
+        self.evaluator = Evaluator()
+        self.next_id = 1
+        self.blocks_open: list[tuple[str, Span | None]] = []
+        self.repeat_groups = 0
+        self.tagged: set[str] = set()
+
+    # ------------------------------------------------------------------------------------------
+    # networks and parameters
+    # ------------------------------------------------------------------------------------------
+
+    def network(self, info: NetworkInfo, overrides: dict[str, Any], input_shape: Shape | None) -> Graph:
+        base, layers = self._resolve_alias(info)
+        params = self._network_params(base, layers, overrides)
+        self.tagged = {k for k, v in params.items() if isinstance(v, ParamValue)}
+        env = base.env.child(**params)
+        env["in"] = None
+        root = ScopeItem(label=None, block=None, args={}, input=0, span=base.defn.span, is_root=True)
+        frame = Frame(env, root, None)
+        if input_shape is not None:
+            self._start(frame, tuple(input_shape), base.defn.span)
+        self.run_body(base.defn.body, frame, input_fixed=input_shape is not None)
+        if frame.current is None:
+            raise _err(f"network `{base.name}` has no `input`", base.defn,
+                       hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
+        root.output = frame.current.id
+        doc = self.program.main_file.doc if info.env is self.program.main_env else None
+        return Graph.model_construct(
+            name=info.name,
+            class_name=naming.camel(base.name),
+            doc=doc or base.defn.doc,
+            params={k: _plain(v) for k, v in params.items()},
+            input_shape=self._input_shape,
+            root=self.freeze(root, ""),
+            span=info.defn.span,
+        )
+
+    def _resolve_alias(self, info: NetworkInfo) -> tuple[NetworkInfo, list[NetworkInfo]]:
+        layers: list[NetworkInfo] = []
+        seen: set[int] = set()
+        while isinstance(info.defn, ast.NetworkAlias):
+            if id(info.defn) in seen:
+                raise _err(f"network `{info.name}` is defined in terms of itself", info.defn, code="E209")
+            seen.add(id(info.defn))
+            layers.append(info)
+            found, target, _ = info.env.lookup(info.defn.base)
+            if not found or not isinstance(target, NetworkInfo):
+                candidates = [n for n in info.env.names() if isinstance(info.env.lookup(n)[1], NetworkInfo)]
+                raise _err(f"unknown network `{info.defn.base}`", info.defn, hint=suggest(info.defn.base, candidates), code="E202")
+            info = target
+        return info, layers
+
+    def _network_params(self, base: NetworkInfo, layers: list[NetworkInfo], overrides: dict[str, Any]) -> dict[str, Any]:
+        names = [p.name for p in base.defn.params]
+        given: dict[str, Any] = {}
+        for alias in reversed(layers):  # the alias the user named is applied last, so it wins
+            defn = alias.defn
+            assert isinstance(defn, ast.NetworkAlias)
+            if len(defn.args) > len(names):
+                raise _err(f"network `{base.name}` takes {len(names)} parameters, got {len(defn.args)}", defn, code="E205")
+            for name, node in zip(names, defn.args):
+                given[name] = self.evaluator.eval(node, alias.env)
+            for kw in defn.kwargs:
+                if kw.name not in names:
+                    raise _err(f"network `{base.name}` has no parameter `{kw.name}`", kw,
+                               hint=suggest(kw.name, names) or f"its parameters are {', '.join(names)}", code="E203")
+                given[kw.name] = self.evaluator.eval(kw.value, alias.env)
+        for name, value in overrides.items():
+            if name not in names:
+                raise ElaborationError(
+                    f"network `{base.name}` has no parameter `{name}`", None,
+                    suggest(name, names) or (f"its parameters are {', '.join(names)}" if names else "it takes no parameters"),
+                    code="E203",
+                )
+            given[name] = value
+        bound: dict[str, Any] = {}
+        for param in base.defn.params:
+            if param.name in given:
+                value = given[param.name]
+            elif param.default is not None:
+                value = self.evaluator.eval(param.default, base.env.child(**bound))
+            else:
+                raise _err(f"network `{base.name}` needs parameter `{param.name}`", param,
+                           hint=f"give it a default, or set it: --set {param.name}=...", code="E204")
+            bound[param.name] = tag_param(param.name, value)
+        return bound
+
+    def exposable(self) -> set[str]:
+        """Network parameters that only ever reach layer arguments untouched (e.g. num_classes): the
+        generated factory can take them as keyword arguments. See `ParamValue`."""
+        return self.tagged - self.evaluator.derived
+
+    def _start(self, frame: Frame, dims: Shape, span: Span | None) -> None:
+        self._input_shape = dims
+        tensor = TensorRef(0, dims, "input", span)
+        frame.current = tensor
+        frame.env["in"] = tensor
+        frame.scope.owned.add(0)
+
+    # ------------------------------------------------------------------------------------------
+    # statements
+    # ------------------------------------------------------------------------------------------
+
+    def run_body(self, body: tuple, frame: Frame, input_fixed: bool = False) -> None:
+        for stmt in body:
+            kind = stmt.kind
+            if kind == "flow":
+                result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
+                if isinstance(result, Const):
+                    raise _err(f"{show(result.value)} on its own does nothing", stmt,
+                               hint="a statement is a layer or chain; to name a value write `name = ...`")
+                frame.current = result
+            elif kind == "assign":
+                result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
+                if isinstance(result, Const):
+                    frame.env[stmt.target] = result.value
+                else:
+                    result = TensorRef(result.id, result.shape, stmt.target, stmt.span)
+                    frame.env[stmt.target] = result
+                    frame.current = result
+            elif kind == "input":
+                self._input(stmt, frame, input_fixed)
+            elif kind == "if":
+                for branch in stmt.branches:
+                    if self.evaluator.truth(self.evaluator.eval(branch.cond, frame.env), branch.cond):
+                        self.run_body(branch.body, frame)
+                        break
+                else:
+                    if stmt.orelse is not None:
+                        self.run_body(stmt.orelse, frame)
+            elif kind == "for":
+                self._for(stmt, frame)
+            elif kind == "group":
+                label = self.label(stmt.label, frame.env)
+                self._need_input(frame, stmt)
+                result = self.group(frame, label, frame.current, stmt.span, None,
+                                    lambda sub: self.run_body(stmt.body, sub))
+                self._bind_label(frame, label, result, stmt.label)
+                frame.current = result
+
+    def _input(self, stmt: ast.InputStmt, frame: Frame, fixed: bool) -> None:
+        if not frame.scope.is_root or frame.scope.items or (frame.current is not None and not fixed):
+            raise _err("`input` must be the first statement of a network", stmt, code="E303")
+        if fixed:
+            return
+        values = [self.evaluator.eval(d, frame.env) for d in stmt.dims]
+        self.evaluator.mark(*values)
+        dims = tuple(integer(v, d, "an input dimension", 1) for v, d in zip(values, stmt.dims))
+        if not 1 <= len(dims) <= 3:
+            raise _err(f"the input must be C, or CxHxW, got {len(dims)} dims", stmt, code="E405")
+        self._start(frame, dims, stmt.span)
+
+    def _for(self, stmt: ast.For, frame: Frame) -> None:
+        items = self.evaluator.eval(stmt.iter, frame.env)
+        self.evaluator.mark(items)
+        if not isinstance(items, tuple):
+            raise _err(f"`for` needs a list to loop over, got {type_name(items)}", stmt.iter, code="E301")
+        for item in items:
+            if len(stmt.targets) == 1:
+                frame.env[stmt.targets[0]] = item
+            else:
+                if not isinstance(item, tuple) or len(item) != len(stmt.targets):
+                    raise _err(f"cannot unpack {show(item)} into {len(stmt.targets)} names ({', '.join(stmt.targets)})",
+                               stmt.iter, code="E301")
+                for name, value in zip(stmt.targets, item):
+                    frame.env[name] = value
+            self.run_body(stmt.body, frame)
+
+    # ------------------------------------------------------------------------------------------
+    # chains, steps, labels
+    # ------------------------------------------------------------------------------------------
+
+    def chain(self, items: tuple, frame: Frame, current: TensorRef | Const | None, piped: bool):
+        for index, item in enumerate(items):
+            step_piped = piped or index > 0
+            if isinstance(current, Const) and step_piped:
+                raise _err(f"{show(current.value)} is {type_name(current.value)}; only tensors flow through `->`",
+                           current.node, code="E301")
+            if item.kind == "labeled":
+                current = self.labeled(item, frame, current, step_piped)
+            else:
+                current = self.step(item, frame, current, step_piped)
+        return current
+
+    def labeled(self, item: ast.Labeled, frame: Frame, current, piped: bool) -> TensorRef:
+        label = self.label(item.label, frame.env)
+        inner = item.chain.items
+        # `label: v -> rest` means `v -> label: rest`: the group starts from v.
+        first = inner[0]
+        if first.kind == "step" and first.repeat is None and not piped:
+            start = self._tensor_reference(first.expr, frame.env)
+            if start is not None:
+                if len(inner) == 1:
+                    raise _err(f"a label names a layer, but `{label}` would name an existing value", item,
+                               hint=f"to give a value another name write `{label} = ...`", code="E303")
+                current, inner, piped = start, inner[1:], True
+        if len(inner) == 1 and inner[0].kind == "step" and inner[0].repeat is None and self._is_single_layer(inner[0].expr, frame.env):
+            result = self.apply(inner[0].expr, frame, current, piped, label, None)
+        else:
+            self._need_input(frame, item, current)
+            result = self.group(frame, label, current, item.span, None,
+                                lambda sub: self._set_current(sub, self.chain(inner, sub, sub.current, piped)))
+        if isinstance(result, Const):
+            raise _err(f"`{label}` labels {show(result.value)}, which is not a layer", item, code="E301")
+        self._bind_label(frame, label, result, item.label)
+        return result
+
+    def step(self, step: ast.Step, frame: Frame, current, piped: bool):
+        if step.repeat is None:
+            return self.apply(step.expr, frame, current, piped, None, None)
+        count_value = self.evaluator.eval(step.repeat, frame.env)
+        self.evaluator.mark(count_value)
+        count = integer(count_value, step.repeat, "a repeat count", 0)
+        if count > self.limits.max_repeat:
+            raise LimitError(f"repeat count {count} is more than the limit of {self.limits.max_repeat}", step.repeat.span,
+                             code="E601")
+        if not self._is_layer(step.expr, frame.env):
+            raise _err("only layers can be repeated with `x n`", step.expr, code="E301")
+        self.repeat_groups += 1
+        group = self.repeat_groups
+        for index in range(count):
+            current = self.apply(step.expr, frame, current, piped or index > 0, None, RepeatInfo(index=index, count=count, group=group))
+        return current
+
+    def apply(self, expr: ast.Node, frame: Frame, current, piped: bool, label: str | None, repeat: RepeatInfo | None):
+        """One application of a step expression: a layer call, a parenthesised chain, or a value."""
+        if expr.kind == "chain":
+            self._need_input(frame, expr, current)
+            return self.group(frame, label, current, expr.span, repeat,
+                              lambda sub: self._set_current(sub, self.chain(expr.items, sub, sub.current, piped)))
+        if expr.kind in ("call", "name"):
+            target = self.layer_named(expr.func if expr.kind == "call" else expr.id, frame.env)
+            if target is not None:
+                args = [self.evaluator.eval(a, frame.env) for a in getattr(expr, "args", ())]
+                kwargs = [(k.name, self.evaluator.eval(k.value, frame.env)) for k in getattr(expr, "kwargs", ())]
+                return self.layer(target, args, kwargs, expr, frame, current, piped, label, repeat)
+        value = self.evaluator.eval(expr, frame.env)
+        if isinstance(value, LayerRef):
+            return self.layer(value, [], [], expr, frame, current, piped, label, repeat)
+        if isinstance(value, TensorRef):
+            if piped:
+                raise _err(f"`{value.producer}` is a value, not a layer, so it cannot follow `->`", expr,
+                           hint="start a new chain from it on its own line, or use add/concat/mul to merge it", code="E301")
+            return value
+        return Const(value, expr)
+
+    def layer(self, ref: LayerRef, args: list, kwargs: list, node: ast.Node, frame: Frame, current, piped: bool,
+              label: str | None, repeat: RepeatInfo | None) -> TensorRef:
+        all_args = list(ref.args) + args
+        all_kwargs: dict[str, Any] = {}
+        for key, value in list(ref.kwargs) + kwargs:
+            if key in all_kwargs:
+                raise _err(f"`{ref.name}` got argument `{key}` twice", node, code="E205")
+            all_kwargs[key] = value
+        if isinstance(ref.target, BlockInfo):
+            return self.instantiate(ref.target, all_args, all_kwargs, node, frame, current, label, repeat)
+        op = ref.target
+        tensors = [a for a in all_args if isinstance(a, TensorRef)]
+        attr_args = [a for a in all_args if not isinstance(a, TensorRef)]
+        if op.merges:
+            if attr_args and tensors and all_args.index(attr_args[0]) < all_args.index(tensors[-1]):
+                raise _err(f"`{op.name}` takes tensors first, then keyword options", node, code="E301")
+            inputs = ([current] if piped and current is not None else []) + tensors
+        else:
+            if tensors:
+                raise _err(f"`{op.name}` takes its input from the chain, not as an argument", node,
+                           hint=f"write `{tensors[0].producer} -> {op.name}(...)`", code="E301")
+            self._need_input(frame, node, current)
+            inputs = [current]
+        low, high = op.arity
+        if len(inputs) < low or (high is not None and len(inputs) > high):
+            need = f"at least {low}" if high is None else str(low)
+            raise _err(f"`{op.name}` needs {need} inputs, got {len(inputs)}", node,
+                       hint=f"write `{op.name}(a, b)` or `a -> {op.name}(b)`", code="E204")
+        try:
+            attrs = bind(op, attr_args, all_kwargs)
+        except ArgError as exc:
+            raise ElaborationError(exc.message, self._arg_span(node, exc.index, len(tensors)), exc.hint, exc.code) from None
+        return self.make_op(op, attrs, inputs, frame, node, label, repeat)
+
+    def make_op(self, op: OpDef, attrs: dict, inputs: list[TensorRef], frame: Frame, node: ast.Node,
+                label: str | None, repeat: RepeatInfo | None) -> TensorRef:
+        scope = frame.scope
+        for tensor in inputs:
+            if tensor.id not in scope.owned:
+                raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
+                           hint="a group has one input: the value before it; make this a block, or merge after the group",
+                           code="E201")
+        shapes = [t.shape for t in inputs]
+        try:
+            shape = op.shape(attrs, shapes)
+            params = op.params(attrs, shapes)
+        except OpShapeError as exc:
+            raise self._shape_error(op, exc, inputs, node) from None
+        if self.next_id > self.limits.max_nodes:
+            raise LimitError(f"the network has more than {self.limits.max_nodes} layers", node.span, code="E601",
+                             hint="this limit guards against runaway repeats")
+        item = OpItem(self.next_id, op, attrs, [t.id for t in inputs], shape, params, label, node.span, repeat)
+        self.next_id += 1
+        scope.items.append(item)
+        scope.owned.add(item.id)
+        return TensorRef(item.id, shape, label or op.name, node.span)
+
+    def _shape_error(self, op: OpDef, exc: OpShapeError, inputs: list[TensorRef], node: ast.Node) -> ShapeError:
+        if op.merges and exc.code in ("E401", "E402"):
+            verb = "join" if exc.code == "E402" else "combine"
+            message = f"`{op.name}` cannot {verb} " + " with ".join(t.describe() for t in inputs)
+            notes = [Note(f"`{t.producer}` is {fmt(t.shape)}", t.span) for t in inputs if t.span is not None]
+            hint = exc.hint
+            if op.name == "add":
+                hint = hint or "add a projection shortcut (a 1x1 conv with the same stride) so both inputs have the same shape"
+            elif op.name == "mul":
+                hint = hint or "a gate must match the channels, or be 1 where it broadcasts (e.g. Cx1x1)"
+            return ShapeError(message, node.span, hint, exc.code, notes)
+        message = exc.message
+        if inputs:
+            message += f" (its input is {inputs[0].describe()})" if len(inputs) == 1 else ""
+        return ShapeError(message, node.span, exc.hint, exc.code)
+
+    # ------------------------------------------------------------------------------------------
+    # blocks and groups
+    # ------------------------------------------------------------------------------------------
+
+    def instantiate(self, block: BlockInfo, args: list, kwargs: dict, node: ast.Node, frame: Frame, current,
+                    label: str | None, repeat: RepeatInfo | None) -> TensorRef:
+        self._need_input(frame, node, current)
+        if any(name == block.name for name, _ in self.blocks_open):
+            trail = " -> ".join(name for name, _ in self.blocks_open) + f" -> {block.name}"
+            raise _err(f"block `{block.name}` uses itself ({trail})", node, code="E209",
+                       hint="a block cannot contain itself; repeat it with `x n` instead")
+        if len(self.blocks_open) >= self.limits.max_depth:
+            raise LimitError(f"blocks nest more than {self.limits.max_depth} deep", node.span, code="E601")
+        params = self.bind_params(block, args, kwargs, node, current)
+        env = block.env.child(**params)
+        env["in"] = current
+        scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id})
+        sub = Frame(env, scope, current)
+        self.blocks_open.append((block.name, node.span))
+        try:
+            self.run_body(block.defn.body, sub)
+        finally:
+            self.blocks_open.pop()
+        return self._close(frame, scope, sub.current, label or block.name, node.span)
+
+    def bind_params(self, block: BlockInfo, args: list, kwargs: dict, node: ast.Node, current: TensorRef) -> dict:
+        params = block.defn.params
+        names = [p.name for p in params]
+        if any(isinstance(a, TensorRef) for a in args) or any(isinstance(v, TensorRef) for v in kwargs.values()):
+            raise _err(f"block `{block.name}` takes its input from the chain, not as an argument", node, code="E301")
+        if len(args) > len(params):
+            raise _err(f"block `{block.name}` takes {len(params)} argument{'s' if len(params) != 1 else ''}, got {len(args)}",
+                       node, hint=f"its parameters are ({', '.join(names)})", code="E205")
+        given = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise ElaborationError(f"block `{block.name}` has no parameter `{key}`", self._arg_span(node, key, 0),
+                                       suggest(key, names) or f"its parameters are ({', '.join(names)})", "E203")
+            if key in given:
+                raise _err(f"block `{block.name}` got `{key}` twice", node, code="E205")
+            given[key] = value
+        bound: dict[str, Any] = {}
+        for param in params:
+            if param.name in given:
+                bound[param.name] = given[param.name]
+            elif param.default is not None:
+                env = block.env.child(**bound)
+                env["in"] = current
+                bound[param.name] = self.evaluator.eval(param.default, env)
+            else:
+                raise _err(f"block `{block.name}` needs argument `{param.name}`", node,
+                           hint=f"write `{block.name}({', '.join(p.name for p in params if p.default is None)})`",
+                           code="E204", notes=[Note(f"`{block.name}` is defined here", block.defn.span)])
+        return bound
+
+    def group(self, frame: Frame, label: str | None, current: TensorRef, span: Span | None,
+              repeat: RepeatInfo | None, body) -> TensorRef:
+        if len(self.blocks_open) >= self.limits.max_depth:
+            raise LimitError(f"groups nest more than {self.limits.max_depth} deep", span, code="E601")
+        scope = ScopeItem(label, None, {}, current.id, span, repeat, owned={current.id})
+        sub = Frame(frame.env.child(), scope, current)  # names made inside a group stay inside
+        self.blocks_open.append(("(group)", span))
+        try:
+            body(sub)
+        finally:
+            self.blocks_open.pop()
+        return self._close(frame, scope, sub.current, label or "group", span)
+
+    def _close(self, frame: Frame, scope: ScopeItem, out: TensorRef, producer: str, span) -> TensorRef:
+        scope.output = out.id
+        frame.scope.items.append(scope)
+        frame.scope.owned.add(out.id)
+        return TensorRef(out.id, out.shape, producer, span)
+
+    @staticmethod
+    def _set_current(frame: Frame, result) -> None:
+        if isinstance(result, Const):
+            raise _err(f"{show(result.value)} is not a layer", result.node, code="E301")
+        frame.current = result
+
+    # ------------------------------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------------------------------
+
+    def label(self, label: ast.Label, env: Env) -> str:
+        text = "".join(p if isinstance(p, str) else str(self._label_part(p, env)) for p in label.parts)
+        problem = naming.label_problem(text)
+        if problem:
+            raise _err(problem, label, code="E304")
+        return text
+
+    def _label_part(self, expr: ast.Node, env: Env) -> Any:
+        value = self.evaluator.eval(expr, env)
+        self.evaluator.mark(value)
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise _err(f"a name part must be an integer or a string, got {type_name(value)}", expr, code="E301")
+        return value
+
+    def _bind_label(self, frame: Frame, label: str, result: TensorRef, node: ast.Label) -> None:
+        previous = frame.scope.label_spans.get(label, False)
+        if previous is not False:
+            raise _err(f"`{label}` is already the name of a layer here", node, code="E206",
+                       notes=[Note("first used here", previous)], hint="module names must be unique within a block or group")
+        frame.scope.label_spans[label] = node.span
+        frame.env[label] = TensorRef(result.id, result.shape, label, node.span)
+
+    def _need_input(self, frame: Frame, node: ast.Node, current=None) -> None:
+        value = current if current is not None else frame.current
+        if value is None:
+            raise _err("this layer has no input: the network has no `input` yet", node,
+                       hint="start the network body with `input CxHxW`", code="E204")
+
+    def layer_named(self, name: str, env: Env) -> LayerRef | None:
+        """The layer a name means in a chain. A label may reuse an op's name (`relu: relu`, as
+        torchvision does): in a chain the name still means the op; in arguments it means the value."""
+        found, value, _ = env.lookup(name)
+        if found and isinstance(value, LayerRef):
+            return value
+        if found and isinstance(value, BlockInfo):
+            return LayerRef(value)
+        if not found or isinstance(value, TensorRef):
+            op = get_op(name)
+            if op is not None:
+                return LayerRef(op)
+        return None
+
+    def _tensor_reference(self, expr: ast.Node, env: Env) -> TensorRef | None:
+        if expr.kind == "in":
+            return self.evaluator.eval(expr, env)
+        if expr.kind == "name" and self.layer_named(expr.id, env) is None:
+            found, value, _ = env.lookup(expr.id)
+            if found and isinstance(value, TensorRef):
+                return value
+        return None
+
+    def _is_layer(self, expr: ast.Node, env: Env) -> bool:
+        if expr.kind == "chain":
+            return True
+        if expr.kind == "call":
+            return self.layer_named(expr.func, env) is not None
+        return expr.kind == "name" and self.layer_named(expr.id, env) is not None
+
+    def _is_single_layer(self, expr: ast.Node, env: Env) -> bool:
+        return expr.kind != "chain" and self._is_layer(expr, env)
+
+    def _arg_span(self, node: ast.Node, index, tensor_count: int) -> Span | None:
+        if isinstance(node, ast.Call):
+            if isinstance(index, str):
+                for kw in node.kwargs:
+                    if kw.name == index:
+                        return kw.span
+            elif isinstance(index, int):
+                position = index + tensor_count
+                if position < len(node.args):
+                    return node.args[position].span
+        return node.span
+
+    # ------------------------------------------------------------------------------------------
+    # freezing: builders -> frozen IR, naming every module
+    # ------------------------------------------------------------------------------------------
+
+    def freeze(self, scope: ScopeItem, name: str) -> ScopeNode:
+        sequential = not scope.is_root and _is_chain(scope)
+        names = self._names(scope, sequential)
+        items: list[OpNode | ScopeNode] = []
+        for item, item_name in zip(scope.items, names):
+            if isinstance(item, OpItem):
+                items.append(OpNode.model_construct(
+                    id=item.id, op=item.op.name, attrs=item.attrs, inputs=tuple(item.inputs), name=item_name,
+                    shape=item.shape, params=item.params, repeat=item.repeat, span=item.span,
+                ))
+            else:
+                items.append(self.freeze(item, item_name))
+        return ScopeNode.model_construct(
+            name=name, block=scope.block, args={k: _plain(v) for k, v in scope.args.items()}, input=scope.input,
+            output=scope.output, items=tuple(items), sequential=sequential, repeat=scope.repeat, span=scope.span,
+        )
+
+    def _names(self, scope: ScopeItem, sequential: bool) -> list[str | None]:
+        taken = {item.label for item in scope.items if item.label}
+        names: list[str | None] = []
+        for index, item in enumerate(scope.items):
+            if item.label:
+                if item.label.isdigit() and not sequential:
+                    raise ElaborationError(f"`{item.label}` is a number; only layers of a plain chain are numbered",
+                                           item.span, "use a name that starts with a letter", "E304")
+                names.append(item.label)
+            elif sequential:
+                names.append(str(index))
+            elif isinstance(item, OpItem) and item.op.functional is not None:
+                names.append(None)  # written inline in forward()
+            else:
+                base = item.op.name if isinstance(item, OpItem) else (naming.snake(item.block) if item.block else "group")
+                names.append(naming.unique(base, taken))
+        return names
+
+
+def _is_chain(scope: ScopeItem) -> bool:
+    """True when every item consumes exactly the previous item's output and the last is the result."""
+    previous = scope.input
+    for item in scope.items:
+        if item.inputs != [previous]:
+            return False
+        previous = item.output
+    return previous == scope.output
+
+
+def _plain(value: Any) -> Any:
+    """Parameter values as plain data (layers by name, tensors by shape) for the IR and messages."""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (LayerRef, BlockInfo)):
+        return value.name if not getattr(value, "args", None) else show(value)
+    if isinstance(value, TensorRef):
+        return fmt(value.shape)
+    return value

@@ -1,0 +1,68 @@
+"""The IR as a networkx graph of values: checks it is a DAG with no dangling inputs, finds values
+that are never used, and gives a topological order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from ..errors import ArchError, GraphError
+from .nodes import Graph, OpNode
+
+
+@dataclass
+class GraphReport:
+    """What validation found: the topological order of op ids, and warnings (unused values)."""
+
+    order: list[int]
+    warnings: list[ArchError] = field(default_factory=list)
+    dag: nx.DiGraph | None = None
+
+
+def to_networkx(graph: Graph) -> nx.DiGraph:
+    """One node per value (0 is the input, then every op id), one edge per op input."""
+    dag = nx.DiGraph()
+    dag.add_node(0, op="input", shape=graph.input_shape, path="input")
+    for path, node in graph.ops():
+        dag.add_node(node.id, op=node.op, shape=node.shape, path=path, span=node.span)
+    for _, node in graph.ops():
+        for source in node.inputs:
+            dag.add_edge(source, node.id)
+    return dag
+
+
+def validate(graph: Graph) -> GraphReport:
+    """Raise GraphError on a cycle or a reference to an undefined value; warn about unused values."""
+    dag = to_networkx(graph)
+    defined = {0} | {node.id for _, node in graph.ops()}
+    for _, node in graph.ops():
+        missing = [i for i in node.inputs if i not in defined]
+        if missing:
+            raise GraphError(f"`{node.op}` reads value {missing[0]}, which nothing defines", node.span, code="E501")
+    if not nx.is_directed_acyclic_graph(dag):
+        cycle = nx.find_cycle(dag)
+        first = dag.nodes[cycle[0][0]]
+        raise GraphError(f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501")
+    order = list(nx.lexicographical_topological_sort(dag))
+    return GraphReport(order=order, warnings=_unused(graph, dag), dag=dag)
+
+
+def _unused(graph: Graph, dag: nx.DiGraph) -> list[ArchError]:
+    """Values nothing reads and that are not the network's output: dead ends of the graph."""
+    warnings = []
+    for path, node in graph.ops():
+        if node.id == graph.root.output or dag.out_degree(node.id) > 0:
+            continue
+        warnings.append(ArchError(
+            f"the value of `{path}` ({node.op}) is never used",
+            node.span,
+            hint="remove it, or merge it into the network with add/concat/mul",
+            code="W501",
+            severity="warning",
+        ))
+    return warnings
+
+
+def op_nodes(graph: Graph) -> dict[int, OpNode]:
+    return {node.id: node for _, node in graph.ops()}

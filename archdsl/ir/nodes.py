@@ -1,0 +1,122 @@
+"""The typed IR: a hierarchy of scopes (future nn.Modules) whose leaves are ops, every value shaped.
+
+Values are numbered: 0 is the network input, every `OpNode.id` is the value that op produces. A
+`ScopeNode` (block instance, group, repeat) produces no value of its own: its `output` is the id of a
+value inside it. Spans are kept for messages and drawn diagrams but left out of equality, so the IR of
+a spec read from .arch equals the IR of the same spec read from YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from ..shapes import Shape
+from ..source import Span
+
+
+class IRNode(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    span: Span | None = Field(default=None, repr=False)
+
+    def _key(self) -> tuple:
+        return tuple((k, v) for k, v in self.__dict__.items() if k != "span")
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, never used as a key
+
+
+class RepeatInfo(BaseModel):
+    """Set on the copies made by `step x n`: which copy this is, of how many, and of which repeat."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    count: int
+    group: int  # the same for all copies of one `x n`
+
+
+class OpNode(IRNode):
+    """One op applied to its inputs. `name` is its module name in the enclosing scope; None means it
+    is written inline in forward() (add, concat, mul, and flatten outside nn.Sequential)."""
+
+    kind: Literal["op"] = "op"
+    id: int
+    op: str
+    attrs: dict[str, Any]
+    inputs: tuple[int, ...]
+    name: str | None
+    shape: Shape
+    params: int = 0
+    repeat: RepeatInfo | None = None
+
+
+class ScopeNode(IRNode):
+    """A sub-module: a block instance, a labelled group, or the network itself."""
+
+    kind: Literal["scope"] = "scope"
+    name: str
+    block: str | None = None  # the block definition it instantiates; None for groups and the network
+    args: dict[str, Any] = Field(default_factory=dict)  # the block's arguments, for tables and diagrams
+    input: int
+    output: int
+    items: tuple[Union[OpNode, ScopeNode], ...]
+    sequential: bool  # a pure chain: compiles to nn.Sequential, unlabelled layers numbered 0, 1, ...
+    repeat: RepeatInfo | None = None
+
+    def walk(self, prefix: str = "") -> Iterator[tuple[str, OpNode | ScopeNode]]:
+        """Every node below this scope with its dotted module path."""
+        for item in self.items:
+            # Inline ops have no module name; show them as `scope.(add)` in tables.
+            path = f"{prefix}{item.name}" if item.name is not None else f"{prefix}({item.op})"
+            yield path, item
+            if isinstance(item, ScopeNode):
+                yield from item.walk(path + ".")
+
+
+class Graph(IRNode):
+    """A fully elaborated, shape-checked network."""
+
+    kind: Literal["graph"] = "graph"
+    name: str  # the architecture, e.g. resnet34 (also the factory's name)
+    class_name: str  # the generated class, e.g. ResNet
+    doc: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)  # the network parameters as bound
+    input_shape: Shape
+    root: ScopeNode
+    _shape_cache: dict[int, Shape] | None = PrivateAttr(default=None)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.shape_of(self.root.output)
+
+    def ops(self) -> Iterator[tuple[str, OpNode]]:
+        """Every op with its module path (inline ops show as `scope.(add)`)."""
+        for path, node in self.root.walk():
+            if isinstance(node, OpNode):
+                yield path, node
+
+    def shape_of(self, value: int) -> Shape:
+        if value == 0:
+            return self.input_shape
+        return self._shapes()[value]
+
+    def _shapes(self) -> dict[int, Shape]:
+        if self._shape_cache is None:
+            self._shape_cache = {node.id: node.shape for _, node in self.ops()}
+        return self._shape_cache
+
+    @property
+    def total_params(self) -> int:
+        return sum(node.params for _, node in self.ops())
+
+
+ScopeNode.model_rebuild()
+Graph.model_rebuild()

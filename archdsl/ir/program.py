@@ -1,0 +1,146 @@
+"""Imports: read a spec and every file it imports, and build one namespace per file.
+
+A block remembers the namespace of the file that defines it, so a variant that imports a family file
+can call the family's blocks without seeing (or needing) the family's own imports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ElaborationError, LoadError, Note
+from ..frontend import ast
+from ..source import Source, Span
+from .values import BlockInfo, Env, Evaluator, NetworkInfo, suggest
+
+Parser = Callable[[Source], ast.SpecFile]
+
+
+@dataclass
+class Program:
+    """The main spec file, everything it imports (by resolved path), and their namespaces."""
+
+    main: str
+    files: dict[str, ast.SpecFile] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    envs: dict[str, Env] = field(default_factory=dict)
+    exports: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def main_file(self) -> ast.SpecFile:
+        return self.files[self.main]
+
+    @property
+    def main_env(self) -> Env:
+        return self.envs[self.main]
+
+    def networks(self) -> list[NetworkInfo]:
+        """Networks defined in the main file itself, in source order."""
+        return [v for v in self.exports[self.main].values() if isinstance(v, NetworkInfo)]
+
+
+def load_program(source: Source, parse: Parser, sources: dict[str, Source] | None = None) -> Program:
+    """Parse `source` and its imports (depth first), then build namespaces. Raises LoadError on a missing
+    file or an import cycle, ElaborationError on duplicate or unknown imported names.
+
+    `sources`, when given, is filled as files are read, so a caller can render an error's caret even
+    when loading fails part way.
+    """
+    program = Program(main=source.path)
+    if sources is not None:
+        program.sources = sources
+    _load(program, source, parse, stack=[])
+    return program
+
+
+def _resolve(importer: str, target: str) -> Path:
+    base = Path(importer).parent if importer not in ("<spec>", "") else Path.cwd()
+    return (base / target).resolve() if not Path(target).is_absolute() else Path(target)
+
+
+def _display(path: Path) -> str:
+    """The path as messages show it: relative to the working directory when that is shorter."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return relative if not relative.startswith("..") else str(path)
+
+
+def _read(path: Path, span: Span | None) -> Source:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LoadError(f'cannot import "{path}": no such file', span, code="E207",
+                        hint="import paths are relative to the importing file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(f'cannot import "{path}": {exc}', span, code="E207") from None
+    return Source(text=text, path=_display(path))
+
+
+def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str, Span | None]]) -> None:
+    key = source.path
+    program.sources[key] = source
+    spec = parse(source)
+    program.files[key] = spec
+    env = Env()
+    exports: dict[str, object] = {}
+    stack = [*stack, (key, None)]
+    for item in spec.items:
+        if isinstance(item, ast.Import):
+            target = _resolve(key, item.path)
+            target_key = _display(target)
+            if any(_same(target_key, k) for k, _ in stack):
+                chain = " -> ".join(Path(k).name for k, _ in stack) + f" -> {Path(target_key).name}"
+                raise LoadError(f"import cycle: {chain}", item.span, code="E208",
+                                hint="move the shared blocks into a file that neither imports")
+            existing = next((k for k in program.files if _same(k, target_key)), None)
+            if existing is None:
+                _load(program, _read(target, item.span), parse, stack)
+                existing = next(k for k in program.files if _same(k, target_key))
+            _import_names(env, exports, program.exports[existing], item, existing)
+    evaluator = Evaluator()
+    for item in spec.items:
+        if isinstance(item, ast.Import):
+            continue
+        if item.name in exports or item.name in env.values:
+            previous = exports.get(item.name) or env.values.get(item.name)
+            raise ElaborationError(f"`{item.name}` is defined twice", item.span, code="E206",
+                                   notes=[Note("first defined here", _span_of(previous))],
+                                   hint="rename one of them")
+        if isinstance(item, ast.ConstDef):
+            value = evaluator.eval(item.value, env)
+        elif isinstance(item, ast.BlockDef):
+            value = BlockInfo(item, env)
+        else:
+            value = NetworkInfo(item, env)
+        env[item.name] = value
+        exports[item.name] = value
+    program.envs[key] = env
+    program.exports[key] = exports
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return a == b
+
+
+def _span_of(value: object) -> Span | None:
+    defn = getattr(value, "defn", None)
+    return getattr(defn, "span", None)
+
+
+def _import_names(env: Env, exports: dict, source: dict[str, object], item: ast.Import, path: str) -> None:
+    wanted = item.names if item.names is not None else tuple(source)
+    for name in wanted:
+        if name not in source:
+            raise ElaborationError(f'"{item.path}" defines no `{name}`', item.span, code="E201",
+                                   hint=suggest(name, list(source)) or f"it defines {', '.join(source) or 'nothing'}")
+        if name in env.values and env.values[name] is not source[name]:
+            raise ElaborationError(f"`{name}` is imported twice", item.span, code="E206")
+        env[name] = source[name]

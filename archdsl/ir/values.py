@@ -1,0 +1,505 @@
+"""Values and the expression evaluator. Spec expressions are evaluated here, never by Python's eval.
+
+A value is a number, bool, string, None, a tuple (lists are tuples), a `TensorRef` (a tensor flowing
+through the network, with its static shape), or a `LayerRef` (an op or block, possibly with some
+arguments bound: `act=leaky_relu(0.2)`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any
+
+from ..errors import ElaborationError, Note
+from ..frontend import ast
+from ..ops.registry import OpDef, get_op, op_names
+from ..shapes import Shape, fmt
+from ..source import Span
+
+MAX_INT_BITS = 256  # no spec needs bigger numbers; stops `10**9**9` from eating the machine
+MAX_LIST = 100_000
+
+
+class ParamValue:
+    """A network parameter's value, tagged with the parameter's name.
+
+    It behaves as the plain number everywhere. When it reaches a layer argument untouched (as
+    `num_classes` reaches `linear(num_classes)`), the generated factory can expose the parameter as a
+    keyword argument. Any arithmetic or test on it in the spec records it in `Evaluator.derived`:
+    such a parameter shapes the architecture itself and is fixed at compile time.
+    """
+
+    param: str
+
+    @property
+    def raw(self) -> int | float:
+        return int(self) if isinstance(self, int) else float(self)  # type: ignore[arg-type]
+
+
+class ParamInt(int, ParamValue):
+    def __new__(cls, value: int, param: str) -> ParamInt:
+        obj = super().__new__(cls, value)
+        obj.param = param
+        return obj
+
+    def __repr__(self) -> str:
+        return repr(int(self))
+
+
+class ParamFloat(float, ParamValue):
+    def __new__(cls, value: float, param: str) -> ParamFloat:
+        obj = super().__new__(cls, value)
+        obj.param = param
+        return obj
+
+    def __repr__(self) -> str:
+        return repr(float(self))
+
+
+def tag_param(name: str, value: Any) -> Any:
+    """Wrap an int or float network parameter so its uses can be traced; other values pass through."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, ParamValue):
+        return value
+    return ParamInt(value, name) if isinstance(value, int) else ParamFloat(value, name)
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """A tensor value: the id of the op that produced it, its shape, and who to blame in messages."""
+
+    id: int
+    shape: Shape
+    producer: str
+    span: Span | None = None
+
+    def describe(self) -> str:
+        where = f", {self.span.where}" if self.span else ""
+        return f"{fmt(self.shape)} (from `{self.producer}`{where})"
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """A block definition together with the namespace of the file that defines it."""
+
+    defn: ast.BlockDef
+    env: Env
+
+    @property
+    def name(self) -> str:
+        return self.defn.name
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    defn: ast.NetworkDef | ast.NetworkAlias
+    env: Env
+
+    @property
+    def name(self) -> str:
+        return self.defn.name
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """An op or block used as a value, with any arguments already bound."""
+
+    target: OpDef | BlockInfo
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Env:
+    """A lexical scope. `barrier` marks a group boundary: tensors defined outside it are not visible
+    inside (a group is one module with one input), while constants and blocks still are."""
+
+    def __init__(self, parent: Env | None = None, values: dict[str, Any] | None = None, barrier: str | None = None):
+        self.parent = parent
+        self.values: dict[str, Any] = values if values is not None else {}
+        self.barrier = barrier
+
+    def child(self, barrier: str | None = None, **values: Any) -> Env:
+        return Env(self, dict(values), barrier)
+
+    def lookup(self, name: str) -> tuple[bool, Any, str | None]:
+        """(found, value, barrier crossed to find a tensor, if any)."""
+        env: Env | None = self
+        crossed: str | None = None
+        while env is not None:
+            if name in env.values:
+                value = env.values[name]
+                if crossed is not None and isinstance(value, TensorRef):
+                    return True, value, crossed
+                return True, value, None
+            if env.barrier is not None and crossed is None:
+                crossed = env.barrier
+            env = env.parent
+        return False, None, None
+
+    def names(self) -> list[str]:
+        out: list[str] = []
+        env: Env | None = self
+        while env is not None:
+            out.extend(env.values)
+            env = env.parent
+        return out
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.values[name] = value
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, tuple):
+        return "a list"
+    if value is None:
+        return "none"
+    if isinstance(value, TensorRef):
+        return "a tensor"
+    if isinstance(value, LayerRef):
+        return "a layer"
+    return type(value).__name__
+
+
+def show(value: Any) -> str:
+    """A value the way the spec would write it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, TensorRef):
+        return f"`{value.producer}` ({fmt(value.shape)})"
+    if isinstance(value, (LayerRef, BlockInfo)):
+        return value.name
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def suggest(name: str, candidates: list[str]) -> str | None:
+    close = get_close_matches(name, candidates, n=1, cutoff=0.7)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+# ----------------------------------------------------------------------------------------------
+# builtin functions
+# ----------------------------------------------------------------------------------------------
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round channels to a multiple of `divisor`, never more than 10% down (torchvision/timm)."""
+    if min_value is None:
+        min_value = divisor
+    new_value = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if new_value < 0.9 * value:
+        new_value += divisor
+    return new_value
+
+
+def _range(*args: int) -> tuple[int, ...]:
+    r = range(*args)
+    if len(r) > MAX_LIST:
+        raise ValueError(f"range of {len(r)} items is more than the limit of {MAX_LIST}")
+    return tuple(r)
+
+
+def _enumerate(items: tuple, start: int = 0) -> tuple:
+    return tuple((start + i, item) for i, item in enumerate(items))
+
+
+def _zip(*lists: tuple) -> tuple:
+    return tuple(zip(*lists))
+
+
+def _minmax(fn: Callable) -> Callable:
+    def run(*args: Any) -> Any:
+        if len(args) == 1 and isinstance(args[0], tuple):
+            args = args[0]
+        if not args:
+            raise ValueError(f"{fn.__name__}() of an empty list")
+        return fn(args)
+
+    return run
+
+
+BUILTINS: dict[str, Callable[..., Any]] = {
+    "min": _minmax(min),
+    "max": _minmax(max),
+    "abs": abs,
+    "round": round,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "int": int,
+    "float": float,
+    "make_divisible": make_divisible,
+    "len": len,
+    "sum": lambda items, start=0: sum(items, start),
+    "range": _range,
+    "enumerate": _enumerate,
+    "zip": _zip,
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# the evaluator
+# ----------------------------------------------------------------------------------------------
+
+
+def _error(message: str, node: ast.Node, hint: str | None = None, code: str = "E303") -> ElaborationError:
+    return ElaborationError(message, node.span, hint, code)
+
+
+def _check_size(value: Any, node: ast.Node) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+        raise _error("number too large", node, code="E601")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _error(f"expression gives {value}", node, code="E304")
+    if isinstance(value, tuple) and len(value) > MAX_LIST:
+        raise _error(f"list of {len(value)} items is more than the limit of {MAX_LIST}", node, code="E601")
+    return value
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "//": lambda a, b: a // b,
+    "%": lambda a, b: a % b,
+    "**": lambda a, b: a**b,
+}
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+TENSOR_FIELDS = {
+    "channels": "number of channels (first dim)",
+    "height": "height (second dim of CxHxW)",
+    "width": "width (third dim of CxHxW)",
+    "features": "size of the last dim",
+    "shape": "all dims as a list",
+    "rank": "number of dims",
+}
+
+
+class Evaluator:
+    """Evaluates expressions in an Env. Layer-producing contexts live in the elaborator.
+
+    `derived` collects the network parameters the spec computes with (see ParamValue).
+    """
+
+    def __init__(self) -> None:
+        self.derived: set[str] = set()
+
+    def mark(self, *values: Any) -> None:
+        for value in values:
+            if isinstance(value, ParamValue):
+                self.derived.add(value.param)
+            elif isinstance(value, tuple):
+                self.mark(*value)
+
+    def lookup(self, name: str, env: Env, node: ast.Node) -> Any:
+        found, value, crossed = env.lookup(name)
+        if found:
+            if crossed is not None:
+                raise _error(
+                    f"`{name}` is a tensor from outside group `{crossed}`",
+                    node,
+                    hint=f"a group sees only its input `in`; move `{name}` into the group, or merge after it",
+                    code="E201",
+                )
+            return value
+        op = get_op(name)
+        if op is not None:
+            return LayerRef(op)
+        if name in BUILTINS:
+            return BUILTINS[name]
+        candidates = [n for n in env.names() if not n.startswith("_")] + op_names() + list(BUILTINS)
+        raise _error(f"unknown name `{name}`", node, hint=suggest(name, candidates), code="E201")
+
+    def eval(self, node: ast.Node, env: Env) -> Any:
+        method = getattr(self, f"_eval_{node.kind}", None)
+        if method is None:
+            raise _error("this is a layer chain; it cannot be used as a value here", node,
+                         hint="assign it first (`y = a -> b`) and use the name", code="E303")
+        return _check_size(method(node, env), node)
+
+    def _eval_num(self, node: ast.Num, env: Env) -> Any:
+        return node.value
+
+    def _eval_str(self, node: ast.Str, env: Env) -> Any:
+        return node.value
+
+    def _eval_bool(self, node: ast.Bool, env: Env) -> Any:
+        return node.value
+
+    def _eval_none(self, node: ast.NoneLit, env: Env) -> Any:
+        return None
+
+    def _eval_name(self, node: ast.Name, env: Env) -> Any:
+        value = self.lookup(node.id, env, node)
+        if callable(value) and not isinstance(value, (LayerRef, BlockInfo)):
+            raise _error(f"`{node.id}` is a function; call it, e.g. `{node.id}(...)`", node, code="E211")
+        if isinstance(value, BlockInfo):
+            return LayerRef(value)
+        return value
+
+    def _eval_in(self, node: ast.InputRef, env: Env) -> Any:
+        found, value, _ = env.lookup("in")
+        if not found or value is None:
+            raise _error("`in` is not defined here: the network has no `input` yet", node,
+                         hint="start the network body with `input CxHxW`", code="E201")
+        return value
+
+    def _eval_attr(self, node: ast.Attr, env: Env) -> Any:
+        value = self.eval(node.value, env)
+        if not isinstance(value, TensorRef):
+            raise _error(f"`.{node.attr}` needs a tensor value such as `in`, got {type_name(value)}", node, code="E301")
+        shape = value.shape
+        if node.attr == "shape":
+            return tuple(shape)
+        if node.attr == "rank":
+            return len(shape)
+        if node.attr == "channels" or (node.attr == "features" and shape):
+            return shape[0] if node.attr == "channels" else shape[-1]
+        if node.attr in ("height", "width"):
+            if len(shape) != 3:
+                raise _error(f"`.{node.attr}` needs a CxHxW tensor, `{value.producer}` is {fmt(shape)}", node, code="E405")
+            return shape[1] if node.attr == "height" else shape[2]
+        hint = suggest(node.attr, list(TENSOR_FIELDS)) or "tensors have " + ", ".join(f"`.{f}`" for f in TENSOR_FIELDS)
+        raise _error(f"tensors have no field `.{node.attr}`", node, hint=hint, code="E201")
+
+    def _eval_index(self, node: ast.Index, env: Env) -> Any:
+        value = self.eval(node.value, env)
+        index = self.eval(node.index, env)
+        self.mark(index)
+        if not isinstance(value, tuple):
+            raise _error(f"cannot index {type_name(value)}", node, code="E301")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise _error(f"a list index must be an integer, got {type_name(index)}", node.index, code="E301")
+        if not -len(value) <= index < len(value):
+            raise _error(f"index {index} is out of range for a list of {len(value)}", node.index, code="E304")
+        return value[index]
+
+    def _eval_call(self, node: ast.Call, env: Env) -> Any:
+        target = self.lookup(node.func, env, node)
+        args = [self.eval(a, env) for a in node.args]
+        kwargs = {k.name: self.eval(k.value, env) for k in node.kwargs}
+        if isinstance(target, BlockInfo):
+            target = LayerRef(target)
+        if isinstance(target, LayerRef):  # a layer with arguments bound, used as a value
+            return LayerRef(target.target, target.args + tuple(args), target.kwargs + tuple(kwargs.items()))
+        if not callable(target):
+            raise _error(f"`{node.func}` is {type_name(target)}, not a function or layer", node, code="E211")
+        self.mark(*args, *kwargs.values())
+        try:
+            return target(*args, **kwargs)
+        except ZeroDivisionError:
+            raise _error("division by zero", node, code="E303") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            shown = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
+            raise _error(f"`{node.func}({shown})` failed: {exc}", node, code="E301") from None
+
+    def _eval_binop(self, node: ast.BinOp, env: Env) -> Any:
+        left, right = self.eval(node.left, env), self.eval(node.right, env)
+        self.mark(left, right)
+        op = node.op
+        ok = (_number(left) and _number(right)) or (
+            op == "+" and type(left) is type(right) and isinstance(left, (tuple, str))
+        ) or (op == "*" and isinstance(left, tuple) and isinstance(right, int) and not isinstance(right, bool))
+        if not ok:
+            raise _error(f"cannot use `{op}` on {type_name(left)} and {type_name(right)}", node, code="E301")
+        if op == "**" and (abs(right) > 64 or (isinstance(right, int) and abs(left) > 2**32)):
+            raise _error("exponent too large", node, code="E601")
+        if op == "*" and isinstance(left, tuple) and len(left) * max(right, 0) > MAX_LIST:
+            raise _error("list too long", node, code="E601")
+        try:
+            return _ARITH[op](left, right)
+        except ZeroDivisionError:
+            raise _error("division by zero", node, code="E303") from None
+        except OverflowError:
+            raise _error("number too large", node, code="E601") from None
+
+    def _eval_unary(self, node: ast.UnaryOp, env: Env) -> Any:
+        value = self.eval(node.operand, env)
+        self.mark(value)
+        if node.op == "not":
+            return not self.truth(value, node.operand)
+        if not _number(value):
+            raise _error(f"cannot use unary `{node.op}` on {type_name(value)}", node, code="E301")
+        return -value if node.op == "-" else value
+
+    def _eval_compare(self, node: ast.Compare, env: Env) -> Any:
+        left, right = self.eval(node.left, env), self.eval(node.right, env)
+        self.mark(left, right)
+        if node.op not in ("==", "!=") and not (
+            (_number(left) and _number(right)) or (type(left) is type(right) and isinstance(left, (str, tuple)))
+        ):
+            raise _error(f"cannot compare {type_name(left)} with {type_name(right)} using `{node.op}`", node, code="E301")
+        return _COMPARE[node.op](left, right)
+
+    def _eval_boolop(self, node: ast.BoolOp, env: Env) -> Any:
+        left = self.eval(node.left, env)
+        if node.op == "and":
+            return self.eval(node.right, env) if self.truth(left, node.left) else left
+        return left if self.truth(left, node.left) else self.eval(node.right, env)
+
+    def _eval_ifexp(self, node: ast.IfExp, env: Env) -> Any:
+        return self.eval(node.then if self.truth(self.eval(node.cond, env), node.cond) else node.orelse, env)
+
+    def _eval_list(self, node: ast.ListExpr, env: Env) -> Any:
+        return tuple(self.eval(item, env) for item in node.items)
+
+    def _eval_tuple(self, node: ast.TupleExpr, env: Env) -> Any:
+        return tuple(self.eval(item, env) for item in node.items)
+
+    def truth(self, value: Any, node: ast.Node) -> bool:
+        self.mark(value)
+        if isinstance(value, (bool, int, float)) or value is None:
+            return bool(value)
+        raise _error(f"a condition must be true/false or a number, got {type_name(value)}", node, code="E301")
+
+
+def integer(value: Any, node: ast.Node, what: str, minimum: int = 0) -> int:
+    """A whole number >= minimum (integral floats such as 64.0 are accepted)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _error(f"{what} must be an integer, got {type_name(value)} {show(value)}", node, code="E301")
+    if value < minimum:
+        raise _error(f"{what} must be at least {minimum}, got {value}", node, code="E302")
+    return value
+
+
+def note(message: str, span: Span | None) -> Note:
+    return Note(message, span)

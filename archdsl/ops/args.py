@@ -1,0 +1,141 @@
+"""Binding and validating an op's arguments: positional and keyword, with a kind per argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .registry import Arg, OpDef
+
+
+class ArgError(Exception):
+    """Raised while binding; `index` says which argument (int position or keyword name) is wrong."""
+
+    def __init__(self, message: str, index: int | str | None = None, hint: str | None = None, code: str = "E301"):
+        super().__init__(message)
+        self.message, self.index, self.hint, self.code = message, index, hint, code
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f'the string "{value}"'
+    if isinstance(value, (list, tuple)):
+        return f"the list {list(value)}"
+    return f"`{value}`" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+
+
+def coerce(arg: Arg, value: Any, op: str) -> Any:
+    """Check one argument value against its kind; return it normalised (ints as int, pairs as tuples)."""
+    kind = arg.kind
+    where = f"`{op}` argument `{arg.name}`"
+    if value is None and arg.default is None:
+        return None
+    if kind in ("int", "nonneg", "size"):
+        number = _as_int(value)
+        if number is None:
+            hint = "use `//` for integer division, or round()" if isinstance(value, float) else None
+            raise ArgError(f"{where} must be an integer, got {_describe(value)}", arg.name, hint)
+        if kind in ("int", "size") and number < 1:
+            raise ArgError(f"{where} must be positive, got {number}", arg.name, code="E302")
+        if kind == "nonneg" and number < 0:
+            raise ArgError(f"{where} must not be negative, got {number}", arg.name, code="E302")
+        return number
+    if kind in ("float", "prob"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgError(f"{where} must be a number, got {_describe(value)}", arg.name)
+        if kind == "prob" and not 0.0 <= value <= 1.0:
+            raise ArgError(f"{where} must be between 0 and 1, got {value}", arg.name, code="E304")
+        return value if isinstance(value, float) else float(value)  # keeps a tagged parameter tagged
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ArgError(f"{where} must be true or false, got {_describe(value)}", arg.name)
+        return value
+    if kind in ("pair", "pair0", "padding"):
+        if kind == "padding" and isinstance(value, str):
+            if value not in ("same", "valid"):
+                raise ArgError(f'{where} must be a size, a pair, "same" or "valid", got "{value}"', arg.name)
+            return value
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        if len(items) not in (1, 2):
+            raise ArgError(f"{where} must be one size or a pair (h, w), got {_describe(value)}", arg.name)
+        numbers = [_as_int(v) for v in items]
+        if any(n is None for n in numbers):
+            raise ArgError(f"{where} must be integers, got {_describe(value)}", arg.name)
+        low = 1 if kind == "pair" else 0
+        if any(n < low for n in numbers):  # type: ignore[operator]
+            rule = "positive" if low else "not be negative"
+            raise ArgError(f"{where} must {'be ' if low else ''}{rule}, got {_describe(value)}", arg.name, code="E302")
+        return numbers[0] if len(numbers) == 1 else (numbers[0], numbers[1])
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ArgError(f"{where} must be a string, got {_describe(value)}", arg.name)
+        return value
+    if kind.startswith("choice:"):
+        choices = kind.split(":", 1)[1].split(",")
+        if value not in choices:
+            raise ArgError(f"{where} must be one of {', '.join(repr(c) for c in choices)}, got {_describe(value)}", arg.name)
+        return value
+    if kind == "dim":
+        number = _as_int(value)
+        if number is None:
+            raise ArgError(f"{where} must be an integer dimension, got {_describe(value)}", arg.name)
+        return number
+    raise ArgError(f"internal: unknown argument kind {kind!r}", arg.name)
+
+
+def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Positional then keyword arguments -> a complete, validated attribute dict."""
+    params = op.args
+    if len(args) > len(params):
+        raise ArgError(
+            f"`{op.name}` takes at most {len(params)} positional argument{'s' if len(params) != 1 else ''}, got {len(args)}",
+            len(params),
+            hint=f"its arguments are ({', '.join(a.name for a in params)})" if params else f"write `{op.name}` with no arguments",
+            code="E205",
+        )
+    by_name = {a.name: a for a in params}
+    values: dict[str, Any] = {}
+    for position, value in enumerate(args):
+        values[params[position].name] = (position, value)
+    for key, value in kwargs.items():
+        if key not in by_name:
+            from difflib import get_close_matches
+
+            close = get_close_matches(key, list(by_name), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else (
+                f"`{op.name}` takes ({', '.join(by_name)})" if by_name else f"`{op.name}` takes no arguments"
+            )
+            raise ArgError(f"`{op.name}` has no argument `{key}`", key, hint=hint, code="E203")
+        if key in values:
+            raise ArgError(f"`{op.name}` got argument `{key}` twice", key, code="E205")
+        values[key] = (key, value)
+    attrs: dict[str, Any] = {}
+    for arg in params:
+        if arg.name in values:
+            index, value = values[arg.name]
+            try:
+                attrs[arg.name] = coerce(arg, value, op.name)
+            except ArgError as exc:
+                exc.index = index
+                raise
+        elif arg.required:
+            raise ArgError(
+                f"`{op.name}` needs argument `{arg.name}`",
+                None,
+                hint=f"write `{op.name}({', '.join(a.name for a in params if a.required)}, ...)`",
+                code="E204",
+            )
+        else:
+            attrs[arg.name] = arg.default
+    return attrs
