@@ -1,0 +1,46 @@
+"""archdsl: a declarative architecture language for convolutional networks.
+
+    import archdsl
+    checked = archdsl.check("specs/resnet34.arch")      # static: shapes, params; no torch
+    model = archdsl.build("specs/resnet34.arch", num_classes=10)   # a plain nn.Module
+    source = archdsl.emit("specs/resnet34.arch")        # the same model as a standalone .py file
+
+Importing archdsl is cheap: the pipeline and torch load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["ArchError", "Checked", "build", "check", "emit", "load", "register_op", "OpDef", "Arg", "TorchCall"]
+
+_EXPORTS = {
+    "check": ("archdsl.api", "check"),
+    "build": ("archdsl.api", "build"),
+    "emit": ("archdsl.api", "emit"),
+    "load": ("archdsl.api", "load"),
+    "Checked": ("archdsl.api", "Checked"),
+    "ArchError": ("archdsl.errors", "ArchError"),
+    "register_op": ("archdsl.ops.registry", "register_op"),
+    "OpDef": ("archdsl.ops.registry", "OpDef"),
+    "Arg": ("archdsl.ops.registry", "Arg"),
+    "TorchCall": ("archdsl.ops.registry", "TorchCall"),
+}
+
+if TYPE_CHECKING:
+    from .api import Checked, build, check, emit, load
+    from .errors import ArchError
+    from .ops.registry import Arg, OpDef, TorchCall, register_op
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        module, attr = _EXPORTS[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'archdsl' has no attribute {name!r}")

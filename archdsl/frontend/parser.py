@@ -89,6 +89,7 @@ def _lark() -> tuple[Lark, _SpecIndenter]:
         propagate_positions=True,
         maybe_placeholders=True,
         cache=True,
+        start=["start", "expr", "single", "chain", "label"],
     )
     return parser, indenter
 
@@ -98,7 +99,7 @@ def parse(source: Source) -> ast.SpecFile:
     parser, indenter = _lark()
     text = source.text if source.text.endswith("\n") else source.text + "\n"
     try:
-        tree = parser.parse(text)
+        tree = parser.parse(text, start="start")
         return _ToAst(source.path).transform(tree)
     except _IndentationProblem as problem:
         raise _indent_error(source, problem) from None
@@ -108,6 +109,42 @@ def parse(source: Source) -> ast.SpecFile:
         if isinstance(exc.orig_exc, ArchError):
             raise exc.orig_exc from None
         raise
+
+
+def parse_expression(text: str, path: str = "<value>") -> ast.Node:
+    """Parse one expression, e.g. the VALUE of `--set NAME=VALUE` (`[2, 2, 2, 2]`, `0.5`, `Bottleneck`)."""
+    return parse_snippet(text, "expr", path)
+
+
+def parse_snippet(text: str, start: str, path: str, line: int = 1, col: int = 1) -> ast.Node:
+    """Parse part of a file (a YAML string): `start` is expr, single (one statement), chain or label.
+    Spans come out as positions in the enclosing file, the snippet beginning at line:col."""
+    parser, indenter = _lark()
+    source = Source(text=text, path=path)
+    try:
+        tree = parser.parse(text, start=start)
+        return _ToAst(path, line, col).transform(tree)
+    except _IndentationProblem as problem:
+        raise _shift(_indent_error(source, problem), line, col) from None
+    except UnexpectedInput as exc:
+        raise _shift(_syntax_error(source, exc, list(indenter.open), (line - 1, col - 1)), line, col) from None
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, ArchError):
+            raise exc.orig_exc from None
+        raise
+
+
+def _shift(error: ArchError, line: int, col: int) -> ArchError:
+    span = error.span
+    if span is not None and (line, col) != (1, 1):
+        error.span = Span(
+            line=span.line + line - 1,
+            col=span.col + (col - 1 if span.line == 1 else 0),
+            end_line=span.end_line + line - 1,
+            end_col=span.end_col + (col - 1 if span.end_line == 1 else 0),
+            path=span.path,
+        )
+    return error
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,14 +182,24 @@ def _token_span(token: Token, path: str) -> Span:
 
 @v_args(meta=True, inline=True)
 class _ToAst(Transformer):
-    def __init__(self, path: str):
+    def __init__(self, path: str, line: int = 1, col: int = 1):
         super().__init__()
         self.path = path
+        self.line_offset, self.col_offset = line - 1, col - 1
 
     def _span(self, meta) -> Span | None:
         if getattr(meta, "empty", True):
             return None
-        return Span(line=meta.line, col=meta.column, end_line=meta.end_line, end_col=meta.end_column, path=self.path)
+        return Span(
+            line=meta.line + self.line_offset,
+            col=meta.column + (self.col_offset if meta.line == 1 else 0),
+            end_line=meta.end_line + self.line_offset,
+            end_col=meta.end_column + (self.col_offset if meta.end_line == 1 else 0),
+            path=self.path,
+        )
+
+    def single(self, meta, stmt):
+        return stmt
 
     # -- file and definitions ------------------------------------------------------------------
     def start(self, meta, *items):
@@ -405,18 +452,21 @@ def _indent_error(source: Source, problem: _IndentationProblem) -> ParseError:
     )
 
 
-def _syntax_error(source: Source, exc: UnexpectedInput, open_brackets: list[Token]) -> ParseError:
+def _syntax_error(source: Source, exc: UnexpectedInput, open_brackets: list[Token],
+                  offset: tuple[int, int] = (0, 0)) -> ParseError:
     line = getattr(exc, "line", None) or len(source.lines) or 1
     col = getattr(exc, "column", None) or 1
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         line, col = len(source.lines) or 1, len(source.line(len(source.lines))) + 1
-    if open_brackets and (line > open_brackets[-1].line or isinstance(exc, UnexpectedEOF)):
+    at_end = isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
+    if open_brackets and (line > open_brackets[-1].line or at_end):
         opener = open_brackets[-1]
         closer = _BRACKET_TEXT[_BRACKETS[opener.type]]
+        line, col = opener.line + offset[0], opener.column + (offset[1] if opener.line == 1 else 0)
         return ParseError(
-            f"`{_BRACKET_TEXT[opener.type]}` opened at {opener.line}:{opener.column} is never closed",
+            f"`{_BRACKET_TEXT[opener.type]}` opened at {line}:{col} is never closed",
             _token_span(opener, source.path),
-            hint=f"add `{closer}` at the end of the call on line {opener.line}",
+            hint=f"add `{closer}` where the bracket's contents end (on line {line} or later)",
             code="E102",
         )
     if isinstance(exc, UnexpectedCharacters):

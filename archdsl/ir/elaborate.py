@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import ElaborationError, LimitError, Note, ShapeError
+from ..errors import ArchError, ElaborationError, LimitError, Note, ShapeError
 from ..frontend import ast
 from ..ops.args import ArgError, bind
 from ..ops.registry import OpDef, get_op
@@ -210,13 +210,16 @@ class Elaborator:
                                hint="a statement is a layer or chain; to name a value write `name = ...`")
                 frame.current = result
             elif kind == "assign":
+                made_before = self.next_id
                 result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
                 if isinstance(result, Const):
                     frame.env[stmt.target] = result.value
                 else:
                     result = TensorRef(result.id, result.shape, stmt.target, stmt.span)
                     frame.env[stmt.target] = result
-                    frame.current = result
+                    # The flow moves on only when layers were applied: `shortcut = in` just names a value.
+                    if self.next_id != made_before:
+                        frame.current = result
             elif kind == "input":
                 self._input(stmt, frame, input_fixed)
             elif kind == "if":
@@ -372,7 +375,7 @@ class Elaborator:
             raise _err(f"`{op.name}` needs {need} inputs, got {len(inputs)}", node,
                        hint=f"write `{op.name}(a, b)` or `a -> {op.name}(b)`", code="E204")
         try:
-            attrs = bind(op, attr_args, all_kwargs)
+            attrs = bind(op, attr_args, all_kwargs, _written_name(node, op.name))
         except ArgError as exc:
             raise ElaborationError(exc.message, self._arg_span(node, exc.index, len(tensors)), exc.hint, exc.code) from None
         return self.make_op(op, attrs, inputs, frame, node, label, repeat)
@@ -437,6 +440,13 @@ class Elaborator:
         self.blocks_open.append((block.name, node.span))
         try:
             self.run_body(block.defn.body, sub)
+        except ArchError as error:
+            # Say which use of the block went wrong: the same body is fine for other arguments.
+            if len(error.notes) < 8 and error.code != "E209":
+                shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
+                error.notes.append(Note(f"in {label or block.name} = {block.name}({shown}), input {fmt(current.shape)}",
+                                        node.span))
+            raise
         finally:
             self.blocks_open.pop()
         return self._close(frame, scope, sub.current, label or block.name, node.span)
@@ -611,6 +621,10 @@ class Elaborator:
                 base = item.op.name if isinstance(item, OpItem) else (naming.snake(item.block) if item.block else "group")
                 names.append(naming.unique(base, taken))
         return names
+
+
+def _written_name(node: ast.Node, default: str) -> str:
+    return node.func if isinstance(node, ast.Call) else node.id if isinstance(node, ast.Name) else default
 
 
 def _is_chain(scope: ScopeItem) -> bool:

@@ -67,11 +67,11 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
                 raise ArgError(f'{where} must be a size, a pair, "same" or "valid", got "{value}"', arg.name)
             return value
         items = value if isinstance(value, (list, tuple)) else (value,)
-        if len(items) not in (1, 2):
-            raise ArgError(f"{where} must be one size or a pair (h, w), got {_describe(value)}", arg.name)
         numbers = [_as_int(v) for v in items]
-        if any(n is None for n in numbers):
-            raise ArgError(f"{where} must be integers, got {_describe(value)}", arg.name)
+        if len(items) not in (1, 2) or any(n is None for n in numbers):
+            hint = "use `//` for integer division, or round()" if any(isinstance(v, float) for v in items) else None
+            raise ArgError(f"{where} must be an integer or a pair (h, w) of integers, got {_describe(value)}", arg.name,
+                           hint)
         low = 1 if kind == "pair" else 0
         if any(n < low for n in numbers):  # type: ignore[operator]
             rule = "positive" if low else "not be negative"
@@ -94,14 +94,16 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
     raise ArgError(f"internal: unknown argument kind {kind!r}", arg.name)
 
 
-def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Positional then keyword arguments -> a complete, validated attribute dict."""
+def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None = None) -> dict[str, Any]:
+    """Positional then keyword arguments -> a complete, validated attribute dict. `called` is the name
+    the spec used (an alias such as `conv`), for messages."""
     params = op.args
+    name = called or op.name
     if len(args) > len(params):
         raise ArgError(
-            f"`{op.name}` takes at most {len(params)} positional argument{'s' if len(params) != 1 else ''}, got {len(args)}",
+            f"`{name}` takes at most {len(params)} positional argument{'s' if len(params) != 1 else ''}, got {len(args)}",
             len(params),
-            hint=f"its arguments are ({', '.join(a.name for a in params)})" if params else f"write `{op.name}` with no arguments",
+            hint=f"its arguments are ({', '.join(a.name for a in params)})" if params else f"write `{name}` with no arguments",
             code="E205",
         )
     by_name = {a.name: a for a in params}
@@ -114,26 +116,26 @@ def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
 
             close = get_close_matches(key, list(by_name), n=1)
             hint = f"did you mean `{close[0]}`?" if close else (
-                f"`{op.name}` takes ({', '.join(by_name)})" if by_name else f"`{op.name}` takes no arguments"
+                f"`{name}` takes ({', '.join(by_name)})" if by_name else f"`{name}` takes no arguments"
             )
-            raise ArgError(f"`{op.name}` has no argument `{key}`", key, hint=hint, code="E203")
+            raise ArgError(f"`{name}` has no argument `{key}`", key, hint=hint, code="E203")
         if key in values:
-            raise ArgError(f"`{op.name}` got argument `{key}` twice", key, code="E205")
+            raise ArgError(f"`{name}` got argument `{key}` twice", key, code="E205")
         values[key] = (key, value)
     attrs: dict[str, Any] = {}
     for arg in params:
         if arg.name in values:
             index, value = values[arg.name]
             try:
-                attrs[arg.name] = coerce(arg, value, op.name)
+                attrs[arg.name] = coerce(arg, value, name)
             except ArgError as exc:
                 exc.index = index
                 raise
         elif arg.required:
             raise ArgError(
-                f"`{op.name}` needs argument `{arg.name}`",
+                f"`{name}` needs argument `{arg.name}`",
                 None,
-                hint=f"write `{op.name}({', '.join(a.name for a in params if a.required)}, ...)`",
+                hint=f"write `{name}({', '.join(a.name for a in params if a.required)}, ...)`",
                 code="E204",
             )
         else:

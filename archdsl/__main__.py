@@ -1,0 +1,5 @@
+"""`python -m archdsl` is the same as the `archdsl` command."""
+
+from .cli import main
+
+main()

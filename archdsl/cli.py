@@ -1,0 +1,242 @@
+"""The `archdsl` command line. A user error prints a diagnostic and exits 1, never a traceback; a usage
+error (bad option) exits 2. `check` never imports torch."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="archdsl: write a CNN as a short spec; check its shapes, compile it to PyTorch, draw and measure it.",
+    pretty_exceptions_enable=False,
+)
+
+SetOption = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Override a network parameter (repeatable).")
+InputOption = typer.Option(None, "--input", "-i", metavar="CxHxW", help="Input shape instead of the spec's `input` line.")
+NetworkOption = typer.Option(None, "--network", "-n", help="Which network of the file to build (default: the file's).")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def fail(error: Exception, code: int = 1, json_output: bool = False) -> None:
+    """Print an ArchError (or several) the way compilers do and exit with `code`."""
+    if json_output:
+        import json
+
+        errors = getattr(error, "errors", [error])
+        print(json.dumps({"diagnostics": [e.to_json() for e in errors]}, indent=2))
+    else:
+        sys.stderr.write(str(error).rstrip("\n") + "\n")
+    raise typer.Exit(code)
+
+
+def parse_sets(values: list[str] | None) -> dict:
+    """`--set NAME=VALUE`: VALUE is a spec expression (`10`, `0.5`, `[2, 2, 2, 2]`, `Bottleneck`)."""
+    from .errors import ParseError
+    from .frontend.parser import parse_expression
+
+    out = {}
+    for item in values or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        try:
+            out[name.strip()] = parse_expression(text.strip(), path=f"--set {name.strip()}")
+        except ParseError as exc:
+            raise typer.BadParameter(f"cannot read the value of {name.strip()}: {exc.message}", param_hint="--set") from None
+    return out
+
+
+def parse_shape(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise typer.BadParameter(f"expected CxHxW such as 3x224x224, got {text!r}", param_hint="--input") from None
+    if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
+        raise typer.BadParameter(f"expected 1 to 3 positive sizes such as 3x224x224, got {text!r}", param_hint="--input")
+    return dims
+
+
+def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, network: str | None,
+                 json_output: bool = False):
+    """Run the static pipeline; print warnings; on a user error print it and exit 1."""
+    from . import api
+    from .errors import ArchError
+
+    params = parse_sets(sets)
+    try:
+        checked = api.check(spec, params, input_shape=parse_shape(input_shape), network=network)
+    except ArchError as error:
+        fail(error, json_output=json_output)
+    if not json_output:
+        for warning in checked.warnings:
+            sys.stderr.write(str(warning) + "\n")
+    return checked
+
+
+def write_atomic(path: Path, text: str, protect: list[Path]) -> None:
+    """Write via a temporary file and a rename, so a failed run never leaves a partial file, and
+    refuse to overwrite any of `protect` (the input specs)."""
+    from .errors import LoadError
+
+    target = path.resolve()
+    for spec in protect:
+        if spec.exists() and target == spec.resolve():
+            fail(LoadError(f"refusing to overwrite the input spec {path}", hint="choose another output path"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command()
+def check(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+    network: Optional[str] = NetworkOption,
+    format: str = typer.Option("text", "--format", "-f", help="text or json"),
+) -> None:
+    """Parse the spec and prove every shape; print name, input -> output, and the parameter count."""
+    from .shapes import fmt
+
+    json_output = format == "json"
+    checked = load_checked(spec, set_, input_shape, network, json_output)
+    if json_output:
+        import json
+
+        print(json.dumps({
+            "name": checked.name, "input": list(checked.input_shape), "output": list(checked.output_shape),
+            "params": checked.total_params, "diagnostics": [w.to_json() for w in checked.warnings],
+        }, indent=2))
+        return
+    print(f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}, {checked.total_params:,} params")
+
+
+@app.command("compile")
+def compile_(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write a standalone .py file here."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+    network: Optional[str] = NetworkOption,
+    depth: int = typer.Option(2, "--depth", "-d", min=1, help="Table depth: 1 = top-level modules only."),
+) -> None:
+    """Compile to PyTorch: print a per-layer table, then write OUT.py, or build the model and run it once."""
+    from . import api
+    from .backends.table import rows
+    from .shapes import fmt
+
+    checked = load_checked(spec, set_, input_shape, network)
+    console = _console()
+    _print_layers(console, rows(checked.graph, depth), checked)
+    source = api.emit(checked)
+    if output is not None:
+        write_atomic(output, source, [spec])
+        exposed = _factory_signature(source, checked.name)
+        console.print(f"wrote {output}: `{exposed}` builds {checked.name} ({checked.total_params:,} params)")
+        return
+    import time
+
+    import torch
+
+    started = time.perf_counter()
+    model = api.build(checked)
+    built = time.perf_counter() - started
+    counted = sum(p.numel() for p in model.parameters())
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.zeros(1, *checked.input_shape))
+    actual = tuple(out.shape[1:])
+    status = "matches" if actual == checked.output_shape and counted == checked.total_params else "DOES NOT MATCH"
+    console.print(
+        f"built {checked.name} in {built:.2f} s: {counted:,} params; forward 1x{fmt(checked.input_shape)} -> "
+        f"1x{fmt(actual)} {status} the static check. Use -o FILE.py to write the module."
+    )
+    if status != "matches":
+        raise typer.Exit(1)
+
+
+def _factory_signature(source: str, name: str) -> str:
+    for line in source.splitlines():
+        if line.startswith(f"def {name}("):
+            return line[4:].split(" ->")[0]
+    return f"{name}()"
+
+
+def _print_layers(console, table_rows, checked) -> None:
+    from rich.table import Table
+
+    from .shapes import fmt
+
+    table = Table(title=f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}",
+                  title_justify="left", box=None, pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("op")
+    table.add_column("output", justify="right")
+    table.add_column("params", justify="right")
+    for row in table_rows:
+        indent = "  " * (row.depth - 1)
+        table.add_row(indent + row.path.rsplit(".", 1)[-1] if row.depth > 1 else row.path, row.op, fmt(row.shape),
+                      f"{row.params:,}" if row.params else "")
+    table.add_row("total", "", "", f"{checked.total_params:,}", style="bold")
+    console.print(table)
+
+
+@app.command()
+def convert(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
+    to: str = typer.Option(..., "--to", "-t", help="yaml or arch"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+) -> None:
+    """Rewrite a spec file in the other form (.arch <-> YAML). Imports are kept as imports."""
+    from . import api
+    from .errors import ArchError
+    from .frontend.unparse import to_arch, to_yaml
+
+    if to not in ("yaml", "arch"):
+        raise typer.BadParameter("expected yaml or arch", param_hint="--to")
+    from .source import read_source
+
+    try:
+        source = read_source(spec)
+        tree = api.parse_file(source)
+    except ArchError as error:
+        fail(error.attach({str(spec): source}) if "source" in locals() else error)
+    text = to_yaml(tree) if to == "yaml" else to_arch(tree)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text, [spec])
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

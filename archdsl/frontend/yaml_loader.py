@@ -1,0 +1,349 @@
+"""YAML -> the same AST as `.arch`. Structure (blocks, params, if/for, groups) is YAML; expressions and
+chains are strings in the .arch syntax. Loaded with PyYAML's safe loader only; tags other than the
+standard ones, and anchors/aliases, are refused. Every error points at the YAML line and column.
+
+    blocks:
+      BasicBlock:
+        params: {planes: null, stride: 1}      # null: required
+        body:
+          - conv1: conv(planes, 3, stride=stride, padding=1, bias=false)
+          - relu
+          - if: stride != 1
+            then:
+              - "shortcut = in -> downsample: conv(planes, 1, stride=stride) -> batchnorm"
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import ErrorGroup, ParseError
+from ..source import Source, Span
+from . import ast
+from .parser import parse_snippet
+
+_SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+_KEYWORDS = {"if", "then", "elif", "else", "for", "in", "do", "input"}
+
+# ----------------------------------------------------------------------------------------------
+# Schema of the document (validated with pydantic; errors are mapped back to YAML positions)
+# ----------------------------------------------------------------------------------------------
+
+Scalar = Union[bool, int, float, str, None]
+Value = Union[Scalar, list]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class YamlImport(_Strict):
+    from_: str = Field(alias="from")
+    import_: list[str] = Field(alias="import", min_length=1)
+
+
+class YamlBlock(_Strict):
+    doc: Optional[str] = None
+    params: dict[str, Value] = Field(default_factory=dict)
+    body: list[Union[str, dict]] = Field(min_length=1)
+
+
+class YamlNetwork(_Strict):
+    doc: Optional[str] = None
+    params: dict[str, Value] = Field(default_factory=dict)
+    body: Optional[list[Union[str, dict]]] = None
+    alias: Optional[str] = None
+
+
+class YamlSpec(_Strict):
+    doc: Optional[str] = None
+    imports: list[Union[str, YamlImport]] = Field(default_factory=list)
+    constants: dict[str, Value] = Field(default_factory=dict)
+    blocks: dict[str, YamlBlock] = Field(default_factory=dict)
+    networks: dict[str, YamlNetwork] = Field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------------
+# YAML nodes -> plain data plus the position of every value and key
+# ----------------------------------------------------------------------------------------------
+
+
+class _Marks:
+    def __init__(self, path: str):
+        self.path = path
+        self.values: dict[tuple, tuple[int, int, int, int, int]] = {}
+        self.keys: dict[tuple, tuple[int, int, int, int, int]] = {}
+
+    def span(self, where: tuple, key: bool = False) -> Span | None:
+        table = self.keys if key else self.values
+        while where not in table and where:
+            where = where[:-1]
+        if where not in table:
+            return None
+        line, col, end_line, end_col, _ = table[where]
+        return Span(line=line, col=col, end_line=end_line, end_col=end_col, path=self.path)
+
+    def text_start(self, where: tuple) -> tuple[int, int]:
+        """Where the characters of a string scalar begin (after a quote; next line for | blocks)."""
+        line, col, _, _, style = self.values.get(where, (1, 1, 1, 1, 0))
+        if style in (1, 2):  # quoted
+            return line, col + 1
+        if style == 3:  # literal or folded block
+            return line + 1, 1
+        return line, col
+
+
+def _mark(node) -> tuple[int, int, int, int, int]:
+    style = {"'": 1, '"': 2, "|": 3, ">": 3}.get(getattr(node, "style", None) or "", 0)
+    return (node.start_mark.line + 1, node.start_mark.column + 1, node.end_mark.line + 1, node.end_mark.column + 1, style)
+
+
+def _compose(source: Source) -> tuple[Any, _Marks]:
+    marks = _Marks(source.path)
+    loader = yaml.SafeLoader(source.text)
+    try:
+        root = loader.get_single_node()
+        seen: set[int] = set()
+
+        def convert(node, where: tuple) -> Any:
+            if id(node) in seen:
+                raise _unsafe("YAML anchors and aliases are not allowed in specs", node, source.path)
+            seen.add(id(node))
+            if node.tag not in _SAFE_TAGS:
+                raise _unsafe(f"the YAML tag `{node.tag.replace('tag:yaml.org,2002:', '!!')}` is not allowed", node,
+                              source.path)
+            marks.values[where] = _mark(node)
+            if isinstance(node, yaml.MappingNode):
+                out = {}
+                for key_node, value_node in node.value:
+                    key = convert(key_node, (*where, "<key>"))
+                    if not isinstance(key, str):
+                        raise ParseError("mapping keys must be names", _node_span(key_node, source.path), code="E702")
+                    marks.keys[(*where, key)] = _mark(key_node)
+                    out[key] = convert(value_node, (*where, key))
+                return out
+            if isinstance(node, yaml.SequenceNode):
+                return [convert(child, (*where, index)) for index, child in enumerate(node.value)]
+            return loader.construct_object(node, deep=True)
+
+        data = convert(root, ()) if root is not None else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ParseError(f"YAML: {exc.problem or exc.context}", Span(line=line, col=col, end_line=line, end_col=col + 1,
+                         path=source.path), code="E701") from None
+    except yaml.YAMLError as exc:
+        raise ParseError(f"YAML: {exc}", None, code="E701") from None
+    finally:
+        loader.dispose()
+    return data, marks
+
+
+def _node_span(node, path: str) -> Span:
+    line, col, end_line, end_col, _ = _mark(node)
+    return Span(line=line, col=col, end_line=end_line, end_col=end_col, path=path)
+
+
+def _unsafe(message: str, node, path: str) -> ParseError:
+    return ParseError(message, _node_span(node, path), hint="specs are data: use plain strings, numbers, lists and mappings",
+                      code="E703")
+
+
+# ----------------------------------------------------------------------------------------------
+# data -> AST
+# ----------------------------------------------------------------------------------------------
+
+
+def load_yaml(source: Source) -> ast.SpecFile:
+    """Parse a YAML spec into the AST; errors carry the YAML position of the offending node."""
+    data, marks = _compose(source)
+    if not isinstance(data, dict):
+        raise ParseError("a YAML spec is a mapping with doc, imports, constants, blocks and networks",
+                         marks.span(()), code="E702")
+    try:
+        spec = YamlSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _schema_errors(exc, marks) from None
+    return _Builder(marks).spec(spec, data, source.path)
+
+
+def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGroup:
+    errors = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "dict", "list"))))
+        loc = tuple("from" if p == "from_" else "import" if p == "import_" else p for p in loc)
+        where = ".".join(str(p) for p in loc) or "the document"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = f"unknown field `{loc[-1]}`"
+            span = marks.span(loc, key=True)
+        else:
+            span = marks.span(loc)
+            message = f"`{where}`: {message[0].lower() + message[1:]}"
+        errors.append(ParseError(message, span, hint=_schema_hint(loc), code="E702"))
+    unique = {(e.message, e.span.line if e.span else 0): e for e in errors}
+    errors = list(unique.values())
+    return errors[0] if len(errors) == 1 else ErrorGroup(errors)
+
+
+def _schema_hint(loc: tuple) -> str | None:
+    top = loc[0] if loc else None
+    if top in (None, "doc", "imports", "constants", "blocks", "networks") and len(loc) <= 1:
+        return "top-level fields are doc, imports, constants, blocks and networks"
+    if top in ("blocks", "networks") and len(loc) >= 3 and loc[2] in ("params", "body", "doc", "alias"):
+        return None
+    if top in ("blocks", "networks"):
+        return "a block has doc, params and body; a network has doc, params and body, or alias"
+    return None
+
+
+class _Builder:
+    def __init__(self, marks: _Marks):
+        self.marks = marks
+
+    def span(self, where: tuple) -> Span | None:
+        return self.marks.span(where)
+
+    def snippet(self, text: str, start: str, where: tuple) -> Any:
+        line, col = self.marks.text_start(where)
+        return parse_snippet(text, start, self.marks.path, line, col)
+
+    def value(self, data: Any, where: tuple) -> Any:
+        span = self.span(where)
+        if isinstance(data, bool):
+            return ast.Bool(value=data, span=span)
+        if isinstance(data, (int, float)):
+            return ast.Num(value=data, span=span)
+        if data is None:
+            return ast.NoneLit(span=span)
+        if isinstance(data, list):
+            return ast.ListExpr(items=tuple(self.value(v, (*where, i)) for i, v in enumerate(data)), span=span)
+        if isinstance(data, str):
+            return self.snippet(data, "expr", where)
+        raise ParseError("expected a number, a string expression or a list", span, code="E702")
+
+    def params(self, params: dict, where: tuple) -> tuple[ast.Param, ...]:
+        out = []
+        for name, default in params.items():
+            self._identifier(name, (*where, name))
+            node = None if default is None else self.value(default, (*where, name))
+            out.append(ast.Param(name=name, default=node, span=self.marks.span((*where, name), key=True)))
+        return tuple(out)
+
+    def _identifier(self, name: str, where: tuple) -> None:
+        if not name.isidentifier():
+            raise ParseError(f"`{name}` is not a valid name", self.marks.span(where, key=True), code="E702")
+
+    def spec(self, spec: YamlSpec, data: dict, path: str) -> ast.SpecFile:
+        items: list = []
+        for index, entry in enumerate(spec.imports):
+            where = ("imports", index)
+            if isinstance(entry, str):
+                items.append(ast.Import(path=entry, names=None, span=self.span(where)))
+            else:
+                items.append(ast.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
+        for name, value in spec.constants.items():
+            self._identifier(name, ("constants", name))
+            items.append(ast.ConstDef(name=name, value=self.value(value, ("constants", name)),
+                                      span=self.marks.span(("constants", name), key=True)))
+        for name, block in spec.blocks.items():
+            where = ("blocks", name)
+            self._identifier(name, where)
+            items.append(ast.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
+                                      body=self.body(data["blocks"][name]["body"], (*where, "body")),
+                                      span=self.marks.span(where, key=True)))
+        for name, network in spec.networks.items():
+            where = ("networks", name)
+            self._identifier(name, where)
+            items.append(self.network(name, network, data["networks"][name], where))
+        return ast.SpecFile(doc=spec.doc, items=tuple(items), path=path, span=self.span(()))
+
+    def network(self, name: str, network: YamlNetwork, raw: dict, where: tuple):
+        span = self.marks.span(where, key=True)
+        if (network.alias is None) == (network.body is None):
+            raise ParseError(f"network `{name}` needs either `body` or `alias`", span, code="E702",
+                             hint="alias: ResNet(block=BasicBlock, layers=[2, 2, 2, 2])")
+        if network.alias is not None:
+            call = self.snippet(network.alias, "expr", (*where, "alias"))
+            if not isinstance(call, ast.Call):
+                raise ParseError("an alias is a call such as `ResNet(layers=[2, 2, 2, 2])`", self.span((*where, "alias")),
+                                 code="E702")
+            return ast.NetworkAlias(name=name, base=call.func, args=call.args, kwargs=call.kwargs, doc=network.doc,
+                                    span=span)
+        return ast.NetworkDef(name=name, params=self.params(network.params, (*where, "params")), doc=network.doc,
+                              body=self.body(raw["body"], (*where, "body")), span=span)
+
+    def body(self, stmts: list, where: tuple) -> tuple:
+        if not isinstance(stmts, list) or not stmts:
+            raise ParseError("a body is a non-empty list of statements", self.span(where), code="E702")
+        return tuple(self.statement(stmt, (*where, index)) for index, stmt in enumerate(stmts))
+
+    def statement(self, stmt: Any, where: tuple):
+        span = self.span(where)
+        if isinstance(stmt, str):
+            return self.snippet(stmt, "single", where)
+        if not isinstance(stmt, dict) or not stmt:
+            raise ParseError("a statement is a string, or a mapping such as `conv1: conv(64, 3)`", span, code="E702")
+        keys = set(stmt)
+        if "if" in keys:
+            return self._if(stmt, where)
+        if "for" in keys:
+            return self._for(stmt, where)
+        if keys == {"input"}:
+            return self._input(stmt["input"], (*where, "input"), span)
+        if len(stmt) != 1:
+            raise ParseError(f"a labelled statement has one key, got {', '.join(sorted(keys))}", span, code="E702",
+                             hint="write one `label: chain` per list item")
+        (key, value), = stmt.items()
+        if key in _KEYWORDS:
+            raise ParseError(f"`{key}` cannot be used here", self.marks.span((*where, key), key=True), code="E702")
+        label = self.snippet(key, "label", (*where, "<key>"))
+        label = label.model_copy(update={"span": self.marks.span((*where, key), key=True)})
+        if isinstance(value, list):
+            return ast.Group(label=label, body=self.body(value, (*where, key)), span=span)
+        if isinstance(value, str):
+            chain = self.snippet(value, "chain", (*where, key))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ParseError(f"`{key}: {value}` labels a number; write `{key} = {value}` as a string to name a value",
+                             span, code="E702")
+        else:
+            raise ParseError(f"`{key}:` needs a chain (a string) or a body (a list)", span, code="E702")
+        labeled = ast.Labeled(label=label, chain=chain, span=span)
+        return ast.FlowStmt(chain=ast.Chain(items=(labeled,), span=span), span=span)
+
+    def _input(self, value: Any, where: tuple, span: Span | None) -> ast.InputStmt:
+        if isinstance(value, list) and value:
+            return ast.InputStmt(dims=tuple(self.value(v, (*where, i)) for i, v in enumerate(value)), span=span)
+        if isinstance(value, str):
+            stmt = self.snippet(f"input {value}", "single", where)
+            return ast.InputStmt(dims=stmt.dims, span=span)
+        raise ParseError("`input` is a list such as [3, 224, 224]", span, code="E702")
+
+    def _if(self, stmt: dict, where: tuple) -> ast.If:
+        extra = set(stmt) - {"if", "then", "elif", "else"}
+        if extra or "then" not in stmt:
+            raise ParseError("an `if` statement has `if`, `then`, and optionally `elif` and `else`", self.span(where),
+                             code="E702")
+        branches = [ast.IfBranch(cond=self.value(stmt["if"], (*where, "if")), body=self.body(stmt["then"], (*where, "then")),
+                                 span=self.span(where))]
+        for index, branch in enumerate(stmt.get("elif") or []):
+            bwhere = (*where, "elif", index)
+            if not isinstance(branch, dict) or set(branch) != {"if", "then"}:
+                raise ParseError("each `elif` entry has `if` and `then`", self.span(bwhere), code="E702")
+            branches.append(ast.IfBranch(cond=self.value(branch["if"], (*bwhere, "if")),
+                                         body=self.body(branch["then"], (*bwhere, "then")), span=self.span(bwhere)))
+        orelse = self.body(stmt["else"], (*where, "else")) if "else" in stmt else None
+        return ast.If(branches=tuple(branches), orelse=orelse, span=self.span(where))
+
+    def _for(self, stmt: dict, where: tuple) -> ast.For:
+        if set(stmt) != {"for", "in", "do"}:
+            raise ParseError("a `for` statement has `for`, `in` and `do`", self.span(where), code="E702",
+                             hint="for: t, c, n, s\n      in: stages\n      do: [...]")
+        names = [n.strip() for n in str(stmt["for"]).split(",")]
+        if not all(n.isidentifier() for n in names):
+            raise ParseError("`for:` lists loop variable names, e.g. `t, c, n, s`", self.span((*where, "for")), code="E702")
+        return ast.For(targets=tuple(names), iter=self.value(stmt["in"], (*where, "in")),
+                       body=self.body(stmt["do"], (*where, "do")), span=self.span(where))

@@ -1,0 +1,98 @@
+"""Front end: the .arch grammar, the AST round trip, and syntax errors with line and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from archdsl.errors import ParseError
+from archdsl.frontend import ast
+from archdsl.frontend.parser import parse, parse_expression
+from archdsl.frontend.unparse import to_arch
+from archdsl.source import Source, read_source
+
+from conftest import SPECS, spec_ids
+
+
+def src(text: str) -> Source:
+    return Source(text=text, path="t.arch")
+
+
+ARCH_FILES = sorted([*SPECS.glob("*.arch"), *SPECS.glob("families/*.arch")])
+
+
+def test_expression_precedence_matches_python():
+    node = parse_expression("-a ** 2 + b * c // 4 if x != 1 or not y else z")
+    assert isinstance(node, ast.IfExp)
+    left = node.then
+    assert isinstance(left, ast.BinOp) and left.op == "+"
+    assert isinstance(left.left, ast.UnaryOp) and isinstance(left.left.operand, ast.BinOp) and left.left.operand.op == "**"
+    assert isinstance(left.right, ast.BinOp) and left.right.op == "//"
+
+
+def test_chain_labels_repeats_and_groups():
+    tree = parse(src(
+        "network n(k=3):\n"
+        "    input 3x32x32\n"
+        "    stem: conv(16, k) -> bn\n"
+        "    layer: Block(16, stride=2) -> Block(16) x (k - 1)\n"
+        "    features:\n"
+        "        for i in range(2):\n"
+        "            stage{i + 1}: (conv(8, 1) -> relu) x 2\n"
+    ))
+    body = tree.items[0].body
+    assert isinstance(body[0], ast.InputStmt) and [d.value for d in body[0].dims] == [3, 32, 32]
+    labeled = body[1].chain.items[0]
+    assert isinstance(labeled, ast.Labeled) and labeled.label.static == "stem"
+    assert len(labeled.chain.items) == 2  # a label names everything to its right
+    layer = body[2].chain.items[0].chain.items
+    assert layer[1].repeat is not None and isinstance(layer[1].repeat, ast.BinOp)
+    group = body[3]
+    assert isinstance(group, ast.Group) and isinstance(group.body[0], ast.For)
+    inner = group.body[0].body[0].chain.items[0]
+    assert inner.label.parts[0] == "stage" and isinstance(inner.label.parts[1], ast.BinOp)
+    assert isinstance(inner.chain.items[0].expr, ast.Chain)
+
+
+def test_spans_are_recorded_on_every_node():
+    tree = parse(src("block B(c):\n    conv1: conv(c, 3)\n"))
+    block = tree.items[0]
+    assert (block.span.line, block.span.col) == (1, 1)
+    call = block.body[0].chain.items[0].chain.items[0].expr
+    assert (call.span.line, call.span.col, call.span.end_col) == (2, 12, 22)
+    assert call.args[1].span.col == 20
+
+
+def test_x_is_a_repeat_only_after_a_step_and_a_name_elsewhere():
+    tree = parse(src("network n():\n    input 3x8x8\n    x = conv(4, 1) x 2\n    add(x, x)\n"))
+    assign = tree.items[0].body[1]
+    assert assign.target == "x" and assign.chain.items[0].repeat.value == 2
+    assert [a.id for a in tree.items[0].body[2].chain.items[0].expr.args] == ["x", "x"]
+
+
+@pytest.mark.parametrize("path", ARCH_FILES, ids=spec_ids(ARCH_FILES))
+def test_unparse_round_trip(path):
+    tree = parse(read_source(path))
+    again = parse(Source(text=to_arch(tree), path=str(path)))
+    assert again == tree
+
+
+@pytest.mark.parametrize(
+    "text, line, col, code, words",
+    [
+        ("network n():\n    input 3x8x8\n    conv(3, 4\n    relu\n", 3, 9, "E102", "never closed"),
+        ("network n():\n    input 3x8x8\n    conv(3))\n", 3, 12, "E101", "does not close"),
+        ("network n():\n    input 3x8x8\n   relu\n", 3, 1, "E103", "indented"),
+        ("network n():\n    input 3x8x8\n    conv(3) $\n", 3, 13, "E104", "`$`"),
+        ("network n():\n    input 3x8x8\n    conv(3,,)\n", 3, 12, "E101", "unexpected `,`"),
+        ("block class(c):\n    relu\n", 1, 7, "E304", "Python keyword"),
+    ],
+)
+def test_syntax_errors_point_at_the_mistake(text, line, col, code, words):
+    with pytest.raises(ParseError) as info:
+        parse(src(text))
+    error = info.value
+    assert (error.span.line, error.span.col, error.code) == (line, col, code)
+    assert words in error.message
+    rendered = str(error.attach({"t.arch": src(text)}))
+    assert rendered.startswith(f"t.arch:{line}:{col}: error[{code}]")
+    assert "^" in rendered

@@ -1,0 +1,72 @@
+"""Built models behave like hand-written ones: inferred shapes are the real shapes, torch.compile with
+fullgraph=True and torch.export both work."""
+
+from __future__ import annotations
+
+import pytest
+
+import archdsl
+
+from conftest import spec_files, spec_ids
+
+torch = pytest.importorskip("torch")
+
+
+def _module_shapes(checked) -> dict[str, tuple[int, ...]]:
+    """Inferred output shape of every module the spec names (block outputs and layers)."""
+    shapes = {}
+    for path, node in checked.graph.root.walk():
+        if node.name is None:
+            continue
+        if node.kind == "op":
+            shapes[path] = node.shape
+        else:
+            shapes[path] = checked.graph.shape_of(node.output)
+    return shapes
+
+
+@pytest.mark.parametrize("path", spec_files(), ids=spec_ids(spec_files()))
+def test_every_named_module_has_the_inferred_shape(path):
+    checked = archdsl.check(path)
+    model = archdsl.build(checked).eval()
+    expected = _module_shapes(checked)
+    seen: dict[str, tuple[int, ...]] = {}
+    hooks = [module.register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, tuple(o.shape[1:])))
+             for name, module in model.named_modules() if name in expected]
+    with torch.no_grad():
+        out = model(torch.randn(1, *checked.input_shape))
+    for hook in hooks:
+        hook.remove()
+    assert tuple(out.shape[1:]) == checked.output_shape
+    modules = {name for name, _ in model.named_modules() if name}
+    missing = {name for name in expected if name in modules} - set(seen)
+    assert not missing, f"modules never called: {sorted(missing)[:5]}"
+    wrong = {name: (seen[name], expected[name]) for name in seen if seen[name] != expected[name]}
+    assert not wrong, f"actual vs inferred: {dict(list(wrong.items())[:5])}"
+    assert sum(p.numel() for p in model.parameters()) == checked.total_params
+
+
+def test_torch_compile_fullgraph():
+    model = archdsl.build("specs/resnet18.arch", num_classes=10).eval()
+    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(compiled(x), model(x), atol=1e-5)
+
+
+def test_torch_compile_inductor_on_a_small_network():
+    spec = ("network tiny():\n    input 3x32x32\n    a = conv(8, 3, padding=1) -> batchnorm -> relu\n"
+            "    b = in -> conv(8, 1)\n    add(a, b) -> relu -> global_avgpool -> flatten -> linear(10)\n")
+    model = archdsl.build(spec).eval()
+    compiled = torch.compile(model, fullgraph=True)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(compiled(x), model(x), atol=1e-5)
+
+
+def test_torch_export():
+    model = archdsl.build("specs/resnet18.arch").eval()
+    x = torch.randn(1, 3, 224, 224)
+    exported = torch.export.export(model, (x,))
+    with torch.no_grad():
+        assert torch.allclose(exported.module()(x), model(x), atol=1e-5)
