@@ -74,6 +74,7 @@ class ScopeItem:
     items: list[OpItem | ScopeItem] = field(default_factory=list)
     owned: set[int] = field(default_factory=set)
     label_spans: dict[str, Span | None] = field(default_factory=dict)
+    defn: ast.BlockDef | None = None
 
     @property
     def inputs(self) -> list[int]:
@@ -435,7 +436,7 @@ class Elaborator:
         params = self.bind_params(block, args, kwargs, node, current)
         env = block.env.child(**params)
         env["in"] = current
-        scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id})
+        scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
         sub = Frame(env, scope, current)
         self.blocks_open.append((block.name, node.span))
         try:
@@ -600,7 +601,9 @@ class Elaborator:
             else:
                 items.append(self.freeze(item, item_name))
         return ScopeNode.model_construct(
-            name=name, block=scope.block, args={k: _plain(v) for k, v in scope.args.items()}, input=scope.input,
+            name=name, block=scope.block, doc=scope.defn.doc if scope.defn else None,
+            defn_span=scope.defn.span if scope.defn else None,
+            args={k: _plain(v) for k, v in scope.args.items()}, input=scope.input,
             output=scope.output, items=tuple(items), sequential=sequential, repeat=scope.repeat, span=scope.span,
         )
 

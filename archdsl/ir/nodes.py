@@ -23,7 +23,8 @@ class IRNode(BaseModel):
     span: Span | None = Field(default=None, repr=False)
 
     def _key(self) -> tuple:
-        return tuple((k, v) for k, v in self.__dict__.items() if k != "span")
+        # Where a node came from is not part of what it is: .arch and YAML forms compare equal.
+        return tuple((k, v) for k, v in self.__dict__.items() if k not in ("span", "defn_span"))
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
@@ -64,6 +65,8 @@ class ScopeNode(IRNode):
     kind: Literal["scope"] = "scope"
     name: str
     block: str | None = None  # the block definition it instantiates; None for groups and the network
+    doc: str | None = None  # the block's docstring
+    defn_span: Span | None = Field(default=None, repr=False)  # where the block is defined
     args: dict[str, Any] = Field(default_factory=dict)  # the block's arguments, for tables and diagrams
     input: int
     output: int

@@ -335,7 +335,8 @@ register_op(OpDef(
     args=(Arg("start", "dim", 1), Arg("end", "dim", -1)),
     shape=_flatten_shape,
     extra_ops=lambda a, i, o: 0,
-    torch=lambda a, i: TorchCall("nn.Flatten", (a["start"], a["end"])),
+    torch=lambda a, i: TorchCall("nn.Flatten", (), (("start_dim", a["start"]), ("end_dim", a["end"])),
+                                 (("start_dim", 1), ("end_dim", -1))),
     functional=lambda a, xs: f"torch.flatten({xs[0]}, {a['start']})" if a["end"] == -1
     else f"torch.flatten({xs[0]}, {a['start']}, {a['end']})",
     label=lambda a, i, o: "flatten",
