@@ -4,6 +4,7 @@
     checked = archdsl.check("specs/resnet34.arch")      # static: shapes, params; no torch
     model = archdsl.build("specs/resnet34.arch", num_classes=10)   # a plain nn.Module
     source = archdsl.emit("specs/resnet34.arch")        # the same model as a standalone .py file
+    print(archdsl.summary("specs/resnet34.arch").render("markdown"))   # exact params, MACs, memory, depth
 
 Importing archdsl is cheap: the pipeline and torch load on first use.
 """
@@ -14,13 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ArchError", "Checked", "build", "check", "emit", "load", "register_op", "OpDef", "Arg", "TorchCall"]
+__all__ = ["ArchError", "Checked", "build", "check", "compare", "emit", "load", "summary", "register_op", "OpDef", "Arg",
+           "TorchCall", "Summary", "Comparison"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
     "build": ("archdsl.api", "build"),
     "emit": ("archdsl.api", "emit"),
     "load": ("archdsl.api", "load"),
+    "summary": ("archdsl.api", "summary"),
+    "compare": ("archdsl.api", "compare"),
+    "Summary": ("archdsl.backends.summary", "Summary"),
+    "Comparison": ("archdsl.backends.summary", "Comparison"),
     "Checked": ("archdsl.api", "Checked"),
     "ArchError": ("archdsl.errors", "ArchError"),
     "register_op": ("archdsl.ops.registry", "register_op"),
@@ -30,7 +36,8 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .api import Checked, build, check, emit, load
+    from .api import Checked, build, check, compare, emit, load, summary
+    from .backends.summary import Comparison, Summary
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
 
