@@ -340,6 +340,18 @@ network mem():
     assert t.weight_bytes == 4 * t.params == 4 * ((2 * 3 + 3) + (48 * 5 + 5))
 
 
+def test_peak_frees_an_unused_branch_at_once():
+    s = summary_of("""
+network unused():
+    input 3x8x8
+    a = conv(4, 3, padding=1)
+    b = a -> conv(64, 1)
+    a -> conv(64, 1) -> relu
+""", depth=0)
+    # input 192 + the last conv's 4096 + the relu's 4096: `b` (4096) died as soon as it was made.
+    assert s.totals.peak_activation_bytes == 4 * (192 + 2 * 4096)
+
+
 def test_rows_sum_to_the_totals_at_depth_one():
     s = archdsl.summary("specs/resnet50.arch", depth=1)
     t = s.totals

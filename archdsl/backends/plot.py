@@ -32,7 +32,7 @@ def plot_comparison(comparison: Comparison, path: str | Path) -> None:
     inputs = {row.input for row in rows}
     if len(inputs) == 1:
         axes.set_title(f"input {'x'.join(map(str, inputs.pop()))}", fontsize=10)
-    axes.grid(True, which="both", alpha=0.3, zorder=0)
+    axes.grid(True, which="major", alpha=0.3, zorder=0)
     axes.margins(0.15)
     figure.tight_layout()
     figure.savefig(path)

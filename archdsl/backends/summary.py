@@ -187,6 +187,8 @@ def peak_activation_bytes(graph: Graph, counts: dict[int, OpCount], dag: nx.DiGr
         if base[value] == value:
             live += size[value]
             peak = max(peak, live)
+            if value not in last_use:  # nothing reads it (an unused branch): freed at once
+                live -= size[value]
         for storage in {base[s] for s in nodes[value].inputs}:
             if last_use.get(storage) == step:
                 live -= size[storage]
