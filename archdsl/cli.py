@@ -256,12 +256,7 @@ def compare(
     if sort == "latency" and not bench:
         raise typer.BadParameter("latency is only measured with --bench", param_hint="--sort")
     if plot is not None:
-        import importlib.util
-
-        if importlib.util.find_spec("matplotlib") is None:  # say so before any slow work
-            sys.stderr.write("error: --plot needs matplotlib, which is not installed\n"
-                             "help: pip install 'archdsl[plot]'  (or: pip install matplotlib)\n")
-            raise typer.Exit(1)
+        _check_plot_path(plot, specs)
     checked = [load_checked(path, set_, input_shape, None, json_output=format == "json") for path in specs]
     if bench:
         comparison = _bench(checked, runs, threads)
@@ -275,6 +270,29 @@ def compare(
 
         plot_comparison(comparison, plot)
         sys.stderr.write(f"wrote {plot}\n")
+
+
+def _check_plot_path(plot: Path, specs: list[Path]) -> None:
+    """Before any slow work: matplotlib is there, the format is one it writes, no input is overwritten."""
+    import importlib.util
+
+    from .errors import LoadError
+
+    if importlib.util.find_spec("matplotlib") is None:
+        sys.stderr.write("error: --plot needs matplotlib, which is not installed\n"
+                         "help: pip install 'archdsl[plot]'  (or: pip install matplotlib)\n")
+        raise typer.Exit(1)
+    from .backends.plot import image_formats
+
+    formats = image_formats()
+    if plot.suffix.lstrip(".").lower() not in formats:
+        raise typer.BadParameter(f"cannot write a {plot.suffix or 'extensionless'} image; use one of "
+                                 f"{', '.join('.' + f for f in sorted(formats))}", param_hint="--plot")
+    for spec in specs:
+        if spec.exists() and plot.resolve() == spec.resolve():
+            fail(LoadError(f"refusing to overwrite the input spec {spec}", hint="choose another output path"))
+    if not plot.resolve().parent.is_dir():
+        fail(LoadError(f"cannot write {plot}: its folder does not exist", hint="create the folder first"))
 
 
 def _bench(checked: list, runs: int, threads: int | None):

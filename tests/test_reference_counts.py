@@ -95,13 +95,13 @@ REFERENCES = [
     (("densenet201",), tv.densenet201, "DenseNet201_Weights"),
     (("googlenet",), lambda: tv.googlenet(aux_logits=False, init_weights=True), "GoogLeNet_Weights"),
     (("mobilenet_v2", "mobilenetv2"), tv.mobilenet_v2, "MobileNet_V2_Weights"),
-    (("shufflenet_v2_x1_0",), tv.shufflenet_v2_x1_0, "ShuffleNet_V2_X1_0_Weights"),
+    (("shufflenet_v2", "shufflenet_v2_x1_0"), tv.shufflenet_v2_x1_0, "ShuffleNet_V2_X1_0_Weights"),
     *[((f"efficientnet_b{i}",), getattr(tv, f"efficientnet_b{i}"), f"EfficientNet_B{i}_Weights") for i in range(6)],
     *[pytest.param((f"efficientnet_b{i}",), getattr(tv, f"efficientnet_b{i}"), f"EfficientNet_B{i}_Weights",
                    marks=SLOW, id=f"efficientnet_b{i}") for i in (6, 7)],
-    (("legacy_xception", "xception"), _timm("legacy_xception"), None),
-    (("legacy_seresnet50", "seresnet50"), _timm("legacy_seresnet50"), None),
-    (("mobilenetv1_100", "mobilenet_v1"), _timm("mobilenetv1_100"), None),
+    (("xception", "legacy_xception"), _timm("legacy_xception"), None),
+    (("se_resnet50", "seresnet50", "legacy_seresnet50"), _timm("legacy_seresnet50"), None),
+    (("mobilenet_v1", "mobilenetv1_100"), _timm("mobilenetv1_100"), None),
 ]
 REF_IDS = [getattr(r, "id", None) or r[0][0] for r in REFERENCES]
 

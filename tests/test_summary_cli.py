@@ -144,6 +144,17 @@ def test_compare_plot_writes_a_png(tmp_path):
     assert f"wrote {out}" in result.stderr
 
 
+def test_compare_plot_refuses_unknown_formats_and_the_input(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = run("compare", "specs/resnet18.arch", "--plot", str(tmp_path / "models.xyz"))
+    assert result.returncode == 2 and ".png" in result.stderr
+    spec = tmp_path / "net.svg"  # an odd name for a spec, but a real one: it must survive
+    spec.write_text("network net():\n    input 3x8x8\n    conv(4, 3)\n")
+    result = run("compare", str(spec), "--plot", str(spec))
+    assert result.returncode == 1 and "refusing to overwrite" in result.stderr
+    assert spec.read_text().startswith("network net()")
+
+
 def test_compare_plot_without_matplotlib_says_what_to_install(tmp_path):
     probe = textwrap.dedent(f"""
         import sys

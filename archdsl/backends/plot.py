@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from .summary import Comparison
 
 
+def image_formats() -> set[str]:
+    """File extensions matplotlib can write (png, svg, pdf, ...). Raises ImportError without matplotlib."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return set(FigureCanvasBase.get_supported_filetypes())
+
+
 def plot_comparison(comparison: Comparison, path: str | Path) -> None:
     """Write a scatter plot of the comparison to `path` (the format follows the extension: .png, .svg,
-    .pdf). Raises ImportError when matplotlib is not installed."""
+    .pdf), through a temporary file and a rename so a failure never leaves half an image. Raises
+    ImportError when matplotlib is not installed."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never open a window, work without a display
@@ -35,5 +45,12 @@ def plot_comparison(comparison: Comparison, path: str | Path) -> None:
     axes.grid(True, which="major", alpha=0.3, zorder=0)
     axes.margins(0.15)
     figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            figure.savefig(handle, format=target.suffix.lstrip(".").lower() or "png")
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+        plt.close(figure)
