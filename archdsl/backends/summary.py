@@ -66,7 +66,7 @@ class Totals(_Model):
     other_ops: int  # bias adds, norms, activations, pooling, merges: never part of macs or flops
     weight_bytes: int  # parameters in float32
     activation_bytes: int  # every tensor the forward pass creates, batch 1, float32
-    peak_activation_bytes: int  # most bytes alive at once in inference, freeing each tensor after its last use
+    peak_activation_bytes: int  # most bytes alive at once, freeing each tensor after its last use
     input_bytes: int
     depth: int  # conv/linear layers on the longest input-to-output path
 
@@ -161,13 +161,14 @@ def network_depth(graph: Graph, dag: nx.DiGraph | None = None) -> int:
     return longest.get(graph.root.output, 0)
 
 
-def peak_activation_bytes(graph: Graph, counts: dict[int, OpCount], dag: nx.DiGraph) -> int:
-    """Most activation bytes alive at once when ops run in order and each tensor is freed right after
-    its last reader (a view keeps its base alive): a lower bound for inference. The input counts (the
-    caller holds it throughout); weights do not."""
+def peak_activation_bytes(graph: Graph, counts: dict[int, OpCount]) -> int:
+    """Most activation bytes alive at once when the ops run in forward() order and each tensor is freed
+    right after its last reader (a view keeps its base alive). The input counts (the caller holds it
+    throughout); weights do not. An estimate for inference: see docs/analysis.md for how PyTorch differs."""
     base: dict[int, int] = {0: 0}
     size: dict[int, int] = {0: numel(graph.input_shape) * BYTES_PER_ELEMENT}
-    order = [v for v in nx.topological_sort(dag) if v != 0]
+    # The ops in the order the generated forward() runs them: scope by scope, item by item.
+    order = [node.id for _, node in graph.ops()]
     nodes = {node.id: node for _, node in graph.ops()}
     for value in order:
         op = get_op(nodes[value].op)
@@ -242,7 +243,7 @@ def summarize(graph: Graph, depth: int = 2) -> Summary:
         other_ops=sum(c.other_ops or 0 for c in counts.values()),
         weight_bytes=total_params * BYTES_PER_ELEMENT,
         activation_bytes=sum(c.activation_bytes for c in counts.values()),
-        peak_activation_bytes=peak_activation_bytes(graph, counts, dag),
+        peak_activation_bytes=peak_activation_bytes(graph, counts),
         input_bytes=numel(graph.input_shape) * BYTES_PER_ELEMENT,
         depth=network_depth(graph, dag),
     )
