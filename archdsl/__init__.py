@@ -4,6 +4,7 @@
     checked = archdsl.check("specs/resnet34.arch")      # static: shapes, params; no torch
     model = archdsl.build("specs/resnet34.arch", num_classes=10)   # a plain nn.Module
     source = archdsl.emit("specs/resnet34.arch")        # the same model as a standalone .py file
+    archdsl.transfer_weights(reference, model)           # copy weights by order when names differ
 
 Importing archdsl is cheap: the pipeline and torch load on first use.
 """
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ArchError", "Checked", "build", "check", "emit", "load", "register_op", "OpDef", "Arg", "TorchCall"]
+__all__ = ["ArchError", "Checked", "build", "check", "emit", "load", "register_op", "OpDef", "Arg", "TorchCall",
+           "transfer_weights", "WeightTransferError"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
@@ -27,12 +29,15 @@ _EXPORTS = {
     "OpDef": ("archdsl.ops.registry", "OpDef"),
     "Arg": ("archdsl.ops.registry", "Arg"),
     "TorchCall": ("archdsl.ops.registry", "TorchCall"),
+    "transfer_weights": ("archdsl.transfer", "transfer_weights"),
+    "WeightTransferError": ("archdsl.transfer", "WeightTransferError"),
 }
 
 if TYPE_CHECKING:
     from .api import Checked, build, check, emit, load
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
+    from .transfer import WeightTransferError, transfer_weights
 
 
 def __getattr__(name: str) -> Any:
