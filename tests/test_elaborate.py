@@ -61,6 +61,14 @@ def test_labels_and_values_names_do_not_collide_with_ops():
     assert [i.op for i in checked.graph.root.items] == ["conv2d", "relu"]
 
 
+def test_a_parameter_may_share_an_ops_name():
+    """torchvision names its dropout rate `dropout`; in a chain `dropout(dropout)` is the op, fed the value."""
+    text = "network n(dropout=0.25):\n    input 16\n    linear(8) -> dropout(dropout)\n    drop: dropout(p=dropout / 5)\n"
+    ops = [node for _, node in check(text).graph.ops()]
+    assert [(node.op, node.attrs.get("p")) for node in ops] == [("linear", None), ("dropout", 0.25), ("dropout", 0.05)]
+    assert [(node.op, node.attrs.get("p")) for _, node in check(text, dropout=0.5).graph.ops()][1] == ("dropout", 0.5)
+
+
 def test_parameters_defaults_and_overrides():
     text = NET + "    conv(c * 2, 3, padding=1)\n"
     assert check(text).output_shape == (32, 32, 32)
