@@ -8,6 +8,7 @@ become the class's parameters, named after the block's own parameters where the 
 
 from __future__ import annotations
 
+import inspect
 import keyword
 from dataclasses import dataclass, field
 from typing import Any
@@ -228,8 +229,10 @@ class _Collector:
 
 
 def _indent_doc(text: str) -> str:
-    """A docstring body for a class: later lines indented, no stray triple quotes."""
-    return "\n    ".join(text.replace('"""', "'''").splitlines())
+    """A docstring body for a class: the spec's own indentation removed (a block's docstring is
+    indented in its file), later lines indented once, blank lines left empty, no stray triple quotes."""
+    lines = inspect.cleandoc(text.replace('"""', "'''")).splitlines() or [""]
+    return "\n".join([lines[0], *(f"    {line}" if line.strip() else "" for line in lines[1:])])
 
 
 def _inputs(item) -> list[int]:
