@@ -69,6 +69,13 @@ def test_a_parameter_may_share_an_ops_name():
     assert [(node.op, node.attrs.get("p")) for _, node in check(text, dropout=0.5).graph.ops()][1] == ("dropout", 0.5)
 
 
+def test_a_partially_applied_block_parameter_keeps_its_arguments():
+    """wide_resnet50_2 passes `block=Bottleneck(widen=2)`: the IR (and the factory's docstring) must say so."""
+    assert archdsl.check("specs/wide_resnet50_2.arch").graph.params["block"] == "Bottleneck(widen=2)"
+    assert archdsl.check("specs/resnet50.arch").graph.params["block"] == "Bottleneck"
+    assert "compiled with block=Bottleneck(widen=2), layers=[3, 4, 6, 3]" in archdsl.emit("specs/wide_resnet50_2.arch")
+
+
 def test_parameters_defaults_and_overrides():
     text = NET + "    conv(c * 2, 3, padding=1)\n"
     assert check(text).output_shape == (32, 32, 32)

@@ -643,7 +643,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
     if isinstance(value, (LayerRef, BlockInfo)):
-        return value.name if not getattr(value, "args", None) else show(value)
+        return show(value)  # `Bottleneck(widen=2)` keeps its bound arguments
     if isinstance(value, TensorRef):
         return fmt(value.shape)
     return value
