@@ -16,6 +16,25 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 timm = pytest.importorskip("timm")
 
+
+def _lively(model):
+    """Redraw a reference's conv weights (He init) and give its batch norms random statistics and affine
+    parameters, so that its output depends on every layer. Without this some references compare nothing:
+    googlenet(init_weights=True) draws weights with std 0.01, which shrinks activations to ~1e-10, so
+    its output is `fc.bias` for any input; and freshly made batch norms are near-identities, so a
+    misplaced BN or a wrong eps (GoogLeNet's is 0.001) would not show."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            elif isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 1.5)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    return model
+
+
 # (spec, reference constructor, input shape, strict state_dict names)
 PARITY = [
     ("specs/resnet18.arch", lambda: torchvision.models.resnet18(), (3, 224, 224), True),
@@ -24,6 +43,22 @@ PARITY = [
     ("specs/resnet101.arch", lambda: torchvision.models.resnet101(), (3, 224, 224), True),
     ("specs/resnet152.arch", lambda: torchvision.models.resnet152(), (3, 224, 224), True),
     ("specs/resnet18.yaml", lambda: torchvision.models.resnet18(), (3, 224, 224), True),
+    # ResNets keep their own init: their outputs already depend on the input (~1e2), and He init on
+    # un-normalised residual sums would grow them to ~1e4, where 1e-5 is below float32's resolution.
+    ("specs/wide_resnet50_2.arch", lambda: torchvision.models.wide_resnet50_2(), (3, 224, 224), True),
+    ("specs/alexnet.arch", lambda: _lively(torchvision.models.alexnet()), (3, 224, 224), True),
+    ("specs/vgg11.arch", lambda: _lively(torchvision.models.vgg11()), (3, 224, 224), True),
+    ("specs/vgg13.arch", lambda: _lively(torchvision.models.vgg13()), (3, 224, 224), True),
+    ("specs/vgg16.arch", lambda: _lively(torchvision.models.vgg16()), (3, 224, 224), True),
+    ("specs/vgg19.arch", lambda: _lively(torchvision.models.vgg19()), (3, 224, 224), True),
+    ("specs/vgg11_bn.arch", lambda: _lively(torchvision.models.vgg11_bn()), (3, 224, 224), True),
+    ("specs/vgg13_bn.arch", lambda: _lively(torchvision.models.vgg13_bn()), (3, 224, 224), True),
+    ("specs/vgg16_bn.arch", lambda: _lively(torchvision.models.vgg16_bn()), (3, 224, 224), True),
+    ("specs/vgg19_bn.arch", lambda: _lively(torchvision.models.vgg19_bn()), (3, 224, 224), True),
+    ("specs/googlenet.arch", lambda: _lively(torchvision.models.googlenet(aux_logits=False, init_weights=True)), (3, 224, 224), True),
+    ("specs/densenet121.arch", lambda: _lively(torchvision.models.densenet121()), (3, 224, 224), True),
+    ("specs/densenet169.arch", lambda: _lively(torchvision.models.densenet169()), (3, 224, 224), True),
+    ("specs/densenet201.arch", lambda: _lively(torchvision.models.densenet201()), (3, 224, 224), True),
     # Mobile and efficient networks. The timm rows use timm's own module names, so they load strictly;
     # timm's MobileNetV2 names differ from torchvision's (which the spec uses): it loads by order.
     ("specs/mobilenet_v1.arch", lambda: timm.create_model("mobilenetv1_100"), (3, 224, 224), True),
