@@ -288,7 +288,8 @@ def _atoms(parts, exposable: frozenset[str]) -> list[tuple[Any, str]]:
             out.extend(_atoms(part.children, exposable))
         else:
             child = part.instance
-            out.extend((value, f"{name}_{pname}") for (pname, _), value in zip(child.cls.params, child.values))
+            prefix = "" if name.isdigit() else f"{name}_"  # `padding`, not `1_padding`
+            out.extend((value, prefix + pname) for (pname, _), value in zip(child.cls.params, child.values))
     return out
 
 

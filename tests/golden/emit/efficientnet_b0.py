@@ -87,26 +87,26 @@ class Stage(nn.Sequential):
 class MBConv_1(nn.Sequential):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=stride, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out, out=out, kernel=kernel, stride=stride, padding=padding, groups=out),
+            SqueezeExcite(in_channels=out, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out, out=out_1),
         )
 
 
 class MBConv_2(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, out: int, value: int, kernel: int, value_1: int, value_2: int, drop: float) -> None:
+    def __init__(self, out: int, out_1: int, kernel: int, padding: int, squeeze: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=1, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out_1, out=out_1, kernel=kernel, stride=1, padding=padding, groups=out_1),
+            SqueezeExcite(in_channels=out_1, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out_1, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -120,20 +120,20 @@ class MBConv_2(nn.Module):
 class Stage_1(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_1(in_channels=in_channels, value=value, kernel=kernel, stride=2, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_2(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
+        self.add_module("0", MBConv_1(in_channels=in_channels, out=out, kernel=kernel, stride=2, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_2(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
 
 
 class Stage_2(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_1(in_channels=in_channels, value=value, kernel=kernel, stride=stride, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_2(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_2(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
+        self.add_module("0", MBConv_1(in_channels=in_channels, out=out, kernel=kernel, stride=stride, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_2(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_2(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
 
 
 class Stage_3(nn.Sequential):
@@ -141,10 +141,10 @@ class Stage_3(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_1(in_channels=112, value=672, kernel=5, stride=2, value_1=2, value_2=28, out=192))
-        self.add_module("1", MBConv_2(out=192, value=1152, kernel=5, value_1=2, value_2=48, drop=0.15000000000000002))
-        self.add_module("2", MBConv_2(out=192, value=1152, kernel=5, value_1=2, value_2=48, drop=0.1625))
-        self.add_module("3", MBConv_2(out=192, value=1152, kernel=5, value_1=2, value_2=48, drop=0.17500000000000002))
+        self.add_module("0", MBConv_1(in_channels=112, out=672, kernel=5, stride=2, padding=2, squeeze=28, out_1=192))
+        self.add_module("1", MBConv_2(out=192, out_1=1152, kernel=5, padding=2, squeeze=48, drop=0.15000000000000002))
+        self.add_module("2", MBConv_2(out=192, out_1=1152, kernel=5, padding=2, squeeze=48, drop=0.1625))
+        self.add_module("3", MBConv_2(out=192, out_1=1152, kernel=5, padding=2, squeeze=48, drop=0.17500000000000002))
 
 
 class Stage_4(nn.Sequential):
@@ -152,7 +152,7 @@ class Stage_4(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_1(in_channels=192, value=1152, kernel=3, stride=1, value_1=1, value_2=48, out=320))
+        self.add_module("0", MBConv_1(in_channels=192, out=1152, kernel=3, stride=1, padding=1, squeeze=48, out_1=320))
 
 
 class EfficientNet(nn.Module):
@@ -164,10 +164,10 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(
             ConvBNAct(in_channels=3, out=32, kernel=3, stride=2, padding=1, groups=1),
             Stage(),
-            Stage_1(in_channels=16, value=96, kernel=3, value_1=1, value_2=4, out=24, value_3=144, value_4=6, value_5=0.025),
-            Stage_1(in_channels=24, value=144, kernel=5, value_1=2, value_2=6, out=40, value_3=240, value_4=10, value_5=0.05),
-            Stage_2(in_channels=40, value=240, kernel=3, stride=2, value_1=1, value_2=10, out=80, value_3=480, value_4=20, value_5=0.07500000000000001, value_6=0.08750000000000001),
-            Stage_2(in_channels=80, value=480, kernel=5, stride=1, value_1=2, value_2=20, out=112, value_3=672, value_4=28, value_5=0.1125, value_6=0.125),
+            Stage_1(in_channels=16, out=96, kernel=3, padding=1, squeeze=4, out_1=24, out_1_1=144, squeeze_1=6, drop=0.025),
+            Stage_1(in_channels=24, out=144, kernel=5, padding=2, squeeze=6, out_1=40, out_1_1=240, squeeze_1=10, drop=0.05),
+            Stage_2(in_channels=40, out=240, kernel=3, stride=2, padding=1, squeeze=10, out_1=80, out_1_1=480, squeeze_1=20, drop=0.07500000000000001, drop_1=0.08750000000000001),
+            Stage_2(in_channels=80, out=480, kernel=5, stride=1, padding=2, squeeze=20, out_1=112, out_1_1=672, squeeze_1=28, drop=0.1125, drop_1=0.125),
             Stage_3(),
             Stage_4(),
             ConvBNAct(in_channels=320, out=1280, kernel=1, stride=1, padding=0, groups=1),

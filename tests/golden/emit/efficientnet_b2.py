@@ -107,26 +107,26 @@ class Stage(nn.Sequential):
 class MBConv_2(nn.Sequential):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=stride, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out, out=out, kernel=kernel, stride=stride, padding=padding, groups=out),
+            SqueezeExcite(in_channels=out, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out, out=out_1),
         )
 
 
 class MBConv_3(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, out: int, value: int, kernel: int, value_1: int, value_2: int, drop: float) -> None:
+    def __init__(self, out: int, out_1: int, kernel: int, padding: int, squeeze: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=1, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out_1, out=out_1, kernel=kernel, stride=1, padding=padding, groups=out_1),
+            SqueezeExcite(in_channels=out_1, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out_1, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -140,22 +140,22 @@ class MBConv_3(nn.Module):
 class Stage_1(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=2, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=2, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
 
 
 class Stage_2(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=stride, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=stride, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
 
 
 class Stage_3(nn.Sequential):
@@ -163,11 +163,11 @@ class Stage_3(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=120, value=720, kernel=5, stride=2, value_1=2, value_2=30, out=208))
-        self.add_module("1", MBConv_3(out=208, value=1248, kernel=5, value_1=2, value_2=52, drop=0.14782608695652175))
-        self.add_module("2", MBConv_3(out=208, value=1248, kernel=5, value_1=2, value_2=52, drop=0.1565217391304348))
-        self.add_module("3", MBConv_3(out=208, value=1248, kernel=5, value_1=2, value_2=52, drop=0.16521739130434784))
-        self.add_module("4", MBConv_3(out=208, value=1248, kernel=5, value_1=2, value_2=52, drop=0.17391304347826086))
+        self.add_module("0", MBConv_2(in_channels=120, out=720, kernel=5, stride=2, padding=2, squeeze=30, out_1=208))
+        self.add_module("1", MBConv_3(out=208, out_1=1248, kernel=5, padding=2, squeeze=52, drop=0.14782608695652175))
+        self.add_module("2", MBConv_3(out=208, out_1=1248, kernel=5, padding=2, squeeze=52, drop=0.1565217391304348))
+        self.add_module("3", MBConv_3(out=208, out_1=1248, kernel=5, padding=2, squeeze=52, drop=0.16521739130434784))
+        self.add_module("4", MBConv_3(out=208, out_1=1248, kernel=5, padding=2, squeeze=52, drop=0.17391304347826086))
 
 
 class Stage_4(nn.Sequential):
@@ -175,8 +175,8 @@ class Stage_4(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=208, value=1248, kernel=3, stride=1, value_1=1, value_2=52, out=352))
-        self.add_module("1", MBConv_3(out=352, value=2112, kernel=3, value_1=1, value_2=88, drop=0.19130434782608696))
+        self.add_module("0", MBConv_2(in_channels=208, out=1248, kernel=3, stride=1, padding=1, squeeze=52, out_1=352))
+        self.add_module("1", MBConv_3(out=352, out_1=2112, kernel=3, padding=1, squeeze=88, drop=0.19130434782608696))
 
 
 class EfficientNet(nn.Module):
@@ -188,10 +188,10 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(
             ConvBNAct(in_channels=3, out=32, kernel=3, stride=2, padding=1, groups=1),
             Stage(),
-            Stage_1(in_channels=16, value=96, kernel=3, value_1=1, value_2=4, out=24, value_3=144, value_4=6, value_5=0.026086956521739136, value_6=0.034782608695652174),
-            Stage_1(in_channels=24, value=144, kernel=5, value_1=2, value_2=6, out=48, value_3=288, value_4=12, value_5=0.05217391304347827, value_6=0.06086956521739131),
-            Stage_2(in_channels=48, value=288, kernel=3, stride=2, value_1=1, value_2=12, out=88, value_3=528, value_4=22, value_5=0.0782608695652174, value_6=0.08695652173913043, value_7=0.09565217391304348),
-            Stage_2(in_channels=88, value=528, kernel=5, stride=1, value_1=2, value_2=22, out=120, value_3=720, value_4=30, value_5=0.11304347826086956, value_6=0.12173913043478261, value_7=0.13043478260869565),
+            Stage_1(in_channels=16, out=96, kernel=3, padding=1, squeeze=4, out_1=24, out_1_1=144, squeeze_1=6, drop=0.026086956521739136, drop_1=0.034782608695652174),
+            Stage_1(in_channels=24, out=144, kernel=5, padding=2, squeeze=6, out_1=48, out_1_1=288, squeeze_1=12, drop=0.05217391304347827, drop_1=0.06086956521739131),
+            Stage_2(in_channels=48, out=288, kernel=3, stride=2, padding=1, squeeze=12, out_1=88, out_1_1=528, squeeze_1=22, drop=0.0782608695652174, drop_1=0.08695652173913043, drop_2=0.09565217391304348),
+            Stage_2(in_channels=88, out=528, kernel=5, stride=1, padding=2, squeeze=22, out_1=120, out_1_1=720, squeeze_1=30, drop=0.11304347826086956, drop_1=0.12173913043478261, drop_2=0.13043478260869565),
             Stage_3(),
             Stage_4(),
             ConvBNAct(in_channels=352, out=1408, kernel=1, stride=1, padding=0, groups=1),

@@ -107,26 +107,26 @@ class Stage(nn.Sequential):
 class MBConv_2(nn.Sequential):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=stride, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out, out=out, kernel=kernel, stride=stride, padding=padding, groups=out),
+            SqueezeExcite(in_channels=out, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out, out=out_1),
         )
 
 
 class MBConv_3(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, out: int, value: int, kernel: int, value_1: int, value_2: int, drop: float) -> None:
+    def __init__(self, out: int, out_1: int, kernel: int, padding: int, squeeze: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=1, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out_1, out=out_1, kernel=kernel, stride=1, padding=padding, groups=out_1),
+            SqueezeExcite(in_channels=out_1, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out_1, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -140,23 +140,23 @@ class MBConv_3(nn.Module):
 class Stage_1(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=2, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=2, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
 
 
 class Stage_2(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=stride, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=stride, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
 
 
 class Stage_3(nn.Sequential):
@@ -164,12 +164,12 @@ class Stage_3(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=136, value=816, kernel=5, stride=2, value_1=2, value_2=34, out=232))
-        self.add_module("1", MBConv_3(out=232, value=1392, kernel=5, value_1=2, value_2=58, drop=0.14615384615384616))
-        self.add_module("2", MBConv_3(out=232, value=1392, kernel=5, value_1=2, value_2=58, drop=0.15384615384615385))
-        self.add_module("3", MBConv_3(out=232, value=1392, kernel=5, value_1=2, value_2=58, drop=0.16153846153846155))
-        self.add_module("4", MBConv_3(out=232, value=1392, kernel=5, value_1=2, value_2=58, drop=0.16923076923076924))
-        self.add_module("5", MBConv_3(out=232, value=1392, kernel=5, value_1=2, value_2=58, drop=0.17692307692307693))
+        self.add_module("0", MBConv_2(in_channels=136, out=816, kernel=5, stride=2, padding=2, squeeze=34, out_1=232))
+        self.add_module("1", MBConv_3(out=232, out_1=1392, kernel=5, padding=2, squeeze=58, drop=0.14615384615384616))
+        self.add_module("2", MBConv_3(out=232, out_1=1392, kernel=5, padding=2, squeeze=58, drop=0.15384615384615385))
+        self.add_module("3", MBConv_3(out=232, out_1=1392, kernel=5, padding=2, squeeze=58, drop=0.16153846153846155))
+        self.add_module("4", MBConv_3(out=232, out_1=1392, kernel=5, padding=2, squeeze=58, drop=0.16923076923076924))
+        self.add_module("5", MBConv_3(out=232, out_1=1392, kernel=5, padding=2, squeeze=58, drop=0.17692307692307693))
 
 
 class Stage_4(nn.Sequential):
@@ -177,8 +177,8 @@ class Stage_4(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=232, value=1392, kernel=3, stride=1, value_1=1, value_2=58, out=384))
-        self.add_module("1", MBConv_3(out=384, value=2304, kernel=3, value_1=1, value_2=96, drop=0.19230769230769232))
+        self.add_module("0", MBConv_2(in_channels=232, out=1392, kernel=3, stride=1, padding=1, squeeze=58, out_1=384))
+        self.add_module("1", MBConv_3(out=384, out_1=2304, kernel=3, padding=1, squeeze=96, drop=0.19230769230769232))
 
 
 class EfficientNet(nn.Module):
@@ -190,10 +190,10 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(
             ConvBNAct(in_channels=3, out=40, kernel=3, stride=2, padding=1, groups=1),
             Stage(),
-            Stage_1(in_channels=24, value=144, kernel=3, value_1=1, value_2=6, out=32, value_3=192, value_4=8, value_5=0.02307692307692308, value_6=0.03076923076923077),
-            Stage_1(in_channels=32, value=192, kernel=5, value_1=2, value_2=8, out=48, value_3=288, value_4=12, value_5=0.04615384615384616, value_6=0.05384615384615385),
-            Stage_2(in_channels=48, value=288, kernel=3, stride=2, value_1=1, value_2=12, out=96, value_3=576, value_4=24, value_5=0.06923076923076923, value_6=0.07692307692307693, value_7=0.08461538461538462, value_8=0.09230769230769233),
-            Stage_2(in_channels=96, value=576, kernel=5, stride=1, value_1=2, value_2=24, out=136, value_3=816, value_4=34, value_5=0.1076923076923077, value_6=0.11538461538461539, value_7=0.12307692307692308, value_8=0.13076923076923078),
+            Stage_1(in_channels=24, out=144, kernel=3, padding=1, squeeze=6, out_1=32, out_1_1=192, squeeze_1=8, drop=0.02307692307692308, drop_1=0.03076923076923077),
+            Stage_1(in_channels=32, out=192, kernel=5, padding=2, squeeze=8, out_1=48, out_1_1=288, squeeze_1=12, drop=0.04615384615384616, drop_1=0.05384615384615385),
+            Stage_2(in_channels=48, out=288, kernel=3, stride=2, padding=1, squeeze=12, out_1=96, out_1_1=576, squeeze_1=24, drop=0.06923076923076923, drop_1=0.07692307692307693, drop_2=0.08461538461538462, drop_3=0.09230769230769233),
+            Stage_2(in_channels=96, out=576, kernel=5, stride=1, padding=2, squeeze=24, out_1=136, out_1_1=816, squeeze_1=34, drop=0.1076923076923077, drop_1=0.11538461538461539, drop_2=0.12307692307692308, drop_3=0.13076923076923078),
             Stage_3(),
             Stage_4(),
             ConvBNAct(in_channels=384, out=1536, kernel=1, stride=1, padding=0, groups=1),

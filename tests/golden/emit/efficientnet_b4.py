@@ -107,26 +107,26 @@ class Stage(nn.Sequential):
 class MBConv_2(nn.Sequential):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=stride, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out, out=out, kernel=kernel, stride=stride, padding=padding, groups=out),
+            SqueezeExcite(in_channels=out, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out, out=out_1),
         )
 
 
 class MBConv_3(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, out: int, value: int, kernel: int, value_1: int, value_2: int, drop: float) -> None:
+    def __init__(self, out: int, out_1: int, kernel: int, padding: int, squeeze: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=1, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out_1, out=out_1, kernel=kernel, stride=1, padding=padding, groups=out_1),
+            SqueezeExcite(in_channels=out_1, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out_1, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -140,25 +140,25 @@ class MBConv_3(nn.Module):
 class Stage_1(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=2, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=2, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
 
 
 class Stage_2(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float, value_9: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float, drop_4: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=stride, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
-        self.add_module("5", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_9))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=stride, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
+        self.add_module("5", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_4))
 
 
 class Stage_3(nn.Sequential):
@@ -166,14 +166,14 @@ class Stage_3(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=160, value=960, kernel=5, stride=2, value_1=2, value_2=40, out=272))
-        self.add_module("1", MBConv_3(out=272, value=1632, kernel=5, value_1=2, value_2=68, drop=0.14375000000000002))
-        self.add_module("2", MBConv_3(out=272, value=1632, kernel=5, value_1=2, value_2=68, drop=0.15000000000000002))
-        self.add_module("3", MBConv_3(out=272, value=1632, kernel=5, value_1=2, value_2=68, drop=0.15625))
-        self.add_module("4", MBConv_3(out=272, value=1632, kernel=5, value_1=2, value_2=68, drop=0.1625))
-        self.add_module("5", MBConv_3(out=272, value=1632, kernel=5, value_1=2, value_2=68, drop=0.16875))
-        self.add_module("6", MBConv_3(out=272, value=1632, kernel=5, value_1=2, value_2=68, drop=0.17500000000000002))
-        self.add_module("7", MBConv_3(out=272, value=1632, kernel=5, value_1=2, value_2=68, drop=0.18125000000000002))
+        self.add_module("0", MBConv_2(in_channels=160, out=960, kernel=5, stride=2, padding=2, squeeze=40, out_1=272))
+        self.add_module("1", MBConv_3(out=272, out_1=1632, kernel=5, padding=2, squeeze=68, drop=0.14375000000000002))
+        self.add_module("2", MBConv_3(out=272, out_1=1632, kernel=5, padding=2, squeeze=68, drop=0.15000000000000002))
+        self.add_module("3", MBConv_3(out=272, out_1=1632, kernel=5, padding=2, squeeze=68, drop=0.15625))
+        self.add_module("4", MBConv_3(out=272, out_1=1632, kernel=5, padding=2, squeeze=68, drop=0.1625))
+        self.add_module("5", MBConv_3(out=272, out_1=1632, kernel=5, padding=2, squeeze=68, drop=0.16875))
+        self.add_module("6", MBConv_3(out=272, out_1=1632, kernel=5, padding=2, squeeze=68, drop=0.17500000000000002))
+        self.add_module("7", MBConv_3(out=272, out_1=1632, kernel=5, padding=2, squeeze=68, drop=0.18125000000000002))
 
 
 class Stage_4(nn.Sequential):
@@ -181,8 +181,8 @@ class Stage_4(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=272, value=1632, kernel=3, stride=1, value_1=1, value_2=68, out=448))
-        self.add_module("1", MBConv_3(out=448, value=2688, kernel=3, value_1=1, value_2=112, drop=0.19375))
+        self.add_module("0", MBConv_2(in_channels=272, out=1632, kernel=3, stride=1, padding=1, squeeze=68, out_1=448))
+        self.add_module("1", MBConv_3(out=448, out_1=2688, kernel=3, padding=1, squeeze=112, drop=0.19375))
 
 
 class EfficientNet(nn.Module):
@@ -194,10 +194,10 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(
             ConvBNAct(in_channels=3, out=48, kernel=3, stride=2, padding=1, groups=1),
             Stage(),
-            Stage_1(in_channels=24, value=144, kernel=3, value_1=1, value_2=6, out=32, value_3=192, value_4=8, value_5=0.018750000000000003, value_6=0.025, value_7=0.03125),
-            Stage_1(in_channels=32, value=192, kernel=5, value_1=2, value_2=8, out=56, value_3=336, value_4=14, value_5=0.043750000000000004, value_6=0.05, value_7=0.05625),
-            Stage_2(in_channels=56, value=336, kernel=3, stride=2, value_1=1, value_2=14, out=112, value_3=672, value_4=28, value_5=0.06875, value_6=0.07500000000000001, value_7=0.08125, value_8=0.08750000000000001, value_9=0.09375),
-            Stage_2(in_channels=112, value=672, kernel=5, stride=1, value_1=2, value_2=28, out=160, value_3=960, value_4=40, value_5=0.10625000000000001, value_6=0.1125, value_7=0.11875000000000001, value_8=0.125, value_9=0.13125),
+            Stage_1(in_channels=24, out=144, kernel=3, padding=1, squeeze=6, out_1=32, out_1_1=192, squeeze_1=8, drop=0.018750000000000003, drop_1=0.025, drop_2=0.03125),
+            Stage_1(in_channels=32, out=192, kernel=5, padding=2, squeeze=8, out_1=56, out_1_1=336, squeeze_1=14, drop=0.043750000000000004, drop_1=0.05, drop_2=0.05625),
+            Stage_2(in_channels=56, out=336, kernel=3, stride=2, padding=1, squeeze=14, out_1=112, out_1_1=672, squeeze_1=28, drop=0.06875, drop_1=0.07500000000000001, drop_2=0.08125, drop_3=0.08750000000000001, drop_4=0.09375),
+            Stage_2(in_channels=112, out=672, kernel=5, stride=1, padding=2, squeeze=28, out_1=160, out_1_1=960, squeeze_1=40, drop=0.10625000000000001, drop_1=0.1125, drop_2=0.11875000000000001, drop_3=0.125, drop_4=0.13125),
             Stage_3(),
             Stage_4(),
             ConvBNAct(in_channels=448, out=1792, kernel=1, stride=1, padding=0, groups=1),

@@ -108,26 +108,26 @@ class Stage(nn.Sequential):
 class MBConv_2(nn.Sequential):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=stride, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out, out=out, kernel=kernel, stride=stride, padding=padding, groups=out),
+            SqueezeExcite(in_channels=out, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out, out=out_1),
         )
 
 
 class MBConv_3(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, out: int, value: int, kernel: int, value_1: int, value_2: int, drop: float) -> None:
+    def __init__(self, out: int, out_1: int, kernel: int, padding: int, squeeze: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=1, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out_1, out=out_1, kernel=kernel, stride=1, padding=padding, groups=out_1),
+            SqueezeExcite(in_channels=out_1, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out_1, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -141,27 +141,27 @@ class MBConv_3(nn.Module):
 class Stage_1(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=2, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=2, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
 
 
 class Stage_2(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float, value_9: float, value_10: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float, drop_4: float, drop_5: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=stride, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
-        self.add_module("5", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_9))
-        self.add_module("6", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_10))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=stride, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
+        self.add_module("5", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_4))
+        self.add_module("6", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_5))
 
 
 class Stage_3(nn.Sequential):
@@ -169,15 +169,15 @@ class Stage_3(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=176, value=1056, kernel=5, stride=2, value_1=2, value_2=44, out=304))
-        self.add_module("1", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.1435897435897436))
-        self.add_module("2", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.14871794871794874))
-        self.add_module("3", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.15384615384615385))
-        self.add_module("4", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.158974358974359))
-        self.add_module("5", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.1641025641025641))
-        self.add_module("6", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.16923076923076924))
-        self.add_module("7", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.17435897435897438))
-        self.add_module("8", MBConv_3(out=304, value=1824, kernel=5, value_1=2, value_2=76, drop=0.1794871794871795))
+        self.add_module("0", MBConv_2(in_channels=176, out=1056, kernel=5, stride=2, padding=2, squeeze=44, out_1=304))
+        self.add_module("1", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.1435897435897436))
+        self.add_module("2", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.14871794871794874))
+        self.add_module("3", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.15384615384615385))
+        self.add_module("4", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.158974358974359))
+        self.add_module("5", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.1641025641025641))
+        self.add_module("6", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.16923076923076924))
+        self.add_module("7", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.17435897435897438))
+        self.add_module("8", MBConv_3(out=304, out_1=1824, kernel=5, padding=2, squeeze=76, drop=0.1794871794871795))
 
 
 class Stage_4(nn.Sequential):
@@ -185,9 +185,9 @@ class Stage_4(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=304, value=1824, kernel=3, stride=1, value_1=1, value_2=76, out=512))
-        self.add_module("1", MBConv_3(out=512, value=3072, kernel=3, value_1=1, value_2=128, drop=0.18974358974358976))
-        self.add_module("2", MBConv_3(out=512, value=3072, kernel=3, value_1=1, value_2=128, drop=0.19487179487179487))
+        self.add_module("0", MBConv_2(in_channels=304, out=1824, kernel=3, stride=1, padding=1, squeeze=76, out_1=512))
+        self.add_module("1", MBConv_3(out=512, out_1=3072, kernel=3, padding=1, squeeze=128, drop=0.18974358974358976))
+        self.add_module("2", MBConv_3(out=512, out_1=3072, kernel=3, padding=1, squeeze=128, drop=0.19487179487179487))
 
 
 class EfficientNet(nn.Module):
@@ -200,10 +200,10 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(
             ConvBNAct(in_channels=3, out=48, kernel=3, stride=2, padding=1, groups=1),
             Stage(),
-            Stage_1(in_channels=24, value=144, kernel=3, value_1=1, value_2=6, out=40, value_3=240, value_4=10, value_5=0.020512820512820513, value_6=0.02564102564102564, value_7=0.030769230769230774, value_8=0.0358974358974359),
-            Stage_1(in_channels=40, value=240, kernel=5, value_1=2, value_2=10, out=64, value_3=384, value_4=16, value_5=0.046153846153846156, value_6=0.05128205128205128, value_7=0.05641025641025642, value_8=0.06153846153846155),
-            Stage_2(in_channels=64, value=384, kernel=3, stride=2, value_1=1, value_2=16, out=128, value_3=768, value_4=32, value_5=0.0717948717948718, value_6=0.07692307692307693, value_7=0.08205128205128205, value_8=0.08717948717948719, value_9=0.09230769230769231, value_10=0.09743589743589744),
-            Stage_2(in_channels=128, value=768, kernel=5, stride=1, value_1=2, value_2=32, out=176, value_3=1056, value_4=44, value_5=0.1076923076923077, value_6=0.11282051282051284, value_7=0.11794871794871796, value_8=0.1230769230769231, value_9=0.1282051282051282, value_10=0.13333333333333333),
+            Stage_1(in_channels=24, out=144, kernel=3, padding=1, squeeze=6, out_1=40, out_1_1=240, squeeze_1=10, drop=0.020512820512820513, drop_1=0.02564102564102564, drop_2=0.030769230769230774, drop_3=0.0358974358974359),
+            Stage_1(in_channels=40, out=240, kernel=5, padding=2, squeeze=10, out_1=64, out_1_1=384, squeeze_1=16, drop=0.046153846153846156, drop_1=0.05128205128205128, drop_2=0.05641025641025642, drop_3=0.06153846153846155),
+            Stage_2(in_channels=64, out=384, kernel=3, stride=2, padding=1, squeeze=16, out_1=128, out_1_1=768, squeeze_1=32, drop=0.0717948717948718, drop_1=0.07692307692307693, drop_2=0.08205128205128205, drop_3=0.08717948717948719, drop_4=0.09230769230769231, drop_5=0.09743589743589744),
+            Stage_2(in_channels=128, out=768, kernel=5, stride=1, padding=2, squeeze=32, out_1=176, out_1_1=1056, squeeze_1=44, drop=0.1076923076923077, drop_1=0.11282051282051284, drop_2=0.11794871794871796, drop_3=0.1230769230769231, drop_4=0.1282051282051282, drop_5=0.13333333333333333),
             Stage_3(),
             Stage_4(),
             ConvBNAct(in_channels=512, out=2048, kernel=1, stride=1, padding=0, groups=1),
@@ -223,5 +223,5 @@ class EfficientNet(nn.Module):
 
 
 def efficientnet_b5(drop_rate: float = 0.4, num_classes: int = 1000) -> EfficientNet:
-    """Build efficientnet_b5 (compiled with width=1.6, depth=2.2, resolution=456, norm=batchnorm2d, stochastic_depth_prob=0.2)."""
+    """Build efficientnet_b5 (compiled with width=1.6, depth=2.2, resolution=456, norm=batchnorm2d(eps=0.001, momentum=0.01), stochastic_depth_prob=0.2)."""
     return EfficientNet(drop_rate=drop_rate, num_classes=num_classes)

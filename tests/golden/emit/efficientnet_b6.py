@@ -108,26 +108,26 @@ class Stage(nn.Sequential):
 class MBConv_2(nn.Sequential):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=stride, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out, out=out, kernel=kernel, stride=stride, padding=padding, groups=out),
+            SqueezeExcite(in_channels=out, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out, out=out_1),
         )
 
 
 class MBConv_3(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, out: int, value: int, kernel: int, value_1: int, value_2: int, drop: float) -> None:
+    def __init__(self, out: int, out_1: int, kernel: int, padding: int, squeeze: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=1, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out_1, out=out_1, kernel=kernel, stride=1, padding=padding, groups=out_1),
+            SqueezeExcite(in_channels=out_1, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out_1, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -141,29 +141,29 @@ class MBConv_3(nn.Module):
 class Stage_1(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float, value_9: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float, drop_4: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=2, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
-        self.add_module("5", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_9))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=2, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
+        self.add_module("5", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_4))
 
 
 class Stage_2(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float, value_9: float, value_10: float, value_11: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float, drop_4: float, drop_5: float, drop_6: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=stride, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
-        self.add_module("5", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_9))
-        self.add_module("6", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_10))
-        self.add_module("7", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_11))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=stride, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
+        self.add_module("5", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_4))
+        self.add_module("6", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_5))
+        self.add_module("7", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_6))
 
 
 class Stage_3(nn.Sequential):
@@ -171,17 +171,17 @@ class Stage_3(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=200, value=1200, kernel=5, stride=2, value_1=2, value_2=50, out=344))
-        self.add_module("1", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.14222222222222222))
-        self.add_module("2", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.14666666666666667))
-        self.add_module("3", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.15111111111111114))
-        self.add_module("4", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.15555555555555556))
-        self.add_module("5", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.16))
-        self.add_module("6", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.16444444444444445))
-        self.add_module("7", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.1688888888888889))
-        self.add_module("8", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.17333333333333334))
-        self.add_module("9", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.17777777777777778))
-        self.add_module("10", MBConv_3(out=344, value=2064, kernel=5, value_1=2, value_2=86, drop=0.18222222222222226))
+        self.add_module("0", MBConv_2(in_channels=200, out=1200, kernel=5, stride=2, padding=2, squeeze=50, out_1=344))
+        self.add_module("1", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.14222222222222222))
+        self.add_module("2", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.14666666666666667))
+        self.add_module("3", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.15111111111111114))
+        self.add_module("4", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.15555555555555556))
+        self.add_module("5", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.16))
+        self.add_module("6", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.16444444444444445))
+        self.add_module("7", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.1688888888888889))
+        self.add_module("8", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.17333333333333334))
+        self.add_module("9", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.17777777777777778))
+        self.add_module("10", MBConv_3(out=344, out_1=2064, kernel=5, padding=2, squeeze=86, drop=0.18222222222222226))
 
 
 class Stage_4(nn.Sequential):
@@ -189,9 +189,9 @@ class Stage_4(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=344, value=2064, kernel=3, stride=1, value_1=1, value_2=86, out=576))
-        self.add_module("1", MBConv_3(out=576, value=3456, kernel=3, value_1=1, value_2=144, drop=0.1911111111111111))
-        self.add_module("2", MBConv_3(out=576, value=3456, kernel=3, value_1=1, value_2=144, drop=0.19555555555555557))
+        self.add_module("0", MBConv_2(in_channels=344, out=2064, kernel=3, stride=1, padding=1, squeeze=86, out_1=576))
+        self.add_module("1", MBConv_3(out=576, out_1=3456, kernel=3, padding=1, squeeze=144, drop=0.1911111111111111))
+        self.add_module("2", MBConv_3(out=576, out_1=3456, kernel=3, padding=1, squeeze=144, drop=0.19555555555555557))
 
 
 class EfficientNet(nn.Module):
@@ -204,10 +204,10 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(
             ConvBNAct(in_channels=3, out=56, kernel=3, stride=2, padding=1, groups=1),
             Stage(),
-            Stage_1(in_channels=32, value=192, kernel=3, value_1=1, value_2=8, out=40, value_3=240, value_4=10, value_5=0.017777777777777778, value_6=0.022222222222222223, value_7=0.026666666666666672, value_8=0.031111111111111114, value_9=0.035555555555555556),
-            Stage_1(in_channels=40, value=240, kernel=5, value_1=2, value_2=10, out=72, value_3=432, value_4=18, value_5=0.044444444444444446, value_6=0.04888888888888889, value_7=0.053333333333333344, value_8=0.05777777777777778, value_9=0.06222222222222223),
-            Stage_2(in_channels=72, value=432, kernel=3, stride=2, value_1=1, value_2=18, out=144, value_3=864, value_4=36, value_5=0.07111111111111111, value_6=0.07555555555555557, value_7=0.08, value_8=0.08444444444444445, value_9=0.08888888888888889, value_10=0.09333333333333334, value_11=0.09777777777777778),
-            Stage_2(in_channels=144, value=864, kernel=5, stride=1, value_1=2, value_2=36, out=200, value_3=1200, value_4=50, value_5=0.10666666666666669, value_6=0.1111111111111111, value_7=0.11555555555555556, value_8=0.12000000000000001, value_9=0.12444444444444445, value_10=0.12888888888888891, value_11=0.13333333333333333),
+            Stage_1(in_channels=32, out=192, kernel=3, padding=1, squeeze=8, out_1=40, out_1_1=240, squeeze_1=10, drop=0.017777777777777778, drop_1=0.022222222222222223, drop_2=0.026666666666666672, drop_3=0.031111111111111114, drop_4=0.035555555555555556),
+            Stage_1(in_channels=40, out=240, kernel=5, padding=2, squeeze=10, out_1=72, out_1_1=432, squeeze_1=18, drop=0.044444444444444446, drop_1=0.04888888888888889, drop_2=0.053333333333333344, drop_3=0.05777777777777778, drop_4=0.06222222222222223),
+            Stage_2(in_channels=72, out=432, kernel=3, stride=2, padding=1, squeeze=18, out_1=144, out_1_1=864, squeeze_1=36, drop=0.07111111111111111, drop_1=0.07555555555555557, drop_2=0.08, drop_3=0.08444444444444445, drop_4=0.08888888888888889, drop_5=0.09333333333333334, drop_6=0.09777777777777778),
+            Stage_2(in_channels=144, out=864, kernel=5, stride=1, padding=2, squeeze=36, out_1=200, out_1_1=1200, squeeze_1=50, drop=0.10666666666666669, drop_1=0.1111111111111111, drop_2=0.11555555555555556, drop_3=0.12000000000000001, drop_4=0.12444444444444445, drop_5=0.12888888888888891, drop_6=0.13333333333333333),
             Stage_3(),
             Stage_4(),
             ConvBNAct(in_channels=576, out=2304, kernel=1, stride=1, padding=0, groups=1),
@@ -227,5 +227,5 @@ class EfficientNet(nn.Module):
 
 
 def efficientnet_b6(drop_rate: float = 0.5, num_classes: int = 1000) -> EfficientNet:
-    """Build efficientnet_b6 (compiled with width=1.8, depth=2.6, resolution=528, norm=batchnorm2d, stochastic_depth_prob=0.2)."""
+    """Build efficientnet_b6 (compiled with width=1.8, depth=2.6, resolution=528, norm=batchnorm2d(eps=0.001, momentum=0.01), stochastic_depth_prob=0.2)."""
     return EfficientNet(drop_rate=drop_rate, num_classes=num_classes)

@@ -109,26 +109,26 @@ class Stage(nn.Sequential):
 class MBConv_2(nn.Sequential):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=stride, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out, out=out, kernel=kernel, stride=stride, padding=padding, groups=out),
+            SqueezeExcite(in_channels=out, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out, out=out_1),
         )
 
 
 class MBConv_3(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
-    def __init__(self, out: int, value: int, kernel: int, value_1: int, value_2: int, drop: float) -> None:
+    def __init__(self, out: int, out_1: int, kernel: int, padding: int, squeeze: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNAct(in_channels=value, out=value, kernel=kernel, stride=1, padding=value_1, groups=value),
-            SqueezeExcite(in_channels=value, squeeze=value_2),
-            ConvBNAct_1(in_channels=value, out=out),
+            ConvBNAct(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNAct(in_channels=out_1, out=out_1, kernel=kernel, stride=1, padding=padding, groups=out_1),
+            SqueezeExcite(in_channels=out_1, squeeze=squeeze),
+            ConvBNAct_1(in_channels=out_1, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -142,32 +142,32 @@ class MBConv_3(nn.Module):
 class Stage_1(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float, value_9: float, value_10: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float, drop_4: float, drop_5: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=2, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
-        self.add_module("5", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_9))
-        self.add_module("6", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_10))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=2, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
+        self.add_module("5", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_4))
+        self.add_module("6", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_5))
 
 
 class Stage_2(nn.Sequential):
     """Block `Stage` (specs/families/efficientnet.arch:49)."""
 
-    def __init__(self, in_channels: int, value: int, kernel: int, stride: int, value_1: int, value_2: int, out: int, value_3: int, value_4: int, value_5: float, value_6: float, value_7: float, value_8: float, value_9: float, value_10: float, value_11: float, value_12: float, value_13: float) -> None:
+    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, padding: int, squeeze: int, out_1: int, out_1_1: int, squeeze_1: int, drop: float, drop_1: float, drop_2: float, drop_3: float, drop_4: float, drop_5: float, drop_6: float, drop_7: float, drop_8: float) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=in_channels, value=value, kernel=kernel, stride=stride, value_1=value_1, value_2=value_2, out=out))
-        self.add_module("1", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_5))
-        self.add_module("2", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_6))
-        self.add_module("3", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_7))
-        self.add_module("4", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_8))
-        self.add_module("5", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_9))
-        self.add_module("6", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_10))
-        self.add_module("7", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_11))
-        self.add_module("8", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_12))
-        self.add_module("9", MBConv_3(out=out, value=value_3, kernel=kernel, value_1=value_1, value_2=value_4, drop=value_13))
+        self.add_module("0", MBConv_2(in_channels=in_channels, out=out, kernel=kernel, stride=stride, padding=padding, squeeze=squeeze, out_1=out_1))
+        self.add_module("1", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop))
+        self.add_module("2", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_1))
+        self.add_module("3", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_2))
+        self.add_module("4", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_3))
+        self.add_module("5", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_4))
+        self.add_module("6", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_5))
+        self.add_module("7", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_6))
+        self.add_module("8", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_7))
+        self.add_module("9", MBConv_3(out=out_1, out_1=out_1_1, kernel=kernel, padding=padding, squeeze=squeeze_1, drop=drop_8))
 
 
 class Stage_3(nn.Sequential):
@@ -175,19 +175,19 @@ class Stage_3(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=224, value=1344, kernel=5, stride=2, value_1=2, value_2=56, out=384))
-        self.add_module("1", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.14181818181818184))
-        self.add_module("2", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.14545454545454545))
-        self.add_module("3", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.1490909090909091))
-        self.add_module("4", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.15272727272727274))
-        self.add_module("5", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.15636363636363634))
-        self.add_module("6", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.16))
-        self.add_module("7", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.16363636363636364))
-        self.add_module("8", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.1672727272727273))
-        self.add_module("9", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.17090909090909093))
-        self.add_module("10", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.17454545454545456))
-        self.add_module("11", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.1781818181818182))
-        self.add_module("12", MBConv_3(out=384, value=2304, kernel=5, value_1=2, value_2=96, drop=0.18181818181818182))
+        self.add_module("0", MBConv_2(in_channels=224, out=1344, kernel=5, stride=2, padding=2, squeeze=56, out_1=384))
+        self.add_module("1", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.14181818181818184))
+        self.add_module("2", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.14545454545454545))
+        self.add_module("3", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.1490909090909091))
+        self.add_module("4", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.15272727272727274))
+        self.add_module("5", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.15636363636363634))
+        self.add_module("6", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.16))
+        self.add_module("7", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.16363636363636364))
+        self.add_module("8", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.1672727272727273))
+        self.add_module("9", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.17090909090909093))
+        self.add_module("10", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.17454545454545456))
+        self.add_module("11", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.1781818181818182))
+        self.add_module("12", MBConv_3(out=384, out_1=2304, kernel=5, padding=2, squeeze=96, drop=0.18181818181818182))
 
 
 class Stage_4(nn.Sequential):
@@ -195,10 +195,10 @@ class Stage_4(nn.Sequential):
 
     def __init__(self) -> None:
         super().__init__()
-        self.add_module("0", MBConv_2(in_channels=384, value=2304, kernel=3, stride=1, value_1=1, value_2=96, out=640))
-        self.add_module("1", MBConv_3(out=640, value=3840, kernel=3, value_1=1, value_2=160, drop=0.1890909090909091))
-        self.add_module("2", MBConv_3(out=640, value=3840, kernel=3, value_1=1, value_2=160, drop=0.19272727272727275))
-        self.add_module("3", MBConv_3(out=640, value=3840, kernel=3, value_1=1, value_2=160, drop=0.19636363636363638))
+        self.add_module("0", MBConv_2(in_channels=384, out=2304, kernel=3, stride=1, padding=1, squeeze=96, out_1=640))
+        self.add_module("1", MBConv_3(out=640, out_1=3840, kernel=3, padding=1, squeeze=160, drop=0.1890909090909091))
+        self.add_module("2", MBConv_3(out=640, out_1=3840, kernel=3, padding=1, squeeze=160, drop=0.19272727272727275))
+        self.add_module("3", MBConv_3(out=640, out_1=3840, kernel=3, padding=1, squeeze=160, drop=0.19636363636363638))
 
 
 class EfficientNet(nn.Module):
@@ -211,10 +211,10 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(
             ConvBNAct(in_channels=3, out=64, kernel=3, stride=2, padding=1, groups=1),
             Stage(),
-            Stage_1(in_channels=32, value=192, kernel=3, value_1=1, value_2=8, out=48, value_3=288, value_4=12, value_5=0.01818181818181818, value_6=0.02181818181818182, value_7=0.025454545454545455, value_8=0.02909090909090909, value_9=0.03272727272727273, value_10=0.03636363636363636),
-            Stage_1(in_channels=48, value=288, kernel=5, value_1=2, value_2=12, out=80, value_3=480, value_4=20, value_5=0.04363636363636364, value_6=0.04727272727272727, value_7=0.05090909090909091, value_8=0.05454545454545454, value_9=0.05818181818181818, value_10=0.06181818181818183),
-            Stage_2(in_channels=80, value=480, kernel=3, stride=2, value_1=1, value_2=20, out=160, value_3=960, value_4=40, value_5=0.06909090909090909, value_6=0.07272727272727272, value_7=0.07636363636363637, value_8=0.08, value_9=0.08363636363636365, value_10=0.08727272727272728, value_11=0.09090909090909091, value_12=0.09454545454545454, value_13=0.09818181818181819),
-            Stage_2(in_channels=160, value=960, kernel=5, stride=1, value_1=2, value_2=40, out=224, value_3=1344, value_4=56, value_5=0.10545454545454547, value_6=0.10909090909090909, value_7=0.11272727272727273, value_8=0.11636363636363636, value_9=0.12000000000000001, value_10=0.12363636363636366, value_11=0.12727272727272726, value_12=0.13090909090909092, value_13=0.13454545454545455),
+            Stage_1(in_channels=32, out=192, kernel=3, padding=1, squeeze=8, out_1=48, out_1_1=288, squeeze_1=12, drop=0.01818181818181818, drop_1=0.02181818181818182, drop_2=0.025454545454545455, drop_3=0.02909090909090909, drop_4=0.03272727272727273, drop_5=0.03636363636363636),
+            Stage_1(in_channels=48, out=288, kernel=5, padding=2, squeeze=12, out_1=80, out_1_1=480, squeeze_1=20, drop=0.04363636363636364, drop_1=0.04727272727272727, drop_2=0.05090909090909091, drop_3=0.05454545454545454, drop_4=0.05818181818181818, drop_5=0.06181818181818183),
+            Stage_2(in_channels=80, out=480, kernel=3, stride=2, padding=1, squeeze=20, out_1=160, out_1_1=960, squeeze_1=40, drop=0.06909090909090909, drop_1=0.07272727272727272, drop_2=0.07636363636363637, drop_3=0.08, drop_4=0.08363636363636365, drop_5=0.08727272727272728, drop_6=0.09090909090909091, drop_7=0.09454545454545454, drop_8=0.09818181818181819),
+            Stage_2(in_channels=160, out=960, kernel=5, stride=1, padding=2, squeeze=40, out_1=224, out_1_1=1344, squeeze_1=56, drop=0.10545454545454547, drop_1=0.10909090909090909, drop_2=0.11272727272727273, drop_3=0.11636363636363636, drop_4=0.12000000000000001, drop_5=0.12363636363636366, drop_6=0.12727272727272726, drop_7=0.13090909090909092, drop_8=0.13454545454545455),
             Stage_3(),
             Stage_4(),
             ConvBNAct(in_channels=640, out=2560, kernel=1, stride=1, padding=0, groups=1),
@@ -234,5 +234,5 @@ class EfficientNet(nn.Module):
 
 
 def efficientnet_b7(drop_rate: float = 0.5, num_classes: int = 1000) -> EfficientNet:
-    """Build efficientnet_b7 (compiled with width=2.0, depth=3.1, resolution=600, norm=batchnorm2d, stochastic_depth_prob=0.2)."""
+    """Build efficientnet_b7 (compiled with width=2.0, depth=3.1, resolution=600, norm=batchnorm2d(eps=0.001, momentum=0.01), stochastic_depth_prob=0.2)."""
     return EfficientNet(drop_rate=drop_rate, num_classes=num_classes)

@@ -25,7 +25,7 @@ class DepthwiseSeparable(nn.Sequential):
 class MobileNetV1(nn.Module):
     """MobileNet (Howard et al., 2017, "MobileNets: Efficient Convolutional Neural Networks for Mobile
     Vision Applications"), width multiplier 1.0.
-    
+
     3x224x224 input, 1000 classes; reproduces timm's mobilenetv1_100 (4,231,976 params), which uses ReLU6
     where the paper says ReLU. The weight names are timm's (conv_stem, blocks.3.0.conv_dw, classifier):
     timm fuses each batchnorm with its activation (BatchNormAct2d) where archdsl keeps two layers, but

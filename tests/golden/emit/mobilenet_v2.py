@@ -34,25 +34,25 @@ class InvertedResidual(nn.Sequential):
 class InvertedResidual_1(nn.Sequential):
     """Block `InvertedResidual` (specs/mobilenet_v2.arch:29)."""
 
-    def __init__(self, in_channels: int, value: int, stride: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, stride: int, out_1: int) -> None:
         super().__init__()
         self.conv = nn.Sequential(
-            ConvBNReLU(in_channels=in_channels, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNReLU(in_channels=value, out=value, kernel=3, stride=stride, padding=1, groups=value),
-            nn.Conv2d(value, out, 1, bias=False),
-            nn.BatchNorm2d(out),
+            ConvBNReLU(in_channels=in_channels, out=out, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNReLU(in_channels=out, out=out, kernel=3, stride=stride, padding=1, groups=out),
+            nn.Conv2d(out, out_1, 1, bias=False),
+            nn.BatchNorm2d(out_1),
         )
 
 
 class InvertedResidual_2(nn.Module):
     """Block `InvertedResidual` (specs/mobilenet_v2.arch:29)."""
 
-    def __init__(self, out: int, value: int) -> None:
+    def __init__(self, out: int, out_1: int) -> None:
         super().__init__()
         self.conv = nn.Sequential(
-            ConvBNReLU(in_channels=out, out=value, kernel=1, stride=1, padding=0, groups=1),
-            ConvBNReLU(in_channels=value, out=value, kernel=3, stride=1, padding=1, groups=value),
-            nn.Conv2d(value, out, 1, bias=False),
+            ConvBNReLU(in_channels=out, out=out_1, kernel=1, stride=1, padding=0, groups=1),
+            ConvBNReLU(in_channels=out_1, out=out_1, kernel=3, stride=1, padding=1, groups=out_1),
+            nn.Conv2d(out_1, out, 1, bias=False),
             nn.BatchNorm2d(out),
         )
 
@@ -64,7 +64,7 @@ class InvertedResidual_2(nn.Module):
 
 class MobileNetV2(nn.Module):
     """MobileNetV2 (Sandler et al., 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks").
-    
+
     3x224x224 input, 1000 classes; reproduces torchvision's mobilenet_v2() (3,504,872 params). Module
     names are torchvision's (features.1.conv.0.0, classifier.1), so its state_dict loads with strict=True.
     `width` is the paper's width multiplier: `--set width=0.5` builds mobilenet_v2(width_mult=0.5)."""
@@ -74,22 +74,22 @@ class MobileNetV2(nn.Module):
         self.features = nn.Sequential(
             ConvBNReLU(in_channels=3, out=32, kernel=3, stride=2, padding=1, groups=1),
             InvertedResidual(),
-            InvertedResidual_1(in_channels=16, value=96, stride=2, out=24),
-            InvertedResidual_2(out=24, value=144),
-            InvertedResidual_1(in_channels=24, value=144, stride=2, out=32),
-            InvertedResidual_2(out=32, value=192),
-            InvertedResidual_2(out=32, value=192),
-            InvertedResidual_1(in_channels=32, value=192, stride=2, out=64),
-            InvertedResidual_2(out=64, value=384),
-            InvertedResidual_2(out=64, value=384),
-            InvertedResidual_2(out=64, value=384),
-            InvertedResidual_1(in_channels=64, value=384, stride=1, out=96),
-            InvertedResidual_2(out=96, value=576),
-            InvertedResidual_2(out=96, value=576),
-            InvertedResidual_1(in_channels=96, value=576, stride=2, out=160),
-            InvertedResidual_2(out=160, value=960),
-            InvertedResidual_2(out=160, value=960),
-            InvertedResidual_1(in_channels=160, value=960, stride=1, out=320),
+            InvertedResidual_1(in_channels=16, out=96, stride=2, out_1=24),
+            InvertedResidual_2(out=24, out_1=144),
+            InvertedResidual_1(in_channels=24, out=144, stride=2, out_1=32),
+            InvertedResidual_2(out=32, out_1=192),
+            InvertedResidual_2(out=32, out_1=192),
+            InvertedResidual_1(in_channels=32, out=192, stride=2, out_1=64),
+            InvertedResidual_2(out=64, out_1=384),
+            InvertedResidual_2(out=64, out_1=384),
+            InvertedResidual_2(out=64, out_1=384),
+            InvertedResidual_1(in_channels=64, out=384, stride=1, out_1=96),
+            InvertedResidual_2(out=96, out_1=576),
+            InvertedResidual_2(out=96, out_1=576),
+            InvertedResidual_1(in_channels=96, out=576, stride=2, out_1=160),
+            InvertedResidual_2(out=160, out_1=960),
+            InvertedResidual_2(out=160, out_1=960),
+            InvertedResidual_1(in_channels=160, out=960, stride=1, out_1=320),
             ConvBNReLU(in_channels=320, out=1280, kernel=1, stride=1, padding=0, groups=1),
         )
         self.global_avgpool = nn.AdaptiveAvgPool2d((1, 1))

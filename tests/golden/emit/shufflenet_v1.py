@@ -91,7 +91,7 @@ class ShuffleUnit_1(nn.Module):
 class ShuffleNet(nn.Module):
     """ShuffleNet 1x, g = 3 (Zhang et al., 2018, "ShuffleNet: An Extremely Efficient Convolutional Neural
     Network for Mobile Devices").
-    
+
     3x224x224 input, 1000 classes: 1,865,728 params and about 140 M multiply-adds, the paper's 140 MFLOPs
     (Table 1 and 2). No torchvision or timm model exists; the layer names and the parameter count are
     those of imgclsmob's shufflenet_g3_w1 (pytorchcv)."""

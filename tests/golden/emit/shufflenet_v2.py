@@ -96,7 +96,7 @@ class InvertedResidual_1(nn.Module):
 class ShuffleNetV2(nn.Module):
     """ShuffleNet V2 1.0x (Ma et al., 2018, "ShuffleNet V2: Practical Guidelines for Efficient CNN
     Architecture Design").
-    
+
     3x224x224 input, 1000 classes; reproduces torchvision's shufflenet_v2_x1_0() (2,278,604 params), with
     torchvision's module names (stage2.0.branch1.0, conv5.0), so its state_dict loads with strict=True.
     Table 5 of the paper: other widths are other `channels` rows, e.g. 0.5x is

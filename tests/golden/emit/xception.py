@@ -45,19 +45,19 @@ class XceptionBlock(nn.Module):
 class XceptionBlock_1(nn.Module):
     """Block `XceptionBlock` (specs/xception.arch:18)."""
 
-    def __init__(self, in_channels: int, value: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, out_1: int) -> None:
         super().__init__()
         self.rep = nn.Sequential(
             nn.ReLU(),
-            SeparableConv(in_channels=in_channels, out=value),
-            nn.BatchNorm2d(value),
-            nn.ReLU(inplace=True),
-            SeparableConv(in_channels=value, out=out),
+            SeparableConv(in_channels=in_channels, out=out),
             nn.BatchNorm2d(out),
+            nn.ReLU(inplace=True),
+            SeparableConv(in_channels=out, out=out_1),
+            nn.BatchNorm2d(out_1),
             nn.MaxPool2d(3, stride=2, padding=1),
         )
-        self.skip = nn.Conv2d(in_channels, out, 1, stride=2, bias=False)
-        self.skipbn = nn.BatchNorm2d(out)
+        self.skip = nn.Conv2d(in_channels, out_1, 1, stride=2, bias=False)
+        self.skipbn = nn.BatchNorm2d(out_1)
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.rep(x)
@@ -92,7 +92,7 @@ class XceptionBlock_2(nn.Module):
 
 class Xception(nn.Module):
     """Xception (Chollet, 2017, "Xception: Deep Learning with Depthwise Separable Convolutions").
-    
+
     3x299x299 input, 1000 classes; reproduces timm's legacy_xception (22,855,952 params), the Keras port,
     with timm's module names (block4.rep.1.pointwise, block12.skipbn), so its state_dict loads with
     strict=True. Figure 5 of the paper: an entry flow, a middle flow of eight identical blocks, an exit
@@ -107,8 +107,8 @@ class Xception(nn.Module):
         self.bn2 = nn.BatchNorm2d(64)
         self.act2 = nn.ReLU(inplace=True)
         self.block1 = XceptionBlock()
-        self.block2 = XceptionBlock_1(in_channels=128, value=256, out=256)
-        self.block3 = XceptionBlock_1(in_channels=256, value=728, out=728)
+        self.block2 = XceptionBlock_1(in_channels=128, out=256, out_1=256)
+        self.block3 = XceptionBlock_1(in_channels=256, out=728, out_1=728)
         self.block4 = XceptionBlock_2()
         self.block5 = XceptionBlock_2()
         self.block6 = XceptionBlock_2()
@@ -117,7 +117,7 @@ class Xception(nn.Module):
         self.block9 = XceptionBlock_2()
         self.block10 = XceptionBlock_2()
         self.block11 = XceptionBlock_2()
-        self.block12 = XceptionBlock_1(in_channels=728, value=728, out=1024)
+        self.block12 = XceptionBlock_1(in_channels=728, out=728, out_1=1024)
         self.conv3 = SeparableConv(in_channels=1024, out=1536)
         self.bn3 = nn.BatchNorm2d(1536)
         self.act3 = nn.ReLU(inplace=True)
