@@ -136,7 +136,7 @@ def test_edges_carry_the_shape_of_their_value():
     diagram = build_diagram(checked.graph, "all")
     edge = next(e for e in diagram.edges if e.source == "conv1")
     assert (edge.target, edge.shape) == ("bn1", "64x112x112")
-    assert next(e for e in diagram.edges if e.target == "output").shape == "1000"
+    assert next(e for e in diagram.edges if e.target == "(output)").shape == "1000"
     shapes = {fmt(node.shape) for _, node in checked.graph.ops()} | {fmt(checked.graph.input_shape)}
     assert {e.shape for e in diagram.edges} <= shapes
 
@@ -320,8 +320,8 @@ def test_cli_options(tmp_path):
     assert result.stdout == f"wrote {out}: resnet18, depth 2, 25 nodes\n"
     graph = pygraphviz.AGraph(string=out.read_text())
     assert graph.graph_attr["rankdir"] == "LR"
-    assert graph.get_node("output").attr["label"] == "output 10"
-    assert graph.get_edge("input", "conv1").attr["label"] == "3x64x64"
+    assert graph.get_node("(output)").attr["label"] == "output 10"
+    assert graph.get_edge("(input)", "conv1").attr["label"] == "3x64x64"
     assert graph.has_node("layer2.0.downsample.0")
 
 

@@ -24,8 +24,9 @@ from ..shapes import fmt
 
 AUTO = "auto"
 ALL = "all"
-INPUT_ID = "input"
-OUTPUT_ID = "output"
+# Module paths are identifiers joined by dots, so these ids can never clash with a module's.
+INPUT_ID = "(input)"
+OUTPUT_ID = "(output)"
 
 
 class DrawOptionError(ValueError):
@@ -153,6 +154,14 @@ def _signature(scope: ScopeNode, graph: Graph) -> tuple:
             tuple(sig(i) for i in scope.items), ref(scope.output))
 
 
+def _macs_text(macs: int) -> str:
+    if macs >= 1e9:
+        return f"{macs / 1e9:.2f} GMACs"
+    if macs >= 1e6:
+        return f"{macs / 1e6:.1f} MMACs"
+    return f"{macs:,} MACs"
+
+
 def _human(count: int) -> str:
     for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
         if count >= size:
@@ -199,8 +208,7 @@ class _Builder:
                                       tooltip=f"output: {fmt(graph.output_shape)} per sample"))
         self.consumers.append(_Consumer(OUTPUT_ID, [graph.root.output]))
         top = Cluster("network", graph.name, (INPUT_ID, *nodes, OUTPUT_ID), tuple(clusters), 0)
-        macs = total_macs(graph)
-        subtitle = (f"{graph.total_params:,} params · {macs / 1e9:.2f} GMACs · "
+        subtitle = (f"{graph.total_params:,} params · {_macs_text(total_macs(graph))} · "
                     f"{fmt(graph.input_shape)} → {fmt(graph.output_shape)}")
         used = {n.family for n in self.nodes if n.family != "io"}
         return Diagram(
