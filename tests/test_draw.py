@@ -59,6 +59,22 @@ network net():
 """
 
 
+# Blocks that differ only in their stochastic depth rate, inside a block that is a stage (EfficientNet).
+DROP_RATES = """
+block B(c, p):
+    x = conv(c, 3, padding=1) -> relu -> stochastic_depth(p)
+    add(x, in)
+
+block Stage(n):
+    for i in range(n):
+        B(in.channels, 0.1 * i)
+
+network n():
+    input 8x8x8
+    Stage(4)
+"""
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text))
@@ -187,6 +203,15 @@ def test_branches_merge_into_concat_and_gates_into_mul(tmp_path):
     into_mul = {e.source: e for e in diagram.edges if diagram.node(e.target).title == "mul"}
     assert into_mul[concat].skip and into_mul[concat].shape == "24x32x32"
     assert into_mul["se.sigmoid"].shape == "24x1x1" and not into_mul["se.sigmoid"].skip
+
+
+def test_blocks_differing_only_in_dropout_rates_fold(tmp_path):
+    spec = write(tmp_path, "n.arch", DROP_RATES)
+    assert archdsl.draw(spec).diagram.node("stage").title == "Stage (B x 4)"
+    folded = archdsl.draw(spec, depth=2).diagram.node("stage.0")
+    assert (folded.title, folded.name, folded.detail) == ("B x 4", "0–3", "p=0…0.3\n2.34K params")  # 4 x (8*8*9 + 8)
+    inner = archdsl.draw(spec, depth="all").diagram.top.clusters[0].clusters
+    assert [c.label for c in inner] == ["0–3 · B x 4"]
 
 
 def test_title_has_name_params_and_macs():

@@ -125,15 +125,22 @@ def _item_name(item: OpNode | ScopeNode) -> str:
     return item.name if item.name is not None else f"({item.op})#{item.id}"  # type: ignore[union-attr]
 
 
+def _holds_one_block(scope: ScopeNode) -> bool:
+    """Made only of instances of one block."""
+    blocks = {item.block if isinstance(item, ScopeNode) else None for item in scope.items}
+    return len(blocks) == 1 and None not in blocks
+
+
 def _is_stage(scope: ScopeNode) -> bool:
     """A group made only of instances of one block (ResNet's layer3, DenseNet's denseblock2)."""
-    blocks = {item.block if isinstance(item, ScopeNode) else None for item in scope.items}
-    return scope.block is None and len(blocks) == 1 and None not in blocks
+    return scope.block is None and _holds_one_block(scope)
 
 
 def _signature(scope: ScopeNode, graph: Graph) -> tuple:
-    """What makes two sibling scopes draw the same: block, arguments, and every op with its
-    attributes, shapes and wiring (value ids renumbered locally, so copies compare equal)."""
+    """What makes two sibling scopes draw the same: block and every op with its attributes, shapes and
+    wiring (value ids renumbered locally, so copies compare equal). Block arguments are left out (they
+    matter only through the ops they make), and so are dropout rates: EfficientNet's blocks differ
+    only in their stochastic depth probability, and still fold."""
     local: dict[int, Any] = {}
 
     def ref(value: int) -> Any:
@@ -145,13 +152,14 @@ def _signature(scope: ScopeNode, graph: Graph) -> tuple:
         if isinstance(node, OpNode):
             inputs = tuple(ref(i) for i in node.inputs)
             local[node.id] = len(local)
-            return ("op", node.name, node.op, node.attrs, node.shape, inputs)
-        return ("scope", node.name, node.block, node.args, node.sequential, tuple(sig(i) for i in node.items),
-                ref(node.output))
+            opdef = get_op(node.op)
+            attrs = None if opdef is not None and opdef.family == "regularize" else node.attrs
+            return ("op", node.name, node.op, attrs, node.shape, inputs)
+        return ("scope", node.name, node.block, node.sequential, tuple(sig(i) for i in node.items), ref(node.output))
 
     ref(scope.input)
-    return (scope.block, scope.args, scope.sequential, graph.shape_of(scope.input),
-            tuple(sig(i) for i in scope.items), ref(scope.output))
+    return (scope.block, scope.sequential, graph.shape_of(scope.input), tuple(sig(i) for i in scope.items),
+            ref(scope.output))
 
 
 def _macs_text(macs: int) -> str:
@@ -229,7 +237,7 @@ class _Builder:
                     # Naming an op opens the scopes around it, so that op is drawn.
                     if item.name is not None:
                         for pattern in self.expand:
-                            if fnmatch.fnmatchcase(prefix + item.name, pattern):
+                            if _path_matches(prefix + item.name, pattern):
                                 matched[pattern] = True
                                 self.forced.update(ancestors)
                     continue
@@ -238,7 +246,7 @@ class _Builder:
                 if item.block:
                     blocks.add(item.block)
                 for pattern in self.expand:
-                    if item.block == pattern or fnmatch.fnmatchcase(path, pattern):
+                    if item.block == pattern or _path_matches(path, pattern):
                         matched[pattern] = True
                         self.chosen.add(path)
                         self.forced.update((*ancestors, path))
@@ -333,7 +341,10 @@ class _Builder:
         params = sum(_scope_params(s) for s in run)
         if first.block:
             title = first.block + (f" x {count}" if count > 1 else "")
-            args = ", ".join(f"{k}={show(first.args[k])}" for k in self.varying.get(first.block, []))
+            if _holds_one_block(first):
+                # A block that is itself a stage (EfficientNet's `Stage`) says what it repeats.
+                title += f" ({self._summarize(first)})"
+            args = self._args_text(run)
             kind = "block"
         else:
             title = self._summarize(first) + (f", x {count}" if count > 1 else "")
@@ -354,6 +365,15 @@ class _Builder:
         external = list(dict.fromkeys(v for v in reads if v not in inside))
         self.consumers.append(_Consumer(path, external))
         return path
+
+    def _args_text(self, run: list[ScopeNode]) -> str:
+        """The arguments that tell this block's instances apart ("planes=256, stride=2"); over a folded
+        run, one that changes along it shows its range ("drop=0.1…0.15")."""
+        parts = []
+        for key in self.varying.get(run[0].block or "", []):
+            values = [_show_arg(scope.args[key]) for scope in run]
+            parts.append(f"{key}={values[0]}" if len(set(values)) == 1 else f"{key}={values[0]}…{values[-1]}")
+        return ", ".join(parts)
 
     def _describe(self, op: OpNode) -> tuple[str, str]:
         """An op's label ("conv 3x3, 64, /2") and family, from its registry entry."""
@@ -393,7 +413,7 @@ class _Builder:
         # arguments (the ops inside show them). The tooltip has it all.
         name = full_name if level == 1 else (first.name if len(run) == 1 else _range_name("", first.name, last.name))
         label = " · ".join(part for part in (name, first.block) if part) + (f" x {len(run)}" if len(run) > 1 else "")
-        args = ", ".join(f"{k}={show(first.args[k])}" for k in self.varying.get(first.block, [])) if first.block else ""
+        args = self._args_text(run) if first.block else ""
         tooltip = full_name + (f": {first.block}({args})" if first.block else "") + (
             f"; {len(run)} identical copies, the first drawn" if len(run) > 1 else "")
         return Cluster(f"cluster_{path}", label, tuple(nodes), tuple(clusters), level, tooltip)
@@ -428,6 +448,21 @@ class _Builder:
             if earlier is not None and earlier != op.id:
                 return [earlier, *inputs[cut:]]
         return inputs
+
+
+def _show_arg(value: Any) -> str:
+    """An argument as the spec writes it, floats to 3 significant digits (0.0364, not 0.036363636...)."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:.3g}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show_arg(v) for v in value) + "]"
+    return show(value)
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    """A module path matches a pattern written in full (`features.denseblock1`), or by its last
+    parts (`denseblock1`, as a node shows it), with glob wildcards allowed."""
+    return fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, f"*.{pattern}")
 
 
 def _range_name(prefix: str, first: str, last: str) -> str:

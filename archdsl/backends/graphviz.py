@@ -121,6 +121,9 @@ def _add_edge(dot: graphviz.Digraph, edge: DiagramEdge, show_shape: bool = True)
     attrs = {"label": edge.shape if show_shape else "", "tooltip": f"{edge.source} → {edge.target}: {edge.shape}"}
     if edge.skip:
         attrs.update(color=SKIP_COLOUR, style="dashed", penwidth="1.3", fontcolor=SKIP_COLOUR)
+    else:
+        # Heavier than skip edges, so the main path stays a straight column and the skips bend around it.
+        attrs["weight"] = "4"
     dot.edge(edge.source, edge.target, **attrs)
 
 
