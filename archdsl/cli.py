@@ -249,7 +249,7 @@ def draw(
     """
     from . import api
     from .backends.diagram import DrawOptionError
-    from .backends.render import RenderError, format_of, renderer
+    from .backends.render import RenderError, format_of, render_with
 
     try:
         fmt = format_of(output)
@@ -263,12 +263,12 @@ def draw(
     except DrawOptionError as exc:
         raise typer.BadParameter(str(exc), param_hint=exc.option) from None
     try:
-        data = drawing.pipe(fmt)
+        data, used = render_with(drawing.source, fmt)
     except RenderError as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise typer.Exit(1) from None
     write_atomic(output, data, [spec])
-    how = "" if fmt == "dot" else {"dot": ", rendered by dot", "pygraphviz": ", rendered in-process by pygraphviz"}[renderer()]
+    how = {"": "", "dot": ", rendered by dot", "pygraphviz": ", rendered in-process by pygraphviz"}[used]
     nodes = len(drawing.diagram.nodes)
     print(f"wrote {output}: {checked.name}, depth {depth}, {nodes} nodes{how}")
 

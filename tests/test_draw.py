@@ -328,6 +328,19 @@ def test_system_dot_is_preferred_when_on_path(tmp_path):
     assert svg_node_count(out.read_bytes()) == 13
 
 
+def test_a_system_dot_without_png_falls_back_to_pygraphviz(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text(f"#!{sys.executable}\nimport sys\nsys.stderr.write('Format: \"png\" not recognized.\\n')\nsys.exit(1)\n")
+    fake.chmod(0o755)
+    out = tmp_path / "r.png"
+    result = run_cli(["draw", "specs/resnet18.arch", "-o", str(out)], str(bin_dir))
+    assert result.returncode == 0, result.stderr
+    assert "rendered in-process by pygraphviz" in result.stdout and result.stderr == ""
+    assert png_size(out.read_bytes())[1] > 1000
+
+
 # -- the command line ----------------------------------------------------------------------------
 
 

@@ -29,14 +29,18 @@ class RenderError(RuntimeError):
 
 
 def renderer() -> str | None:
-    """What `render` will use: "dot" (the system binary), "pygraphviz" (in-process), or None."""
+    """What `render` will try first: "dot" (the system binary), "pygraphviz" (in-process), or None."""
     if shutil.which("dot"):
         return "dot"
+    return "pygraphviz" if _has_pygraphviz() else None
+
+
+def _has_pygraphviz() -> bool:
     try:
         import pygraphviz  # noqa: F401
     except ImportError:
-        return None
-    return "pygraphviz"
+        return False
+    return True
 
 
 def format_of(path: str | Path) -> str:
@@ -50,26 +54,37 @@ def format_of(path: str | Path) -> str:
 
 def render(source: str, fmt: str) -> bytes:
     """Lay out and render DOT `source` as `fmt` (svg, png, pdf, or dot for the source itself)."""
+    return render_with(source, fmt)[0]
+
+
+def render_with(source: str, fmt: str) -> tuple[bytes, str]:
+    """`render`, also saying what rendered it: "dot", "pygraphviz" or "" (for .dot, nothing did)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt == "dot":
-        return source.encode("utf-8")
+        return source.encode("utf-8"), ""
     args = [f"-Gdpi={PNG_DPI}"] if fmt == "png" else []
     which = renderer()
     if which == "dot":
-        return _render_with_dot(source, fmt, args)
+        try:
+            return _render_with_dot(source, fmt, args), "dot"
+        except RenderError:
+            # A minimal system Graphviz may lack the cairo plugins (no PNG or PDF): try in-process.
+            if not _has_pygraphviz():
+                raise
+            which = "pygraphviz"
     if which == "pygraphviz":
-        return _render_in_process(source, fmt, args)
+        return _render_in_process(source, fmt, args), "pygraphviz"
     raise RenderError(f"cannot render {fmt.upper()}: Graphviz is not available; {INSTALL_HINT}")
 
 
 def _render_with_dot(source: str, fmt: str, args: list[str]) -> bytes:
     exe = shutil.which("dot") or "dot"
     result = subprocess.run([exe, f"-T{fmt}", *args], input=source.encode("utf-8"), capture_output=True, timeout=300)
-    _forward(result.stderr.decode("utf-8", "replace"))
     if result.returncode != 0 or not result.stdout:
         first = result.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
         raise RenderError(f"`dot -T{fmt}` failed: {first[0] if first else f'exit code {result.returncode}'}")
+    _forward(result.stderr.decode("utf-8", "replace"))
     return result.stdout
 
 
