@@ -5,6 +5,7 @@
     model = archdsl.build("specs/resnet34.arch", num_classes=10)   # a plain nn.Module
     source = archdsl.emit("specs/resnet34.arch")        # the same model as a standalone .py file
     archdsl.transfer_weights(reference, model)           # copy weights by order when names differ
+    archdsl.draw("specs/resnet34.arch").save("resnet34.svg")   # a block diagram; no torch
 
 Importing archdsl is cheap: the pipeline and torch load on first use.
 """
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ArchError", "Checked", "build", "check", "emit", "load", "register_op", "OpDef", "Arg", "TorchCall",
+__all__ = ["ArchError", "Checked", "build", "check", "draw", "emit", "load", "register_op", "OpDef", "Arg", "TorchCall",
            "transfer_weights", "WeightTransferError"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
     "build": ("archdsl.api", "build"),
     "emit": ("archdsl.api", "emit"),
+    "draw": ("archdsl.api", "draw"),
     "load": ("archdsl.api", "load"),
     "Checked": ("archdsl.api", "Checked"),
     "ArchError": ("archdsl.errors", "ArchError"),
@@ -34,7 +36,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .api import Checked, build, check, emit, load
+    from .api import Checked, build, check, draw, emit, load
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
     from .transfer import WeightTransferError, transfer_weights
