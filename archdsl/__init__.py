@@ -4,6 +4,8 @@
     checked = archdsl.check("specs/resnet34.arch")      # static: shapes, params; no torch
     model = archdsl.build("specs/resnet34.arch", num_classes=10)   # a plain nn.Module
     source = archdsl.emit("specs/resnet34.arch")        # the same model as a standalone .py file
+    archdsl.transfer_weights(reference, model)           # copy weights by order when names differ
+    archdsl.draw("specs/resnet34.arch").save("resnet34.svg")   # a block diagram; no torch
     print(archdsl.summary("specs/resnet34.arch").render("markdown"))   # exact params, MACs, memory, depth
 
 Importing archdsl is cheap: the pipeline and torch load on first use.
@@ -15,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ArchError", "Checked", "build", "check", "compare", "emit", "load", "summary", "register_op", "OpDef", "Arg",
-           "TorchCall", "Summary", "Comparison"]
+__all__ = ["ArchError", "Checked", "build", "check", "compare", "draw", "emit", "load", "summary", "register_op",
+           "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
     "build": ("archdsl.api", "build"),
     "emit": ("archdsl.api", "emit"),
+    "draw": ("archdsl.api", "draw"),
     "load": ("archdsl.api", "load"),
     "summary": ("archdsl.api", "summary"),
     "compare": ("archdsl.api", "compare"),
@@ -33,13 +36,16 @@ _EXPORTS = {
     "OpDef": ("archdsl.ops.registry", "OpDef"),
     "Arg": ("archdsl.ops.registry", "Arg"),
     "TorchCall": ("archdsl.ops.registry", "TorchCall"),
+    "transfer_weights": ("archdsl.transfer", "transfer_weights"),
+    "WeightTransferError": ("archdsl.transfer", "WeightTransferError"),
 }
 
 if TYPE_CHECKING:
-    from .api import Checked, build, check, compare, emit, load, summary
+    from .api import Checked, build, check, compare, draw, emit, load, summary
     from .backends.summary import Comparison, Summary
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
+    from .transfer import WeightTransferError, transfer_weights
 
 
 def __getattr__(name: str) -> Any:

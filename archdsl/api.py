@@ -192,6 +192,24 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
     return Comparison(rows=tuple(timed), threads=used)
 
 
+def draw(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int | str = "auto",
+         expand: tuple[str, ...] | list[str] = (), rankdir: str = "TB", fold: bool = True, **kwargs: Any):
+    """A block diagram of a spec (never imports torch). Returns a `Drawing`: `.source` (DOT),
+    `.save("net.svg" | ".png" | ".pdf" | ".dot")`, and inline display in Jupyter.
+
+    `depth`: "auto" (blocks and stages closed), an int (levels opened; 1 = top level only) or "all"
+    (every op). `expand`: block names, module paths or glob patterns to open. `fold=False` draws every
+    copy of a repeated block instead of one with a count.
+    """
+    from .backends.diagram import build_diagram
+    from .backends.graphviz import to_dot
+    from .backends.render import Drawing
+
+    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    diagram = build_diagram(checked.graph, depth, tuple(expand), fold)
+    return Drawing(to_dot(diagram, rankdir), diagram)
+
+
 def pick_network(program: Program, name: str | None) -> NetworkInfo:
     """The network a spec file builds: `name` if given, else the one named like the file, else the last."""
     networks = program.networks()

@@ -88,7 +88,7 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     return checked
 
 
-def write_atomic(path: Path, text: str, protect: list[Path]) -> None:
+def write_atomic(path: Path, text: str | bytes, protect: list[Path]) -> None:
     """Write via a temporary file and a rename, so a failed run never leaves a partial file, and
     refuse to overwrite any of `protect` (the input specs)."""
     from .errors import LoadError
@@ -100,8 +100,8 @@ def write_atomic(path: Path, text: str, protect: list[Path]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -268,7 +268,7 @@ def compare(
     if plot is not None:
         from .backends.plot import plot_comparison
 
-        plot_comparison(comparison, plot)
+        write_atomic(plot, plot_comparison(comparison, plot.suffix.lstrip(".").lower()), specs)
         sys.stderr.write(f"wrote {plot}\n")
 
 
@@ -288,11 +288,9 @@ def _check_plot_path(plot: Path, specs: list[Path]) -> None:
     if plot.suffix.lstrip(".").lower() not in formats:
         raise typer.BadParameter(f"cannot write a {plot.suffix or 'extensionless'} image; use one of "
                                  f"{', '.join('.' + f for f in sorted(formats))}", param_hint="--plot")
-    for spec in specs:
+    for spec in specs:  # write_atomic checks again; failing here saves the work before it
         if spec.exists() and plot.resolve() == spec.resolve():
             fail(LoadError(f"refusing to overwrite the input spec {spec}", hint="choose another output path"))
-    if not plot.resolve().parent.is_dir():
-        fail(LoadError(f"cannot write {plot}: its folder does not exist", hint="create the folder first"))
 
 
 def _bench(checked: list, runs: int, threads: int | None):
@@ -336,6 +334,50 @@ def convert(
         sys.stdout.write(text)
     else:
         write_atomic(output, text, [spec])
+
+
+@app.command()
+def draw(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
+    output: Path = typer.Option(..., "--output", "-o", help="OUT.svg, OUT.png, OUT.pdf or OUT.dot."),
+    depth: str = typer.Option("auto", "--depth", "-d", metavar="N|auto|all",
+                              help="Levels to open: auto (blocks and stages closed), 1 = top level, all = every op."),
+    expand: Optional[list[str]] = typer.Option(None, "--expand", "-e", metavar="NAME",
+                                               help="Open a block (by name), a module path or a glob (repeatable)."),
+    rankdir: str = typer.Option("TB", "--rankdir", "-r", help="TB (top to bottom) or LR (left to right)."),
+    fold: bool = typer.Option(True, "--fold/--unfold", help="Draw identical consecutive blocks once, with a count."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+    network: Optional[str] = NetworkOption,
+) -> None:
+    """Draw a block diagram (SVG, PNG, PDF or DOT) with shapes on the edges; never imports torch.
+
+    Renders with the system `dot` when it is on PATH, else in-process with pygraphviz.
+    """
+    from . import api
+    from .backends.diagram import DrawOptionError
+    from .backends.render import RenderError, format_of, render_with
+
+    try:
+        fmt = format_of(output)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--output") from None
+    if rankdir.upper() not in ("TB", "LR", "BT", "RL"):
+        raise typer.BadParameter(f"expected TB or LR, got {rankdir!r}", param_hint="--rankdir")
+    checked = load_checked(spec, set_, input_shape, network)
+    try:
+        drawing = api.draw(checked, depth=depth, expand=expand or (), rankdir=rankdir.upper(), fold=fold)
+    except DrawOptionError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from None
+    try:
+        data, used = render_with(drawing.source, fmt)
+    except RenderError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise typer.Exit(1) from None
+    write_atomic(output, data, [spec])
+    how = {"": "", "dot": ", rendered by dot", "pygraphviz": ", rendered in-process by pygraphviz"}[used]
+    nodes = len(drawing.diagram.nodes)
+    print(f"wrote {output}: {checked.name}, depth {depth}, {nodes} nodes{how}")
 
 
 def main() -> None:

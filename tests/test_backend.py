@@ -86,3 +86,22 @@ def test_meta_device_allocates_no_weights():
     model = archdsl.build("specs/resnet152.arch", device="meta")
     assert all(p.is_meta for p in model.parameters())
     assert sum(p.numel() for p in model.parameters()) == 60_192_808
+
+
+def test_a_network_named_like_its_class_is_its_own_factory():
+    """`network AlexNet(...)`: a factory function of the same name would shadow the class and recurse."""
+    spec = "network AlexNet(num_classes=10):\n    input 3x8x8\n    conv(4, 3) -> flatten -> fc: linear(num_classes)\n"
+    source = archdsl.emit(spec)
+    assert "class AlexNet(nn.Module)" in source and "def AlexNet(" not in source
+    model = archdsl.build(spec)
+    assert type(model).__name__ == "AlexNet" and model.fc.out_features == 10
+    assert tuple(model(torch.randn(1, 3, 8, 8)).shape) == (1, 10)
+
+
+def test_docstrings_are_dedented_and_lines_have_no_trailing_spaces():
+    spec = ('"""A net.\n\nSecond paragraph."""\nblock B():\n    """Block doc,\n    on two lines."""\n'
+            "    conv(4, 1)\n\nnetwork n():\n    input 3x8x8\n    B\n")
+    source = archdsl.emit(spec)
+    assert '    """Block doc,\n    on two lines.\n\n    Block `B`' in source
+    assert '    """A net.\n\n    Second paragraph."""' in source
+    assert all(line == line.rstrip() for line in source.splitlines())

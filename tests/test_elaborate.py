@@ -61,6 +61,21 @@ def test_labels_and_values_names_do_not_collide_with_ops():
     assert [i.op for i in checked.graph.root.items] == ["conv2d", "relu"]
 
 
+def test_a_parameter_may_share_an_ops_name():
+    """torchvision names its dropout rate `dropout`; in a chain `dropout(dropout)` is the op, fed the value."""
+    text = "network n(dropout=0.25):\n    input 16\n    linear(8) -> dropout(dropout)\n    drop: dropout(p=dropout / 5)\n"
+    ops = [node for _, node in check(text).graph.ops()]
+    assert [(node.op, node.attrs.get("p")) for node in ops] == [("linear", None), ("dropout", 0.25), ("dropout", 0.05)]
+    assert [(node.op, node.attrs.get("p")) for _, node in check(text, dropout=0.5).graph.ops()][1] == ("dropout", 0.5)
+
+
+def test_a_partially_applied_block_parameter_keeps_its_arguments():
+    """wide_resnet50_2 passes `block=Bottleneck(widen=2)`: the IR (and the factory's docstring) must say so."""
+    assert archdsl.check("specs/wide_resnet50_2.arch").graph.params["block"] == "Bottleneck(widen=2)"
+    assert archdsl.check("specs/resnet50.arch").graph.params["block"] == "Bottleneck"
+    assert "compiled with block=Bottleneck(widen=2), layers=[3, 4, 6, 3]" in archdsl.emit("specs/wide_resnet50_2.arch")
+
+
 def test_parameters_defaults_and_overrides():
     text = NET + "    conv(c * 2, 3, padding=1)\n"
     assert check(text).output_shape == (32, 32, 32)

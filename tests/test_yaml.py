@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 import archdsl
+from archdsl.api import parse_file
 from archdsl.errors import ArchError, ParseError
 from archdsl.frontend.unparse import to_arch, to_yaml
 from archdsl.frontend.yaml_loader import load_yaml
-from archdsl.source import Source
+from archdsl.source import Source, read_source
 
 from conftest import SPECS, spec_files, spec_ids
 
@@ -17,7 +18,7 @@ def _convert_tree(tmp_path, to: str):
     """Convert every spec and family file into tmp_path in the `to` form, keeping relative imports."""
     out = {}
     for path in [*SPECS.glob("*.arch"), *SPECS.glob("*.yaml"), *SPECS.glob("families/*.arch")]:
-        tree = archdsl.api.parse_file(archdsl.source.read_source(path))
+        tree = parse_file(read_source(path))
         relative = path.relative_to(SPECS)
         target = tmp_path / relative.with_suffix(".yaml" if to == "yaml" else ".arch")
         if to == "yaml":
@@ -38,21 +39,28 @@ def _retarget(tree, suffix):
     return tree.model_copy(update={"items": items})
 
 
-@pytest.mark.parametrize("path", spec_files(), ids=spec_ids(spec_files()))
-def test_arch_to_yaml_and_back_gives_the_same_ir(path, tmp_path):
-    """Issue 2: for every spec, .arch -> YAML -> .arch gives an identical IR."""
-    original = archdsl.check(path).graph
-    yaml_files = _convert_tree(tmp_path / "yaml", "yaml")
-    via_yaml = archdsl.check(yaml_files[path]).graph
-    assert via_yaml == original
-    back_dir = tmp_path / "back"
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    """The whole spec tree converted to YAML, and that YAML converted back to .arch (once per run)."""
+    base = tmp_path_factory.mktemp("round_trip")
+    yaml_files = _convert_tree(base / "yaml", "yaml")
+    back = {}
     for source, yaml_path in yaml_files.items():
         tree = load_yaml(Source(text=yaml_path.read_text(), path=str(yaml_path)))
-        target = back_dir / yaml_path.relative_to(tmp_path / "yaml").with_suffix(".arch")
+        target = base / "back" / yaml_path.relative_to(base / "yaml").with_suffix(".arch")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(to_arch(_retarget(tree, ".arch")))
-    back = archdsl.check(back_dir / yaml_files[path].relative_to(tmp_path / "yaml").with_suffix(".arch")).graph
-    assert back == original
+        back[source] = target
+    return yaml_files, back
+
+
+@pytest.mark.parametrize("path", spec_files(), ids=spec_ids(spec_files()))
+def test_arch_to_yaml_and_back_gives_the_same_ir(path, converted):
+    """Issue 2: for every spec, .arch -> YAML -> .arch gives an identical IR."""
+    yaml_files, back = converted
+    original = archdsl.check(path).graph
+    assert archdsl.check(yaml_files[path]).graph == original
+    assert archdsl.check(back[path]).graph == original
 
 
 def test_resnet18_yaml_equals_arch_ir():

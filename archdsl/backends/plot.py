@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
+import io
 
 from .summary import Comparison
 
@@ -16,10 +14,9 @@ def image_formats() -> set[str]:
     return set(FigureCanvasBase.get_supported_filetypes())
 
 
-def plot_comparison(comparison: Comparison, path: str | Path) -> None:
-    """Write a scatter plot of the comparison to `path` (the format follows the extension: .png, .svg,
-    .pdf), through a temporary file and a rename so a failure never leaves half an image. Raises
-    ImportError when matplotlib is not installed."""
+def plot_comparison(comparison: Comparison, format: str = "png") -> bytes:
+    """A scatter plot of the comparison as an image file's bytes (`format`: png, svg, pdf...).
+    Raises ImportError when matplotlib is not installed."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never open a window, work without a display
@@ -45,12 +42,9 @@ def plot_comparison(comparison: Comparison, path: str | Path) -> None:
     axes.grid(True, which="major", alpha=0.3, zorder=0)
     axes.margins(0.15)
     figure.tight_layout()
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    buffer = io.BytesIO()
     try:
-        with os.fdopen(fd, "wb") as handle:
-            figure.savefig(handle, format=target.suffix.lstrip(".").lower() or "png")
-        os.replace(tmp, target)
+        figure.savefig(buffer, format=format)
     finally:
-        Path(tmp).unlink(missing_ok=True)
         plt.close(figure)
+    return buffer.getvalue()

@@ -8,6 +8,7 @@ become the class's parameters, named after the block's own parameters where the 
 
 from __future__ import annotations
 
+import inspect
 import keyword
 from dataclasses import dataclass, field
 from typing import Any
@@ -228,8 +229,10 @@ class _Collector:
 
 
 def _indent_doc(text: str) -> str:
-    """A docstring body for a class: later lines indented, no stray triple quotes."""
-    return "\n    ".join(text.replace('"""', "'''").splitlines())
+    """A docstring body for a class: the spec's own indentation removed (a block's docstring is
+    indented in its file), later lines indented once, blank lines left empty, no stray triple quotes."""
+    lines = inspect.cleandoc(text.replace('"""', "'''")).splitlines() or [""]
+    return "\n".join([lines[0], *(f"    {line}" if line.strip() else "" for line in lines[1:])])
 
 
 def _inputs(item) -> list[int]:
@@ -285,7 +288,8 @@ def _atoms(parts, exposable: frozenset[str]) -> list[tuple[Any, str]]:
             out.extend(_atoms(part.children, exposable))
         else:
             child = part.instance
-            out.extend((value, f"{name}_{pname}") for (pname, _), value in zip(child.cls.params, child.values))
+            prefix = "" if name.isdigit() else f"{name}_"  # `padding`, not `1_padding`
+            out.extend((value, prefix + pname) for (pname, _), value in zip(child.cls.params, child.values))
     return out
 
 
@@ -315,11 +319,12 @@ def _literal(value: Any) -> str:
 
 
 class _Classes:
-    def __init__(self, instances: list[Instance], root: Instance, root_name: str, exposable: frozenset[str]):
+    def __init__(self, instances: list[Instance], root: Instance, root_name: str, exposable: frozenset[str],
+                 factory_name: str):
         self.exposable = exposable
         self.by_key: dict[str, ClassDef] = {}
         self.order: list[ClassDef] = []
-        taken: set[str] = {root_name, "ChannelShuffle", "Chunk", "StochasticDepth"}
+        taken: set[str] = {root_name, factory_name, "ChannelShuffle", "Chunk", "StochasticDepth"}
         for inst in instances:  # children were collected before their parents
             if inst is root:
                 cls = ClassDef(root_name, [inst])
@@ -356,15 +361,18 @@ class _Classes:
             inst.values = [vec[position][0] for _, position in cls.params]
         cls.source = self._render(cls, vectors[0], param_at, is_root=force_params)
 
-    @staticmethod
-    def _name(cls: ClassDef, column: list, hint: str) -> str:
+    def _name(self, cls: ClassDef, column: list, hint: str) -> str:
         if all(isinstance(v, ParamValue) for v in column) and len({v.param for v in column}) == 1:
             return column[0].param
         args = cls.instances[0].scope.args
+
+        def plain(value: Any) -> Any:  # compare as the column does: unexposed parameters are plain values
+            return _untag(value, self.exposable)
+
         for arg in args:
-            if all(_same(inst.scope.args.get(arg), value) for inst, value in zip(cls.instances, column)):
+            if all(_same(plain(inst.scope.args.get(arg)), value) for inst, value in zip(cls.instances, column)):
                 return arg if arg not in _TAKEN and not keyword.iskeyword(arg) else f"{arg}_"
-        if all(_same(inst.in_channels, value) for inst, value in zip(cls.instances, column)):
+        if all(_same(plain(inst.in_channels), value) for inst, value in zip(cls.instances, column)):
             return "in_channels"
         return hint if hint.isidentifier() and not keyword.iskeyword(hint) else "value"
 
@@ -447,7 +455,7 @@ def emit_source(graph: Graph, origin: str = "<spec>", exposable: frozenset[str] 
     """
     collector = _Collector(graph)
     root = collector.instance(graph.root, graph.class_name, root=True)
-    classes = _Classes(collector.instances, root, graph.class_name, frozenset(exposable))
+    classes = _Classes(collector.instances, root, graph.class_name, frozenset(exposable), graph.name)
     root_cls = root.cls
     assert root_cls is not None
     factory_params = [(name, root.values[i]) for i, (name, _) in enumerate(root_cls.params)]
@@ -475,7 +483,9 @@ def emit_source(graph: Graph, origin: str = "<spec>", exposable: frozenset[str] 
         f'    """{doc}"""',
         f"    return {root_cls.name}({call})",
     ]
-    sections = ["\n".join(header), *body, "\n".join(factory)]
+    # A network named like a class (`network AlexNet(...)`): the class is the factory, with the same
+    # signature; a function of the same name would shadow the class and call itself.
+    sections = ["\n".join(header), *body] + (["\n".join(factory)] if root_cls.name != graph.name else [])
     return "\n\n\n".join(sections) + "\n"
 
 

@@ -541,17 +541,15 @@ class Elaborator:
 
     def layer_named(self, name: str, env: Env) -> LayerRef | None:
         """The layer a name means in a chain. A label may reuse an op's name (`relu: relu`, as
-        torchvision does): in a chain the name still means the op; in arguments it means the value."""
+        torchvision does), and so may a parameter (`dropout=0.5`, as torchvision's constructors name
+        it): in a chain the name still means the op; in arguments it means the value."""
         found, value, _ = env.lookup(name)
         if found and isinstance(value, LayerRef):
             return value
         if found and isinstance(value, BlockInfo):
             return LayerRef(value)
-        if not found or isinstance(value, TensorRef):
-            op = get_op(name)
-            if op is not None:
-                return LayerRef(op)
-        return None
+        op = get_op(name)
+        return LayerRef(op) if op is not None else None
 
     def _tensor_reference(self, expr: ast.Node, env: Env) -> TensorRef | None:
         if expr.kind == "in":
@@ -645,7 +643,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
     if isinstance(value, (LayerRef, BlockInfo)):
-        return value.name if not getattr(value, "args", None) else show(value)
+        return show(value)  # `Bottleneck(widen=2)` keeps its bound arguments
     if isinstance(value, TensorRef):
         return fmt(value.shape)
     return value

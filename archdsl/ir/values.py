@@ -189,6 +189,9 @@ def show(value: Any) -> str:
         return f'"{value}"'
     if isinstance(value, TensorRef):
         return f"`{value.producer}` ({fmt(value.shape)})"
+    if isinstance(value, LayerRef) and (value.args or value.kwargs):  # a partial application
+        bound = [show(v) for v in value.args] + [f"{k}={show(v)}" for k, v in value.kwargs]
+        return f"{value.name}({', '.join(bound)})"
     if isinstance(value, (LayerRef, BlockInfo)):
         return value.name
     if isinstance(value, float):
