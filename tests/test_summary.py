@@ -401,3 +401,19 @@ def test_compare_rows_and_sorting():
     assert [r.name for r in c.sorted_by("depth", descending=True).rows] == ["resnet50", "resnet34", "resnet18"]
     assert c.rows[1].macs == 1_814_073_344 and c.rows[1].latency_ms is None
     assert_golden("summary/compare_resnets.md", c.sorted_by("macs").render("markdown"))
+
+
+def test_plot_labels_every_model_even_when_crowded():
+    pytest.importorskip("matplotlib")
+    from archdsl.backends.plot import plot_comparison
+    from archdsl.backends.summary import CompareRow, Comparison
+
+    # 14 models, two pairs on the same spot (as vgg16 and vgg16_bn are): each pair shares one label.
+    rows = [CompareRow(name=f"net{i}", spec="-", input=(3, 32, 32), params=10**6 * (1 + i % 7),
+                       macs=10**8 * (1 + i // 2), depth=i, activation_bytes=0) for i in range(12)]
+    rows += [rows[0].model_copy(update={"name": "net0_bn"}), rows[5].model_copy(update={"name": "net5_bn"})]
+    png = plot_comparison(Comparison(rows=tuple(rows)), "png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = plot_comparison(Comparison(rows=tuple(rows)), "svg").decode()
+    assert "net0 / net0_bn" in svg and "net5 / net5_bn" in svg
+    assert all(f"net{i}" in svg for i in range(12))

@@ -26,6 +26,12 @@ def si(count: int) -> str:
     return str(count)
 
 
+def gmacs(count: int) -> str:
+    """GMACs to 3 decimals (1.814), or 3 significant digits below 0.1 so LeNet-5 is not 0.000."""
+    value = count / 1e9
+    return f"{value:.3f}" if value >= 0.1 or value == 0 else f"{value:.3g}"
+
+
 def size(nbytes: int) -> str:
     """Binary units: 44.59 MiB, 392.0 KiB."""
     if not nbytes:
@@ -171,7 +177,7 @@ def _compare_columns(comparison: Comparison) -> list[tuple[str, bool]]:
 def _compare_cells(comparison: Comparison, columns) -> list[list[str]]:
     cells = []
     for r in comparison.rows:
-        line = [r.name, fmt(r.input), f"{r.params:,}", f"{r.macs / 1e9:.3f}", str(r.depth), size(r.activation_bytes)]
+        line = [r.name, fmt(r.input), f"{r.params:,}", gmacs(r.macs), str(r.depth), size(r.activation_bytes)]
         if len(columns) > 6:
             line.append(f"{r.latency_ms:.1f}" if r.latency_ms is not None else "")
         cells.append(line)
