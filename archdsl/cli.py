@@ -241,7 +241,7 @@ def compare(
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch CPU threads with --bench "
                                           "(default: torch's choice; 1 gives steadier figures on a busy machine)."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="OUT.png",
-                                        help="Draw params against GMACs (needs matplotlib: archdsl[plot])."),
+                                        help="Draw params against GMACs (needs matplotlib, from the plot extra)."),
     set_: Optional[list[str]] = SetOption,
     input_shape: Optional[str] = InputOption,
 ) -> None:
