@@ -6,6 +6,7 @@
     source = archdsl.emit("specs/resnet34.arch")        # the same model as a standalone .py file
     archdsl.transfer_weights(reference, model)           # copy weights by order when names differ
     archdsl.draw("specs/resnet34.arch").save("resnet34.svg")   # a block diagram; no torch
+    print(archdsl.summary("specs/resnet34.arch").render("markdown"))   # exact params, MACs, memory, depth
 
 Importing archdsl is cheap: the pipeline and torch load on first use.
 """
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ArchError", "Checked", "build", "check", "draw", "emit", "load", "register_op", "OpDef", "Arg", "TorchCall",
-           "transfer_weights", "WeightTransferError"]
+__all__ = ["ArchError", "Checked", "build", "check", "compare", "draw", "emit", "load", "summary", "register_op",
+           "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
@@ -25,6 +26,10 @@ _EXPORTS = {
     "emit": ("archdsl.api", "emit"),
     "draw": ("archdsl.api", "draw"),
     "load": ("archdsl.api", "load"),
+    "summary": ("archdsl.api", "summary"),
+    "compare": ("archdsl.api", "compare"),
+    "Summary": ("archdsl.backends.summary", "Summary"),
+    "Comparison": ("archdsl.backends.summary", "Comparison"),
     "Checked": ("archdsl.api", "Checked"),
     "ArchError": ("archdsl.errors", "ArchError"),
     "register_op": ("archdsl.ops.registry", "register_op"),
@@ -36,7 +41,8 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .api import Checked, build, check, draw, emit, load
+    from .api import Checked, build, check, compare, draw, emit, load, summary
+    from .backends.summary import Comparison, Summary
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
     from .transfer import WeightTransferError, transfer_weights

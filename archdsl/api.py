@@ -1,14 +1,15 @@
 """The whole pipeline, one stage per line.
 
     text/YAML --parse--> AST --load imports--> Program --elaborate (+ shapes)--> typed IR --validate-->
-    IR + warnings --> backends: Python source | torch module | Graphviz | summary
+    IR + warnings --> backends: Python source | torch module | Graphviz | summary / compare
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ArchError, ElaborationError, LimitError
 from .frontend import ast
@@ -18,6 +19,9 @@ from .ir.nodes import Graph
 from .ir.program import Program, load_program
 from .ir.values import NetworkInfo, suggest
 from .source import Source, read_source
+
+if TYPE_CHECKING:
+    from .backends.summary import Comparison, Summary
 
 
 @dataclass
@@ -143,6 +147,49 @@ def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, d
 
     checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
     return instantiate(emit(checked), checked.graph.name, device=device, dtype=dtype)
+
+
+def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int = 2,
+            **kwargs: Any) -> "Summary":
+    """Exact static figures for a spec, without torch: per-module rows to `depth` levels (0 = none),
+    parameters, MACs, FLOPs (2 x MACs), other arithmetic, weight and activation memory at batch 1 in
+    float32, and depth. Conventions: docs/analysis.md. `.render("table"|"markdown"|"csv"|"json")`
+    formats it. Keyword arguments are those of `check` (network parameters, `input_shape`, `network`).
+    """
+    from .backends.summary import summarize
+
+    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    return summarize(checked.graph, depth)
+
+
+def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = None, *, bench: bool = False,
+            runs: int = 20, warmup: int = 3, threads: int | None = None,
+            on_run: Callable[[str], None] | None = None, **kwargs: Any) -> "Comparison":
+    """One row per spec (name, input, params, MACs, depth, activation memory), all static. With
+    `bench=True` each model is also built with torch and timed on the CPU at batch 1 (median of `runs`
+    forward passes after `warmup`, with `threads` torch threads if given); `on_run(name)` is called
+    after each timed pass (progress bars).
+    `params` and keyword arguments apply to every spec, as in `check`.
+    """
+    from .backends.summary import CompareRow, Comparison, summarize
+
+    checked = [s if isinstance(s, Checked) else check(s, params, **kwargs) for s in specs]
+    rows = []
+    for item in checked:
+        totals = summarize(item.graph, 0).totals
+        rows.append(CompareRow(name=item.name, spec=str(item.origin), input=item.input_shape, params=totals.params,
+                               macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes))
+    if not bench:
+        return Comparison(rows=tuple(rows))
+    from .backends.bench import cpu_latency_ms, torch_threads
+
+    timed = []
+    with torch_threads(threads) as used:
+        for item, row in zip(checked, rows):
+            tick = (lambda name=item.name: on_run(name)) if on_run else None
+            latency = cpu_latency_ms(build(item), item.input_shape, runs, warmup, tick)
+            timed.append(row.model_copy(update={"latency_ms": latency}))
+    return Comparison(rows=tuple(timed), threads=used)
 
 
 def draw(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int | str = "auto",

@@ -1,5 +1,5 @@
 """The `archdsl` command line. A user error prints a diagnostic and exits 1, never a traceback; a usage
-error (bad option) exits 2. `check` never imports torch."""
+error (bad option) exits 2. `check`, `summary` and `compare` (without --bench) never import torch."""
 
 from __future__ import annotations
 
@@ -200,6 +200,113 @@ def _print_layers(console, table_rows, checked) -> None:
                       f"{row.params:,}" if row.params else "")
     table.add_row("total", "", "", f"{checked.total_params:,}", style="bold")
     console.print(table)
+
+
+def _format(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"expected one of {', '.join(allowed)}, got {value!r}", param_hint="--format")
+    return value
+
+
+@app.command()
+def summary(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
+    depth: int = typer.Option(2, "--depth", "-d", min=0, help="Row depth: 1 = top-level modules, 0 = totals only."),
+    format: str = typer.Option("table", "--format", "-f", help="table, json, markdown or csv"),
+    other_ops: bool = typer.Option(False, "--other-ops", help="Add a column of the arithmetic outside MACs (bias, "
+                                   "norm, activation, pooling, merges) to table and markdown."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+    network: Optional[str] = NetworkOption,
+) -> None:
+    """Exact params, MACs, FLOPs, memory and depth per module, computed from the spec without torch."""
+    from . import api
+    from .backends.report import FORMATS
+
+    _format(format, FORMATS)
+    checked = load_checked(spec, set_, input_shape, network, json_output=format == "json")
+    sys.stdout.write(api.summary(checked, depth=depth).render(format, other_ops=other_ops))
+
+
+@app.command()
+def compare(
+    specs: list[Path] = typer.Argument(..., help="Specs to compare (.arch or .yaml), one row each."),
+    format: str = typer.Option("table", "--format", "-f", help="table, markdown, csv or json"),
+    sort: Optional[str] = typer.Option(None, "--sort", metavar="COLUMN",
+                                       help="Order rows by name, params, macs, depth, activations or latency."),
+    desc: bool = typer.Option(False, "--desc", help="With --sort: largest first."),
+    bench: bool = typer.Option(False, "--bench", help="Also build each model with torch and time it on the CPU "
+                               "(ms per image at batch 1, median of --runs)."),
+    runs: int = typer.Option(20, "--runs", min=1, help="Timed forward passes per model with --bench."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch CPU threads with --bench "
+                                          "(default: torch's choice; 1 gives steadier figures on a busy machine)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", metavar="OUT.png",
+                                        help="Draw params against GMACs (needs matplotlib, from the plot extra)."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+) -> None:
+    """One row per spec: name, input, params, GMACs, depth, activation memory (and CPU latency with --bench)."""
+    from . import api
+    from .backends.report import FORMATS
+    from .backends.summary import COMPARE_COLUMNS
+
+    _format(format, FORMATS)
+    if sort is not None and sort not in COMPARE_COLUMNS:
+        raise typer.BadParameter(f"expected one of {', '.join(COMPARE_COLUMNS)}, got {sort!r}", param_hint="--sort")
+    if sort == "latency" and not bench:
+        raise typer.BadParameter("latency is only measured with --bench", param_hint="--sort")
+    if plot is not None:
+        _check_plot_path(plot, specs)
+    checked = [load_checked(path, set_, input_shape, None, json_output=format == "json") for path in specs]
+    if bench:
+        comparison = _bench(checked, runs, threads)
+    else:
+        comparison = api.compare(checked)
+    if sort is not None:
+        comparison = comparison.sorted_by(sort, desc)
+    sys.stdout.write(comparison.render(format))
+    if plot is not None:
+        from .backends.plot import plot_comparison
+
+        write_atomic(plot, plot_comparison(comparison, plot.suffix.lstrip(".").lower()), specs)
+        sys.stderr.write(f"wrote {plot}\n")
+
+
+def _check_plot_path(plot: Path, specs: list[Path]) -> None:
+    """Before any slow work: matplotlib is there, the format is one it writes, no input is overwritten."""
+    import importlib.util
+
+    from .errors import LoadError
+
+    if importlib.util.find_spec("matplotlib") is None:
+        sys.stderr.write("error: --plot needs matplotlib, which is not installed\n"
+                         "help: pip install 'archdsl[plot]'  (or: pip install matplotlib)\n")
+        raise typer.Exit(1)
+    from .backends.plot import image_formats
+
+    formats = image_formats()
+    if plot.suffix.lstrip(".").lower() not in formats:
+        raise typer.BadParameter(f"cannot write a {plot.suffix or 'extensionless'} image; use one of "
+                                 f"{', '.join('.' + f for f in sorted(formats))}", param_hint="--plot")
+    for spec in specs:  # write_atomic checks again; failing here saves the work before it
+        if spec.exists() and plot.resolve() == spec.resolve():
+            fail(LoadError(f"refusing to overwrite the input spec {spec}", hint="choose another output path"))
+
+
+def _bench(checked: list, runs: int, threads: int | None):
+    """api.compare with bench=True, with a progress bar on stderr (stdout stays clean for pasting)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from . import api
+
+    columns = (TextColumn("timing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
+        task = progress.add_task(checked[0].name, total=runs * len(checked))
+
+        def tick(name: str) -> None:
+            progress.update(task, advance=1, description=name)
+
+        return api.compare(checked, bench=True, runs=runs, threads=threads, on_run=tick)
 
 
 @app.command()

@@ -1,15 +1,21 @@
 """The built-in ops. Each is one `OpDef`: arguments, shape rule, counts, torch source.
 
-Conventions (docs/analysis.md has the full table):
-- `macs` counts multiply-accumulates of weights only (conv, linear), exactly;
-- `extra_ops` counts the other arithmetic per sample (norm, activation, pooling, merges);
+Conventions (docs/analysis.md publishes the full table; keep the two in step):
+- `macs` counts multiply-accumulates of weights only (conv, linear), exactly, bias excluded;
+- `extra_ops` counts the other arithmetic per sample, in inference: one per elementary operation of
+  the op's formula (add, multiply, divide, compare, exp/erf/tanh/pow), as torch's kernels perform it:
+  bias adds, normalisation, activations, pooling windows (taps inside the input only), merges. Ops that
+  only move data (concat, flatten, shuffle, dropout in eval) say 0; an op with no rule says None;
 - parameter counts equal `sum(p.numel() for p in module.parameters())` of the torch module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..shapes import OpShapeError, Shape, fmt, numel
 from ..shapes.rules import broadcast, pair, same_shape, sliding, spatial
+from .counts import adaptive_taps, pooled_taps, softmax_ops, window_taps
 from .registry import Arg, OpDef, TorchCall, register_op
 
 # ----------------------------------------------------------------------------------------------
@@ -52,8 +58,27 @@ def _kw(attrs, *names_defaults) -> tuple[tuple[str, object], ...]:
     return tuple((name, attrs[name]) for name, _ in names_defaults)
 
 
-def _elementwise(attrs, inputs: list[Shape], output: Shape) -> int:
-    return numel(output)
+def _per_element(cost: int | Callable[[dict], int]):
+    """An `extra_ops` rule for an elementwise op: `cost` operations per output element."""
+    def rule(attrs, inputs: list[Shape], output: Shape) -> int:
+        return numel(output) * (cost(attrs) if callable(cost) else cost)
+    return rule
+
+
+def _bias_adds(attrs, inputs: list[Shape], output: Shape) -> int:
+    # One add per output element when there is a bias; the weights' products are in `macs`.
+    return numel(output) if attrs["bias"] else 0
+
+
+def _no_weight_products(attrs, inputs: list[Shape], output: Shape) -> int:
+    # An op with parameters that multiply nothing by a weight matrix (batchnorm's per-channel scale
+    # and shift): zero MACs, said explicitly, so `summary` does not report its MACs as uncounted.
+    return 0
+
+
+def _nothing(attrs, inputs: list[Shape], output: Shape) -> int:
+    # Moves or views data, or is the identity in eval: no arithmetic.
+    return 0
 
 
 def _flat(shape: Shape, op: str) -> Shape:
@@ -111,7 +136,10 @@ register_op(OpDef(
     ),
     shape=_conv_shape,
     params=lambda a, i: _conv_weights(a, i) + (a["out"] if a["bias"] else 0),
+    # Each output element is a dot product over its group's input channels times the kernel window
+    # (padding taps included: torch multiplies them, by zero), so grouped and depthwise convs are exact.
     macs=lambda a, i, o: numel(o) * (i[0][0] // a["groups"]) * pair(a["kernel"])[0] * pair(a["kernel"])[1],
+    extra_ops=_bias_adds,
     torch=lambda a, i: TorchCall(
         "nn.Conv2d",
         (i[0][0], a["out"], a["kernel"]),
@@ -140,7 +168,9 @@ register_op(OpDef(
     args=(Arg("out", "int", doc="output features"), Arg("bias", "bool", True)),
     shape=_linear_shape,
     params=lambda a, i: i[0][-1] * a["out"] + (a["out"] if a["bias"] else 0),
+    # Over the last dim, so a linear on tokens (197x768) does numel(output) x in_features MACs.
     macs=lambda a, i, o: numel(o) * i[0][-1],
+    extra_ops=_bias_adds,
     torch=lambda a, i: TorchCall("nn.Linear", (i[0][-1], a["out"]), (("bias", a["bias"]),), (("bias", True),)),
     weighted=True,
     label=lambda a, i, o: f"linear {i[0][-1]} → {a['out']}",
@@ -165,7 +195,9 @@ register_op(OpDef(
     shape=_bn_shape,
     params=lambda a, i: 2 * i[0][0] if a["affine"] else 0,
     buffers=lambda a, i: 2 * i[0][0] + 1,
-    extra_ops=lambda a, i, o: 2 * numel(o),
+    # Inference folds the statistics and affine into y = x * scale + shift: 2 per element.
+    macs=_no_weight_products,
+    extra_ops=_per_element(2),
     torch=lambda a, i: TorchCall("nn.BatchNorm2d", (i[0][0],), _kw(a, *BN_DEFAULTS), BN_DEFAULTS),
     label=lambda a, i, o: "batchnorm",
 ))
@@ -178,7 +210,9 @@ register_op(OpDef(
     shape=lambda a, i: _flat(i[0], "batchnorm1d"),
     params=lambda a, i: 2 * i[0][0] if a["affine"] else 0,
     buffers=lambda a, i: 2 * i[0][0] + 1,
-    extra_ops=lambda a, i, o: 2 * numel(o),
+    # Inference folds the statistics and affine into y = x * scale + shift: 2 per element.
+    macs=_no_weight_products,
+    extra_ops=_per_element(2),
     torch=lambda a, i: TorchCall("nn.BatchNorm1d", (i[0][0],), _kw(a, *BN_DEFAULTS), BN_DEFAULTS),
     label=lambda a, i, o: "batchnorm1d",
 ))
@@ -190,7 +224,9 @@ register_op(OpDef(
     doc="Local response normalisation across channels (AlexNet, GoogLeNet v1).",
     args=(Arg("size", "int"), Arg("alpha", "float", 1e-4), Arg("beta", "float", 0.75), Arg("k", "float", 1.0)),
     shape=lambda a, i: (spatial(i[0], "local_response_norm"), i[0])[1],
-    extra_ops=lambda a, i, o: numel(o) * (a["size"] + 3),
+    # b = a / (k + alpha/n * sum of squares over `size` channels) ** beta, as torch computes it: square
+    # once per element, window sum (size - 1 adds), average (divide), scale, add k, pow, divide = size + 5.
+    extra_ops=lambda a, i, o: numel(o) * (a["size"] + 5),
     torch=lambda a, i: TorchCall("nn.LocalResponseNorm", (a["size"],), _kw(a, *LRN_DEFAULTS), LRN_DEFAULTS),
     label=lambda a, i, o: f"lrn {a['size']}",
 ))
@@ -200,32 +236,40 @@ register_op(OpDef(
 # ----------------------------------------------------------------------------------------------
 
 
-def _activation(name: str, torch_name: str, args: tuple[Arg, ...] = (), kw=(), inplace: bool = True, doc: str = ""):
+def _activation(name: str, torch_name: str, cost, args: tuple[Arg, ...] = (), kw=(), inplace: bool = True,
+                doc: str = "", extra_ops=None):
+    """`cost`: operations per output element of the activation's formula (docs/analysis.md)."""
     register_op(OpDef(
         name=name,
         family="act",
         doc=doc or f"{torch_name} activation.",
         args=args,
         shape=lambda a, i: i[0],
-        extra_ops=_elementwise,
+        extra_ops=extra_ops or _per_element(cost),
         torch=lambda a, i: TorchCall(f"nn.{torch_name}", (), _kw(a, *kw), kw),
         extra={"inplace": inplace},
         label=lambda a, i, o: name,
     ))
 
 
-_activation("relu", "ReLU")
-_activation("relu6", "ReLU6")
-_activation("leaky_relu", "LeakyReLU", (Arg("negative_slope", "float", 0.01),), (("negative_slope", 0.01),))
-_activation("elu", "ELU", (Arg("alpha", "float", 1.0),), (("alpha", 1.0),))
-_activation("silu", "SiLU", doc="SiLU / swish activation (EfficientNet).")
-_activation("hardswish", "Hardswish")
-_activation("hardsigmoid", "Hardsigmoid")
-_activation("sigmoid", "Sigmoid", inplace=False)
-_activation("tanh", "Tanh", inplace=False)
-_activation("gelu", "GELU", (Arg("approximate", "choice:none,tanh", "none"),), (("approximate", "none"),), inplace=False)
-_activation("softmax", "Softmax", (Arg("dim", "dim", 1),), (("dim", None),), inplace=False,
-            doc="Softmax over `dim` of the batched tensor (1 = channels/features).")
+# Costs per element, from each formula: relu max(x, 0); relu6 min(max(x, 0), 6); leaky_relu max(x, s*x);
+# elu select(x > 0, x, alpha * (exp(x) - 1)); sigmoid 1 / (1 + exp(-x)); silu x * sigmoid(x);
+# hardsigmoid min(max(x + 3, 0), 6) / 6; hardswish x * hardsigmoid(x); gelu 0.5 * x * (1 + erf(x / sqrt 2)),
+# or with approximate="tanh" 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3))).
+_activation("relu", "ReLU", 1)
+_activation("relu6", "ReLU6", 2)
+_activation("leaky_relu", "LeakyReLU", 2, (Arg("negative_slope", "float", 0.01),), (("negative_slope", 0.01),))
+_activation("elu", "ELU", 4, (Arg("alpha", "float", 1.0),), (("alpha", 1.0),))
+_activation("silu", "SiLU", 4, doc="SiLU / swish activation (EfficientNet).")
+_activation("hardswish", "Hardswish", 5)
+_activation("hardsigmoid", "Hardsigmoid", 4)
+_activation("sigmoid", "Sigmoid", 3, inplace=False)
+_activation("tanh", "Tanh", 1, inplace=False)
+_activation("gelu", "GELU", lambda a: 9 if a["approximate"] == "tanh" else 5,
+            (Arg("approximate", "choice:none,tanh", "none"),), (("approximate", "none"),), inplace=False)
+_activation("softmax", "Softmax", None, (Arg("dim", "dim", 1),), (("dim", None),), inplace=False,
+            doc="Softmax over `dim` of the batched tensor (1 = channels/features).",
+            extra_ops=lambda a, i, o: softmax_ops(o, a["dim"]))
 
 # ----------------------------------------------------------------------------------------------
 # pooling
@@ -247,9 +291,20 @@ def _pool_shape(name):
     return rule
 
 
-def _window_ops(attrs, inputs, output):
-    kh, kw = pair(attrs["kernel"])
-    return numel(output) * kh * kw
+def _max_window_ops(attrs, inputs, output):
+    """Comparisons: (taps inside the input - 1) per output element; torch skips padded taps."""
+    kernel, padding, dilation = pair(attrs["kernel"]), pair(attrs["padding"]), pair(attrs["dilation"])
+    stride = pair(_pool_stride(attrs))
+    (_, height, width), (channels, out_h, out_w) = inputs[0], output
+    rows = window_taps(height, out_h, kernel[0], stride[0], padding[0], dilation[0])
+    cols = window_taps(width, out_w, kernel[1], stride[1], padding[1], dilation[1])
+    return channels * sum(max(r * c - 1, 0) for r in rows for c in cols)
+
+
+def _avg_window_ops(attrs, inputs, output):
+    """(taps - 1) adds and one divide per output element: the taps inside the input, whatever the
+    divisor (count_include_pad only changes what is divided by)."""
+    return pooled_taps(inputs[0], output, attrs["kernel"], _pool_stride(attrs), attrs["padding"])
 
 
 register_op(OpDef(
@@ -260,7 +315,7 @@ register_op(OpDef(
     args=(Arg("kernel", "pair"), Arg("stride", "pair", None), Arg("padding", "pair0", 0), Arg("dilation", "pair", 1),
           Arg("ceil_mode", "bool", False)),
     shape=_pool_shape("maxpool"),
-    extra_ops=_window_ops,
+    extra_ops=_max_window_ops,
     torch=lambda a, i: TorchCall(
         "nn.MaxPool2d", (a["kernel"],),
         (("stride", _pool_stride(a)), ("padding", a["padding"]), ("dilation", a["dilation"]), ("ceil_mode", a["ceil_mode"])),
@@ -277,7 +332,7 @@ register_op(OpDef(
     args=(Arg("kernel", "pair"), Arg("stride", "pair", None), Arg("padding", "pair0", 0), Arg("ceil_mode", "bool", False),
           Arg("count_include_pad", "bool", True)),
     shape=_pool_shape("avgpool"),
-    extra_ops=_window_ops,
+    extra_ops=_avg_window_ops,
     torch=lambda a, i: TorchCall(
         "nn.AvgPool2d", (a["kernel"],),
         (("stride", _pool_stride(a)), ("padding", a["padding"]), ("ceil_mode", a["ceil_mode"]),
@@ -288,7 +343,7 @@ register_op(OpDef(
 ))
 
 
-def _adaptive(name: str, torch_name: str, fixed: tuple[int, int] | None):
+def _adaptive(name: str, torch_name: str, fixed: tuple[int, int] | None, average: bool):
     def rule(attrs, inputs):
         channels, _, _ = spatial(inputs[0], name)
         h, w = fixed or pair(attrs["size"])
@@ -300,16 +355,17 @@ def _adaptive(name: str, torch_name: str, fixed: tuple[int, int] | None):
         doc=f"{torch_name}" + (" to 1x1 (global pooling)." if fixed else " to a fixed output size."),
         args=() if fixed else (Arg("size", "pair"),),
         shape=rule,
-        extra_ops=lambda a, i, o: numel(i[0]),
+        # Average: window sum and one divide per output = taps read; max: taps - 1 comparisons.
+        extra_ops=lambda a, i, o: adaptive_taps(i[0], o) - (0 if average else numel(o)),
         torch=lambda a, i: TorchCall(f"nn.{torch_name}", (fixed or pair(a["size"]),)),
         label=lambda a, i, o: name.replace("_", " ") if fixed else f"{name.replace('_', ' ')} {_hw(a['size'])}",
     ))
 
 
-_adaptive("adaptive_avgpool", "AdaptiveAvgPool2d", None)
-_adaptive("adaptive_maxpool", "AdaptiveMaxPool2d", None)
-_adaptive("global_avgpool", "AdaptiveAvgPool2d", (1, 1))
-_adaptive("global_maxpool", "AdaptiveMaxPool2d", (1, 1))
+_adaptive("adaptive_avgpool", "AdaptiveAvgPool2d", None, True)
+_adaptive("adaptive_maxpool", "AdaptiveMaxPool2d", None, False)
+_adaptive("global_avgpool", "AdaptiveAvgPool2d", (1, 1), True)
+_adaptive("global_maxpool", "AdaptiveMaxPool2d", (1, 1), False)
 
 # ----------------------------------------------------------------------------------------------
 # reshaping, regularisation, identity
@@ -334,7 +390,8 @@ register_op(OpDef(
     doc="Flatten each sample (dims `start`..`end` of the batched tensor).",
     args=(Arg("start", "dim", 1), Arg("end", "dim", -1)),
     shape=_flatten_shape,
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
+    view=True,
     torch=lambda a, i: TorchCall("nn.Flatten", (), (("start_dim", a["start"]), ("end_dim", a["end"])),
                                  (("start_dim", 1), ("end_dim", -1))),
     functional=lambda a, xs: f"torch.flatten({xs[0]}, {a['start']})" if a["end"] == -1
@@ -348,7 +405,8 @@ register_op(OpDef(
     doc="Dropout (identity in eval mode).",
     args=(Arg("p", "prob", 0.5),),
     shape=lambda a, i: i[0],
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
+    view=True,
     torch=lambda a, i: TorchCall("nn.Dropout", (), (("p", a["p"]),), (("p", 0.5),)),
     label=lambda a, i, o: f"dropout {a['p']:g}",
 ))
@@ -359,7 +417,8 @@ register_op(OpDef(
     doc="Channel-wise dropout (identity in eval mode).",
     args=(Arg("p", "prob", 0.5),),
     shape=lambda a, i: (spatial(i[0], "dropout2d"), i[0])[1],
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
+    view=True,
     torch=lambda a, i: TorchCall("nn.Dropout2d", (), (("p", a["p"]),), (("p", 0.5),)),
     label=lambda a, i, o: f"dropout2d {a['p']:g}",
 ))
@@ -387,7 +446,8 @@ register_op(OpDef(
     doc="Stochastic depth on a residual branch (torchvision's StochasticDepth); identity in eval mode.",
     args=(Arg("p", "prob"), Arg("mode", "choice:row,batch", "row")),
     shape=lambda a, i: i[0],
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
+    view=True,
     torch=lambda a, i: TorchCall("StochasticDepth", (a["p"],), (("mode", a["mode"]),), (("mode", "row"),)),
     helpers=(_STOCHASTIC_DEPTH,),
     label=lambda a, i, o: f"drop path {a['p']:g}",
@@ -399,7 +459,8 @@ register_op(OpDef(
     doc="Passes its input through unchanged.",
     args=(),
     shape=lambda a, i: i[0],
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
+    view=True,
     torch=lambda a, i: TorchCall("nn.Identity"),
     label=lambda a, i, o: "identity",
 ))
@@ -453,7 +514,7 @@ register_op(OpDef(
     doc="Concatenation along channels (dim=1 of the batched tensor): DenseNet, Inception.",
     args=(Arg("dim", "dim", 1),),
     shape=_concat_shape,
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
     functional=lambda a, xs: f"torch.cat([{', '.join(xs)}], {a['dim']})",
     arity=(2, None),
     label=lambda a, i, o: "concat",
@@ -491,7 +552,7 @@ register_op(OpDef(
     doc="ShuffleNet's channel shuffle across `groups`.",
     args=(Arg("groups", "int"),),
     shape=_shuffle_shape,
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
     torch=lambda a, i: TorchCall("ChannelShuffle", (a["groups"],)),
     functional=lambda a, xs: f"channel_shuffle({xs[0]}, {a['groups']})",
     helpers=(_CHANNEL_SHUFFLE,),
@@ -527,7 +588,8 @@ register_op(OpDef(
     doc="Take part `index` of the channels split into `chunks` equal parts (a view, no copy).",
     args=(Arg("chunks", "int"), Arg("index", "nonneg")),
     shape=_chunk_shape,
-    extra_ops=lambda a, i, o: 0,
+    extra_ops=_nothing,
+    view=True,
     torch=lambda a, i: TorchCall("Chunk", (a["chunks"], a["index"])),
     functional=lambda a, xs: f"{xs[0]}.chunk({a['chunks']}, dim=1)[{a['index']}]",
     helpers=(_CHUNK,),

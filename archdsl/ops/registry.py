@@ -51,6 +51,11 @@ def _zero(attrs: Attrs, inputs: list[Shape], output: Shape) -> int:
     return 0
 
 
+def no_mac_rule(op: "OpDef") -> bool:
+    """True when an op kept the default MAC rule (zero), which is only right for ops without weights."""
+    return op.macs is _zero
+
+
 def _no_params(attrs: Attrs, inputs: list[Shape]) -> int:
     return 0
 
@@ -65,10 +70,12 @@ class OpDef:
     shape: Callable[[Attrs, list[Shape]], Shape]
     params: Callable[[Attrs, list[Shape]], int] = _no_params
     buffers: Callable[[Attrs, list[Shape]], int] = _no_params
-    # Multiply-accumulates of the op's weights (conv, linear). Zero for ops with no weights.
+    # Multiply-accumulates of the op's weights (conv, linear), per sample. The default, zero, suits ops
+    # without weights; an op with parameters that keeps it is reported as uncounted by `summary`.
     macs: Callable[[Attrs, list[Shape], Shape], int] = _zero
-    # Other arithmetic (norm, activation, pooling, merges), reported separately from MACs.
-    # None means archdsl has no rule for it: it is listed as uncounted, never counted as zero.
+    # Other arithmetic per sample (bias adds, norm, activation, pooling, merges), reported apart from
+    # MACs (docs/analysis.md). None means archdsl has no rule for it: `summary` lists it as uncounted,
+    # never as zero. An op that does no arithmetic (concat, flatten) says so with 0.
     extra_ops: Callable[[Attrs, list[Shape], Shape], int] | None = None
     torch: Callable[[Attrs, list[Shape]], TorchCall] | None = None
     # Forward expression for ops written inline in forward(), e.g. "torch.flatten({0}, 1)".
@@ -76,6 +83,7 @@ class OpDef:
     arity: tuple[int, int | None] = (1, 1)  # (min, max) tensor inputs; max None = any
     aliases: tuple[str, ...] = ()
     weighted: bool = False  # counts towards depth (conv, linear)
+    view: bool = False  # output shares its input's storage in eval (flatten, dropout): no activation memory
     label: Callable[[Attrs, list[Shape], Shape], str] | None = None
     helpers: tuple[str, ...] = ()  # extra source the emitted file needs (helper functions/classes)
     imports: tuple[str, ...] = ()  # extra import lines the emitted file needs (plugins)
