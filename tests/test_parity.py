@@ -160,3 +160,14 @@ def test_structure_on_meta(spec, reference, shape, kind, emitted_modules):
     assert _weighted_layers(model) == _weighted_layers(ref)
     x = torch.empty(1, *shape, device="meta")
     assert tuple(model(x).shape[1:]) == checked.output_shape == tuple(ref(x).shape[1:])
+
+
+def test_specs_page_is_current():
+    """docs/specs.md is generated from the specs (scripts/specs_table.py); it must match them."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "scripts/specs_table.py", "--check"], cwd=root, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
