@@ -20,7 +20,7 @@ from typing import Any, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ErrorGroup, ParseError
+from ..errors import ArchError, Collector, ErrorGroup, ParseError
 from ..source import Source, Span
 from . import ast
 from .parser import parse_snippet
@@ -113,15 +113,24 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
                 raise _unsafe("YAML anchors and aliases are not allowed in specs", node, source.path)
             seen.add(id(node))
             if node.tag not in _SAFE_TAGS:
-                raise _unsafe(f"the YAML tag `{node.tag.replace('tag:yaml.org,2002:', '!!')}` is not allowed", node,
-                              source.path)
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+                if isinstance(node, yaml.ScalarNode) and node.style is None and tag in ("!!timestamp", "!!binary"):
+                    raise ParseError(f"YAML reads `{node.value}` as a {tag[2:]}", _node_span(node, source.path),
+                                     hint=f"quote it to make it a string: \"{node.value}\"", code="E702")
+                raise _unsafe(f"the YAML tag `{tag}` is not allowed", node, source.path)
             marks.values[where] = _mark(node)
             if isinstance(node, yaml.MappingNode):
                 out = {}
                 for key_node, value_node in node.value:
                     key = convert(key_node, (*where, "<key>"))
                     if not isinstance(key, str):
-                        raise ParseError("mapping keys must be names", _node_span(key_node, source.path), code="E702")
+                        raise ParseError(f"mapping keys must be names, got {key_node.value!r}",
+                                         _node_span(key_node, source.path), code="E702",
+                                         hint=f"quote it if it is meant as a name: \"{key_node.value}\"")
+                    if key in out:  # PyYAML would silently keep the last one
+                        raise ParseError(f"`{key}` appears twice in this mapping", _node_span(key_node, source.path),
+                                         code="E206", hint="rename or remove one of them",
+                                         notes=[_first_key_note(node, key, source.path)])
                     marks.keys[(*where, key)] = _mark(key_node)
                     out[key] = convert(value_node, (*where, key))
                 return out
@@ -137,9 +146,20 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
                          path=source.path), code="E701") from None
     except yaml.YAMLError as exc:
         raise ParseError(f"YAML: {exc}", None, code="E701") from None
+    except RecursionError:
+        raise ParseError(f"{source.path} nests lists or mappings too deeply to read", None, code="E603") from None
     finally:
         loader.dispose()
     return data, marks
+
+
+def _first_key_note(mapping, key: str, path: str):
+    from ..errors import Note
+
+    for key_node, _ in mapping.value:
+        if getattr(key_node, "value", None) == key:
+            return Note("first here", _node_span(key_node, path))
+    return Note("first here")
 
 
 def _node_span(node, path: str) -> Span:
@@ -167,7 +187,10 @@ def load_yaml(source: Source) -> ast.SpecFile:
         spec = YamlSpec.model_validate(data)
     except ValidationError as exc:
         raise _schema_errors(exc, marks) from None
-    return _Builder(marks).spec(spec, data, source.path)
+    builder = _Builder(marks)
+    tree = builder.spec(spec, data, source.path)
+    builder.errors.raise_if_any()
+    return tree
 
 
 def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGroup:
@@ -180,17 +203,45 @@ def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGro
         if error["type"] == "extra_forbidden":
             message = f"unknown field `{loc[-1]}`"
             span = marks.span(loc, key=True)
+        elif error["type"] == "missing":
+            message = f"`{'.'.join(str(p) for p in loc[:-1]) or 'the document'}` needs a `{loc[-1]}` field"
+            span = marks.span(loc[:-1], key=True) or marks.span(loc[:-1])
         else:
             span = marks.span(loc)
-            message = f"`{where}`: {message[0].lower() + message[1:]}"
+            wanted = _WANTED.get(error["type"])
+            got = _yaml_kind(error.get("input"))
+            message = f"`{where}` must be {wanted}, got {got}" if wanted else \
+                f"`{where}`: {message[0].lower() + message[1:]}"
         errors.append(ParseError(message, span, hint=_schema_hint(loc), code="E702"))
     unique = {(e.message, e.span.line if e.span else 0): e for e in errors}
     errors = list(unique.values())
     return errors[0] if len(errors) == 1 else ErrorGroup(errors)
 
 
+_WANTED = {
+    "dict_type": "a mapping", "model_type": "a mapping", "list_type": "a list", "string_type": "a string",
+    "too_short": "a non-empty list",
+}
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f'the string "{value[:40]}"'
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
 def _schema_hint(loc: tuple) -> str | None:
     top = loc[0] if loc else None
+    if len(loc) >= 3 and loc[2] == "params":
+        return "params map each name to its default, null when required: `params: {planes: null, stride: 1}`"
     if top in (None, "doc", "imports", "constants", "blocks", "networks") and len(loc) <= 1:
         return "top-level fields are doc, imports, constants, blocks and networks"
     if top in ("blocks", "networks") and len(loc) >= 3 and loc[2] in ("params", "body", "doc", "alias"):
@@ -201,8 +252,22 @@ def _schema_hint(loc: tuple) -> str | None:
 
 
 class _Builder:
+    """Builds the AST. A mistake in one statement or definition is recorded and building goes on, so
+    every independent mistake in the file is reported in one run."""
+
     def __init__(self, marks: _Marks):
         self.marks = marks
+        self.errors = Collector()
+
+    def attempt(self, build, fallback):
+        try:
+            return build()
+        except ErrorGroup as group:
+            for error in group.errors:
+                self.errors.add(error)
+        except ArchError as error:
+            self.errors.add(error)
+        return fallback
 
     def span(self, where: tuple) -> Span | None:
         return self.marks.span(where)
@@ -246,22 +311,28 @@ class _Builder:
             else:
                 items.append(ast.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
         for name, value in spec.constants.items():
-            self._identifier(name, ("constants", name))
-            items.append(ast.ConstDef(name=name, value=self.value(value, ("constants", name)),
-                                      span=self.marks.span(("constants", name), key=True)))
+            items.append(self.attempt(lambda: self.constant(name, value), None))
         for name, block in spec.blocks.items():
-            where = ("blocks", name)
-            self._identifier(name, where)
-            items.append(ast.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
-                                      body=self.body(data["blocks"][name]["body"], (*where, "body")),
-                                      span=self.marks.span(where, key=True)))
+            items.append(self.attempt(lambda: self.block(name, block, data), None))
         for name, network in spec.networks.items():
             where = ("networks", name)
-            self._identifier(name, where)
-            items.append(self.network(name, network, data["networks"][name], where))
-        return ast.SpecFile(doc=spec.doc, items=tuple(items), path=path, span=self.span(()))
+            items.append(self.attempt(lambda: self.network(name, network, data["networks"][name], where), None))
+        return ast.SpecFile(doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(()))
+
+    def constant(self, name: str, value: Any) -> ast.ConstDef:
+        self._identifier(name, ("constants", name))
+        return ast.ConstDef(name=name, value=self.value(value, ("constants", name)),
+                            span=self.marks.span(("constants", name), key=True))
+
+    def block(self, name: str, block: YamlBlock, data: dict) -> ast.BlockDef:
+        where = ("blocks", name)
+        self._identifier(name, where)
+        return ast.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
+                            body=self.body(data["blocks"][name]["body"], (*where, "body")),
+                            span=self.marks.span(where, key=True))
 
     def network(self, name: str, network: YamlNetwork, raw: dict, where: tuple):
+        self._identifier(name, where)
         span = self.marks.span(where, key=True)
         if (network.alias is None) == (network.body is None):
             raise ParseError(f"network `{name}` needs either `body` or `alias`", span, code="E702",
@@ -279,7 +350,9 @@ class _Builder:
     def body(self, stmts: list, where: tuple) -> tuple:
         if not isinstance(stmts, list) or not stmts:
             raise ParseError("a body is a non-empty list of statements", self.span(where), code="E702")
-        return tuple(self.statement(stmt, (*where, index)) for index, stmt in enumerate(stmts))
+        pass_ = ast.Pass(span=self.span(where))
+        return tuple(self.attempt(lambda: self.statement(stmt, (*where, index)), pass_)
+                     for index, stmt in enumerate(stmts))
 
     def statement(self, stmt: Any, where: tuple):
         span = self.span(where)

@@ -14,26 +14,32 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import ArchError, ElaborationError, LimitError, Note, ShapeError
+from ..errors import MAX_ERRORS, ArchError, Collector, ElaborationError, ErrorGroup, LimitError, Note, ShapeError
 from ..frontend import ast
 from ..ops.args import ArgError, bind
-from ..ops.registry import OpDef, get_op
-from ..shapes import OpShapeError, Shape, fmt
+from ..ops.registry import OpDef, get_op, op_names
+from ..shapes import OpShapeError, Shape, fmt, numel
 from ..source import Span
-from . import naming
+from . import diagnose, naming
 from .nodes import Graph, OpNode, RepeatInfo, ScopeNode
 from .program import Program
 from .values import (
-    BlockInfo, Env, Evaluator, LayerRef, NetworkInfo, ParamValue, TensorRef, integer, show, suggest, tag_param, type_name,
+    BUILTINS, MAX_STEPS, POISON, BlockInfo, Env, Evaluator, LayerRef, NetworkInfo, ParamValue, Poisoned, SkipStatement, TensorRef,
+    integer, show, suggest, tag_param, type_name,
 )
 
 
 class Limits(BaseModel):
-    """Guards against runaway specs; every one is checked before anything is allocated."""
+    """Guards against runaway specs. Each is checked while elaborating, from static shapes and counts,
+    so a spec that asks too much stops with a located error before any tensor is allocated."""
 
-    max_nodes: int = 500_000
-    max_repeat: int = 100_000
-    max_depth: int = 64
+    max_repeat: int = 100_000  # `x n`
+    max_nodes: int = 100_000  # layers in the whole network (the largest library spec has ~1,000)
+    max_depth: int = 64  # blocks and groups inside each other
+    max_params: int = 10**10  # parameters in the whole network (`--max-params`)
+    max_numel: int = 2**31  # numbers in one value of one sample (torch indexes with int32 in places)
+    max_steps: int = MAX_STEPS  # expression evaluations
+    max_errors: int = MAX_ERRORS  # errors reported before stopping
 
 
 @dataclass
@@ -89,6 +95,7 @@ class Frame:
     env: Env
     scope: ScopeItem
     current: TensorRef | None
+    lost_names: bool = False  # a failed statement would have defined a name built at run time
 
 
 def _err(message: str, node: ast.Node | None, hint: str | None = None, code: str = "E303", notes=None):
@@ -96,14 +103,18 @@ def _err(message: str, node: ast.Node | None, hint: str | None = None, code: str
 
 
 class Elaborator:
-    def __init__(self, program: Program, limits: Limits | None = None):
+    def __init__(self, program: Program, limits: Limits | None = None, *, explain_collapse: bool = True):
         self.program = program
         self.limits = limits or Limits()
-        self.evaluator = Evaluator()
+        self.evaluator = Evaluator(self.limits.max_steps)
         self.next_id = 1
-        self.blocks_open: list[tuple[str, Span | None]] = []
+        # Open block instances and groups: (block name, call site, "in layer2 = BasicBlock(...)" note).
+        self.blocks_open: list[tuple[str, Span | None, str | None]] = []
         self.repeat_groups = 0
         self.tagged: set[str] = set()
+        self.errors = Collector(self.limits.max_errors)
+        self.total_params = 0
+        self.explain_collapse = explain_collapse
 
     # ------------------------------------------------------------------------------------------
     # networks and parameters
@@ -117,9 +128,15 @@ class Elaborator:
         env["in"] = None
         root = ScopeItem(label=None, block=None, args={}, input=0, span=base.defn.span, is_root=True)
         frame = Frame(env, root, None)
-        if input_shape is not None:
-            self._start(frame, tuple(input_shape), base.defn.span)
-        self.run_body(base.defn.body, frame, input_fixed=input_shape is not None)
+        try:
+            if input_shape is not None:
+                self._start(frame, tuple(input_shape), base.defn.span)
+            self.run_body(base.defn.body, frame, input_fixed=input_shape is not None)
+        except LimitError as error:  # a limit stops everything, after what was found before it
+            self.errors.add(error)
+        if self.errors:
+            self._explain_collapse(info, overrides)
+            self.errors.raise_if_any()
         if frame.current is None:
             raise _err(f"network `{base.name}` has no `input`", base.defn,
                        hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
@@ -190,7 +207,37 @@ class Elaborator:
         generated factory can take them as keyword arguments. See `ParamValue`."""
         return self.tagged - self.evaluator.derived
 
+    def _explain_collapse(self, info: NetworkInfo, overrides: dict[str, Any]) -> None:
+        """Tell a spatial collapse (E404) the smallest input the network accepts, found by elaborating
+        again with larger square inputs (only on this error path, so `check` stays fast)."""
+        collapses = [e for e in self.errors.errors if e.code == "E404"]
+        shape = getattr(self, "_input_shape", None)
+        if not collapses or not self.explain_collapse or shape is None or len(shape) != 3:
+            return
+
+        def still_collapses(size: int) -> bool:
+            probe = Elaborator(self.program, self.limits, explain_collapse=False)
+            try:
+                probe.network(info, overrides, (shape[0], size, size))
+            except ErrorGroup as group:
+                return any(e.code == "E404" for e in group.errors)
+            except ArchError as error:
+                return error.code == "E404"
+            return False
+
+        size = diagnose.smallest_input(still_collapses, max(shape[1], shape[2]))
+        for error in collapses:
+            if size is not None:
+                error.message += f"; this network needs inputs of at least {size}x{size}"
+                error.hint = (f"use a larger input (--input {shape[0]}x{size}x{size} or more), or downsample less"
+                              f" (it is given {fmt(shape)})")
+            else:
+                error.message += "; no input up to 4096x4096 is large enough"
+
     def _start(self, frame: Frame, dims: Shape, span: Span | None) -> None:
+        if numel(dims) > self.limits.max_numel:
+            raise LimitError(f"an input of {fmt(dims)} holds {numel(dims):,} numbers per sample, more than the limit "
+                             f"of {self.limits.max_numel:,}", span, code="E605")
         self._input_shape = dims
         tensor = TensorRef(0, dims, "input", span)
         frame.current = tensor
@@ -202,44 +249,79 @@ class Elaborator:
     # ------------------------------------------------------------------------------------------
 
     def run_body(self, body: tuple, frame: Frame, input_fixed: bool = False) -> None:
-        for stmt in body:
-            kind = stmt.kind
-            if kind == "flow":
-                result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
-                if isinstance(result, Const):
-                    raise _err(f"{show(result.value)} on its own does nothing", stmt,
-                               hint="a statement is a layer or chain; to name a value write `name = ...`")
-                frame.current = result
-            elif kind == "assign":
-                made_before = self.next_id
-                result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
-                if isinstance(result, Const):
-                    frame.env[stmt.target] = result.value
-                else:
-                    result = TensorRef(result.id, result.shape, stmt.target, stmt.span)
-                    frame.env[stmt.target] = result
-                    # The flow moves on only when layers were applied: `shortcut = in` just names a value.
-                    if self.next_id != made_before:
-                        frame.current = result
-            elif kind == "input":
-                self._input(stmt, frame, input_fixed)
-            elif kind == "if":
-                for branch in stmt.branches:
-                    if self.evaluator.truth(self.evaluator.eval(branch.cond, frame.env), branch.cond):
-                        self.run_body(branch.body, frame)
-                        break
-                else:
-                    if stmt.orelse is not None:
-                        self.run_body(stmt.orelse, frame)
-            elif kind == "for":
-                self._for(stmt, frame)
-            elif kind == "group":
-                label = self.label(stmt.label, frame.env)
-                self._need_input(frame, stmt)
-                result = self.group(frame, label, frame.current, stmt.span, None,
-                                    lambda sub: self.run_body(stmt.body, sub))
-                self._bind_label(frame, label, result, stmt.label)
-                frame.current = result
+        """Run statements in order. A statement that fails is recorded and poisoned (see diagnose):
+        the rest of the body still runs, so independent mistakes are all reported in one go."""
+        for index, stmt in enumerate(body):
+            try:
+                self.statement(stmt, frame, input_fixed)
+            except SkipStatement:
+                diagnose.poison(stmt, frame)
+            except ErrorGroup:
+                raise  # the error limit was reached
+            except LimitError as error:
+                self._add_context(error)
+                raise
+            except ArchError as error:
+                self._record(error, frame, body, index)
+                diagnose.poison(stmt, frame)
+
+    def _record(self, error: ArchError, frame: Frame, body: tuple, index: int) -> None:
+        if error.code in ("E201", "E202") and error.subject is not None:
+            if frame.lost_names:
+                return  # it may be one of the names a failed statement would have made
+            error = diagnose.forward_reference(error, body, index) or error
+        self._add_context(error)
+        self.errors.add(error)
+
+    def _add_context(self, error: ArchError) -> None:
+        """Say which use of a block went wrong: the same body may be fine for other arguments."""
+        if getattr(error, "_context_added", False) or error.code == "E209":
+            return
+        error._context_added = True  # type: ignore[attr-defined]
+        for _, span, note in reversed(self.blocks_open):
+            if note is not None and len(error.notes) < 8:
+                error.notes.append(Note(note, span))
+
+    def statement(self, stmt: ast.Node, frame: Frame, input_fixed: bool = False) -> None:
+        kind = stmt.kind
+        if kind == "flow":
+            result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
+            if isinstance(result, Const):
+                raise _err(f"{show(result.value)} on its own does nothing", stmt,
+                           hint="a statement is a layer or chain; to name a value write `name = ...`")
+            frame.current = result
+        elif kind == "assign":
+            made_before = self.next_id
+            result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
+            if isinstance(result, Const):
+                frame.env[stmt.target] = result.value
+            elif isinstance(result, Poisoned):
+                frame.env[stmt.target] = frame.current = POISON
+            else:
+                result = TensorRef(result.id, result.shape, stmt.target, stmt.span)
+                frame.env[stmt.target] = result
+                # The flow moves on only when layers were applied: `shortcut = in` just names a value.
+                if self.next_id != made_before:
+                    frame.current = result
+        elif kind == "input":
+            self._input(stmt, frame, input_fixed)
+        elif kind == "if":
+            for branch in stmt.branches:
+                if self.evaluator.truth(self.evaluator.eval(branch.cond, frame.env), branch.cond):
+                    self.run_body(branch.body, frame)
+                    break
+            else:
+                if stmt.orelse is not None:
+                    self.run_body(stmt.orelse, frame)
+        elif kind == "for":
+            self._for(stmt, frame)
+        elif kind == "group":
+            label = self.label(stmt.label, frame.env)
+            self._need_input(frame, stmt)
+            result = self.group(frame, label, frame.current, stmt.span, None,
+                                lambda sub: self.run_body(stmt.body, sub))
+            self._bind_label(frame, label, result, stmt.label)
+            frame.current = result
 
     def _input(self, stmt: ast.InputStmt, frame: Frame, fixed: bool) -> None:
         if not frame.scope.is_root or frame.scope.items or (frame.current is not None and not fixed):
@@ -315,14 +397,16 @@ class Elaborator:
         self.evaluator.mark(count_value)
         count = integer(count_value, step.repeat, "a repeat count", 0)
         if count > self.limits.max_repeat:
-            raise LimitError(f"repeat count {count} is more than the limit of {self.limits.max_repeat}", step.repeat.span,
-                             code="E601")
+            raise LimitError(f"repeat count {count:,} is more than the limit of {self.limits.max_repeat:,}",
+                             step.repeat.span, code="E601", hint="no network repeats a layer this often; check the count")
         if not self._is_layer(step.expr, frame.env):
             raise _err("only layers can be repeated with `x n`", step.expr, code="E301")
         self.repeat_groups += 1
         group = self.repeat_groups
         for index in range(count):
             current = self.apply(step.expr, frame, current, piped or index > 0, None, RepeatInfo(index=index, count=count, group=group))
+            if isinstance(current, Poisoned):
+                break  # the copy failed; the next copies would only repeat it
         return current
 
     def apply(self, expr: ast.Node, frame: Frame, current, piped: bool, label: str | None, repeat: RepeatInfo | None):
@@ -333,6 +417,9 @@ class Elaborator:
                               lambda sub: self._set_current(sub, self.chain(expr.items, sub, sub.current, piped)))
         if expr.kind in ("call", "name"):
             target = self.layer_named(expr.func if expr.kind == "call" else expr.id, frame.env)
+            if target is None and expr.kind == "call" and not frame.env.lookup(expr.func)[0] \
+                    and expr.func not in BUILTIN_NAMES:
+                raise self._unknown_layer(expr, frame.env)
             if target is not None:
                 args = [self.evaluator.eval(a, frame.env) for a in getattr(expr, "args", ())]
                 kwargs = [(k.name, self.evaluator.eval(k.value, frame.env)) for k in getattr(expr, "kwargs", ())]
@@ -346,6 +433,16 @@ class Elaborator:
                            hint="start a new chain from it on its own line, or use add/concat/mul to merge it", code="E301")
             return value
         return Const(value, expr)
+
+    def _unknown_layer(self, expr: ast.Call, env: Env) -> ElaborationError:
+        """`convv(64, 3)`: suggest among ops, blocks and builtins, nothing else."""
+        blocks = [n for n in env.names() if isinstance(env.lookup(n)[1], (BlockInfo, LayerRef))]
+        hint = suggest(expr.func, op_names() + blocks + sorted(BUILTIN_NAMES))
+        if hint is None:
+            hint = "see the op table in docs/language.md, or define it with `block " + expr.func + "(...):`"
+        error = ElaborationError(f"unknown op or block `{expr.func}`", _name_span(expr), hint, "E202")
+        error.subject = expr.func
+        return error
 
     def layer(self, ref: LayerRef, args: list, kwargs: list, node: ast.Node, frame: Frame, current, piped: bool,
               label: str | None, repeat: RepeatInfo | None) -> TensorRef:
@@ -384,6 +481,8 @@ class Elaborator:
     def make_op(self, op: OpDef, attrs: dict, inputs: list[TensorRef], frame: Frame, node: ast.Node,
                 label: str | None, repeat: RepeatInfo | None) -> TensorRef:
         scope = frame.scope
+        if any(isinstance(t, Poisoned) for t in inputs):
+            return POISON  # its input failed earlier; the arguments were still checked
         for tensor in inputs:
             if tensor.id not in scope.owned:
                 raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
@@ -394,31 +493,38 @@ class Elaborator:
             shape = op.shape(attrs, shapes)
             params = op.params(attrs, shapes)
         except OpShapeError as exc:
-            raise self._shape_error(op, exc, inputs, node) from None
+            raise self._shape_error(op, exc, inputs, attrs, node, repeat) from None
         if self.next_id > self.limits.max_nodes:
-            raise LimitError(f"the network has more than {self.limits.max_nodes} layers", node.span, code="E601",
-                             hint="this limit guards against runaway repeats")
+            raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", node.span, code="E602",
+                             hint="this limit guards against runaway repeats and loops; check their counts")
+        if numel(shape) > self.limits.max_numel:
+            raise LimitError(f"`{op.name}` makes a {fmt(shape)} value: {numel(shape):,} numbers per sample, more than "
+                             f"the limit of {self.limits.max_numel:,}", node.span, code="E605",
+                             hint="check the sizes; no network holds values this large")
+        self.total_params += params
+        if self.total_params > self.limits.max_params:
+            raise LimitError(f"the network has more than {self.limits.max_params:,} parameters (reached at this "
+                             f"`{op.name}`, which adds {params:,})", node.span, code="E604",
+                             hint="check the channel counts; raise the limit with --max-params if this is intended")
         item = OpItem(self.next_id, op, attrs, [t.id for t in inputs], shape, params, label, node.span, repeat)
         self.next_id += 1
         scope.items.append(item)
         scope.owned.add(item.id)
-        return TensorRef(item.id, shape, label or op.name, node.span)
+        return TensorRef(item.id, shape, label or _written_name(node, op.name), node.span)
 
-    def _shape_error(self, op: OpDef, exc: OpShapeError, inputs: list[TensorRef], node: ast.Node) -> ShapeError:
+    def _shape_error(self, op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: ast.Node,
+                     repeat: RepeatInfo | None) -> ShapeError:
+        copy = [Note(f"this is copy {repeat.index + 1} of {repeat.count} made by `x {repeat.count}`")] if repeat else []
         if op.merges and exc.code in ("E401", "E402"):
+            pair = _clashing_pair(op, attrs, inputs)
             verb = "join" if exc.code == "E402" else "combine"
-            message = f"`{op.name}` cannot {verb} " + " with ".join(t.describe() for t in inputs)
-            notes = [Note(f"`{t.producer}` is {fmt(t.shape)}", t.span) for t in inputs if t.span is not None]
-            hint = exc.hint
-            if op.name == "add":
-                hint = hint or "add a projection shortcut (a 1x1 conv with the same stride) so both inputs have the same shape"
-            elif op.name == "mul":
-                hint = hint or "a gate must match the channels, or be 1 where it broadcasts (e.g. Cx1x1)"
-            return ShapeError(message, node.span, hint, exc.code, notes)
-        message = exc.message
-        if inputs:
-            message += f" (its input is {inputs[0].describe()})" if len(inputs) == 1 else ""
-        return ShapeError(message, node.span, exc.hint, exc.code)
+            message = f"`{op.name}` cannot {verb} " + " with ".join(t.describe() for t in pair)
+            notes = [Note(f"`{t.producer}` is {fmt(t.shape)}" + (", made here" if t.producer == "in" else ""), t.span)
+                     for t in pair if t.span is not None]
+            return ShapeError(message, node.span, _merge_hint(op.name, pair) or exc.hint, exc.code, notes + copy)
+        notes = [Note(f"its input is {fmt(t.shape)}, from the copy before") if repeat and t.span == node.span
+                 else Note(f"its input is {fmt(t.shape)}, from `{t.producer}`", t.span) for t in inputs[:1]]
+        return ShapeError(exc.message, node.span, exc.hint, exc.code, notes + copy)
 
     # ------------------------------------------------------------------------------------------
     # blocks and groups
@@ -427,27 +533,25 @@ class Elaborator:
     def instantiate(self, block: BlockInfo, args: list, kwargs: dict, node: ast.Node, frame: Frame, current,
                     label: str | None, repeat: RepeatInfo | None) -> TensorRef:
         self._need_input(frame, node, current)
-        if any(name == block.name for name, _ in self.blocks_open):
-            trail = " -> ".join(name for name, _ in self.blocks_open) + f" -> {block.name}"
+        if any(name == block.name for name, _, _ in self.blocks_open):
+            trail = " -> ".join(name for name, _, _ in self.blocks_open if name != "(group)") + f" -> {block.name}"
             raise _err(f"block `{block.name}` uses itself ({trail})", node, code="E209",
-                       hint="a block cannot contain itself; repeat it with `x n` instead")
+                       hint="a block cannot contain itself; repeat it with `x n` instead",
+                       notes=[Note(f"`{block.name}` is defined here", block.defn.span)])
         if len(self.blocks_open) >= self.limits.max_depth:
-            raise LimitError(f"blocks nest more than {self.limits.max_depth} deep", node.span, code="E601")
+            raise LimitError(f"blocks nest more than {self.limits.max_depth} deep", node.span, code="E603")
         params = self.bind_params(block, args, kwargs, node, current)
+        if isinstance(current, Poisoned):
+            return POISON  # its input failed earlier; the arguments were still checked
         env = block.env.child(**params)
-        env["in"] = current
+        env["in"] = TensorRef(current.id, current.shape, "in", current.span)  # messages say `in`, as written
         scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
         sub = Frame(env, scope, current)
-        self.blocks_open.append((block.name, node.span))
+        shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
+        context = f"in {label or block.name} = {block.name}({shown}), input {fmt(current.shape)}"
+        self.blocks_open.append((block.name, node.span, context))
         try:
             self.run_body(block.defn.body, sub)
-        except ArchError as error:
-            # Say which use of the block went wrong: the same body is fine for other arguments.
-            if len(error.notes) < 8 and error.code != "E209":
-                shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
-                error.notes.append(Note(f"in {label or block.name} = {block.name}({shown}), input {fmt(current.shape)}",
-                                        node.span))
-            raise
         finally:
             self.blocks_open.pop()
         return self._close(frame, scope, sub.current, label or block.name, node.span)
@@ -485,10 +589,12 @@ class Elaborator:
     def group(self, frame: Frame, label: str | None, current: TensorRef, span: Span | None,
               repeat: RepeatInfo | None, body) -> TensorRef:
         if len(self.blocks_open) >= self.limits.max_depth:
-            raise LimitError(f"groups nest more than {self.limits.max_depth} deep", span, code="E601")
+            raise LimitError(f"groups nest more than {self.limits.max_depth} deep", span, code="E603")
+        if isinstance(current, Poisoned):
+            return POISON
         scope = ScopeItem(label, None, {}, current.id, span, repeat, owned={current.id})
         sub = Frame(frame.env.child(), scope, current)  # names made inside a group stay inside
-        self.blocks_open.append(("(group)", span))
+        self.blocks_open.append(("(group)", span, None))
         try:
             body(sub)
         finally:
@@ -496,6 +602,8 @@ class Elaborator:
         return self._close(frame, scope, sub.current, label or "group", span)
 
     def _close(self, frame: Frame, scope: ScopeItem, out: TensorRef, producer: str, span) -> TensorRef:
+        if isinstance(out, Poisoned):
+            return POISON
         scope.output = out.id
         frame.scope.items.append(scope)
         frame.scope.owned.add(out.id)
@@ -531,7 +639,7 @@ class Elaborator:
             raise _err(f"`{label}` is already the name of a layer here", node, code="E206",
                        notes=[Note("first used here", previous)], hint="module names must be unique within a block or group")
         frame.scope.label_spans[label] = node.span
-        frame.env[label] = TensorRef(result.id, result.shape, label, node.span)
+        frame.env[label] = POISON if isinstance(result, Poisoned) else TensorRef(result.id, result.shape, label, node.span)
 
     def _need_input(self, frame: Frame, node: ast.Node, current=None) -> None:
         value = current if current is not None else frame.current
@@ -624,6 +732,49 @@ class Elaborator:
                 base = item.op.name if isinstance(item, OpItem) else (naming.snake(item.block) if item.block else "group")
                 names.append(naming.unique(base, taken))
         return names
+
+
+BUILTIN_NAMES = frozenset(BUILTINS)
+
+
+def _name_span(call: ast.Call) -> Span | None:
+    """Just the callee's name in `name(...)`."""
+    span = call.span
+    if span is None:
+        return None
+    return Span(line=span.line, col=span.col, end_line=span.line, end_col=span.col + len(call.func), path=span.path)
+
+
+def _clashing_pair(op: OpDef, attrs: dict, inputs: list[TensorRef]) -> list[TensorRef]:
+    """The first input that does not fit with the first one: a four-way concat names the two that clash."""
+    for other in inputs[1:]:
+        try:
+            op.shape(attrs, [inputs[0].shape, other.shape])
+        except OpShapeError:
+            return [inputs[0], other]
+    return inputs
+
+
+def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
+    """A concrete fix for the common residual and concat mistakes."""
+    if len(pair) != 2 or any(len(t.shape) != 3 for t in pair):
+        return None
+    (c1, h1, w1), (c2, h2, w2) = pair[0].shape, pair[1].shape
+    if op == "add":
+        big, small = (pair[0], pair[1]) if h1 * w1 >= h2 * w2 else (pair[1], pair[0])
+        (_, bh, bw), (channels, sh, sw) = big.shape, small.shape
+        if bh % sh or bw % sw or bh // sh != bw // sw:
+            return "both inputs of `add` need the same shape; make the branches downsample alike"
+        stride = bh // sh
+        fix = f"conv({channels}, 1{', stride=' + str(stride) if stride > 1 else ''}, bias=false) -> batchnorm"
+        return (f"add a projection shortcut so both inputs have the same shape: pass `{big.producer}` through "
+                f"`{fix}` (in a block, only when the stride or the channels change, as in specs/families/resnet.arch)")
+    if op == "concat" and (h1, w1) != (h2, w2):
+        return (f"concat joins channels, so the heights and widths must match ({h1}x{w1} vs {h2}x{w2}); "
+                "give every branch the same stride and padding")
+    if op == "mul":
+        return "a gate must match the channels, or be 1 where it broadcasts (e.g. Cx1x1 over CxHxW)"
+    return None
 
 
 def _written_name(node: ast.Node, default: str) -> str:

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any
 
-from ..errors import ElaborationError, Note
+from ..errors import ElaborationError, LimitError, Note
 from ..frontend import ast
 from ..ops.registry import OpDef, get_op, op_names
 from ..shapes import Shape, fmt
 from ..source import Span
 
 MAX_INT_BITS = 256  # no spec needs bigger numbers; stops `10**9**9` from eating the machine
-MAX_LIST = 100_000
+MAX_LIST = 100_000  # elements of a list, counting nested lists in full
+MAX_NESTING = 32  # lists of lists of ...
+MAX_STRING = 10_000
+MAX_STEPS = 2_000_000  # expression evaluations per run: the largest library spec needs a few thousand
 
 
 class ParamValue:
@@ -78,6 +81,23 @@ class TensorRef:
     def describe(self) -> str:
         where = f", {self.span.where}" if self.span else ""
         return f"{fmt(self.shape)} (from `{self.producer}`{where})"
+
+
+@dataclass(frozen=True)
+class Poisoned(TensorRef):
+    """Stands for the result of a statement that failed, so elaboration can go on and report other,
+    independent mistakes. Anything computed from it is skipped without a message (`SkipStatement`):
+    one mistake is reported once, never as a cascade of follow-on errors."""
+
+    def describe(self) -> str:
+        return "an undefined value"
+
+
+POISON = Poisoned(-1, (), "<error>")
+
+
+class SkipStatement(Exception):
+    """Raised when a statement reads a poisoned value; the elaborator skips the statement quietly."""
 
 
 @dataclass(frozen=True)
@@ -242,18 +262,32 @@ def _minmax(fn: Callable) -> Callable:
     return run
 
 
+def _round(value: Any, digits: int | None = None) -> Any:
+    # round(10**70, -10**9) would compute 10**(10**9) first
+    if digits is not None and isinstance(digits, int) and abs(digits) > 64:
+        raise ValueError("round() takes at most 64 digits")
+    return round(value) if digits is None else round(value, digits)
+
+
+def _sum(items: tuple, start: int | float = 0) -> int | float:
+    # numbers only: summing lists would be quadratic
+    if not isinstance(items, tuple) or not all(_number(v) for v in (*items, start)):
+        raise TypeError("sum() adds a list of numbers")
+    return sum(items, start)
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
     "min": _minmax(min),
     "max": _minmax(max),
     "abs": abs,
-    "round": round,
+    "round": _round,
     "ceil": math.ceil,
     "floor": math.floor,
     "int": int,
     "float": float,
     "make_divisible": make_divisible,
     "len": len,
-    "sum": lambda items, start=0: sum(items, start),
+    "sum": _sum,
     "range": _range,
     "enumerate": _enumerate,
     "zip": _zip,
@@ -269,14 +303,8 @@ def _error(message: str, node: ast.Node, hint: str | None = None, code: str = "E
     return ElaborationError(message, node.span, hint, code)
 
 
-def _check_size(value: Any, node: ast.Node) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-        raise _error("number too large", node, code="E601")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _error(f"expression gives {value}", node, code="E304")
-    if isinstance(value, tuple) and len(value) > MAX_LIST:
-        raise _error(f"list of {len(value)} items is more than the limit of {MAX_LIST}", node, code="E601")
-    return value
+def _too_large(message: str, node: ast.Node, hint: str | None = None) -> LimitError:
+    return LimitError(message, node.span, hint, "E605")
 
 
 def _number(value: Any) -> bool:
@@ -318,8 +346,13 @@ class Evaluator:
     `derived` collects the network parameters the spec computes with (see ParamValue).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_steps: int = MAX_STEPS) -> None:
         self.derived: set[str] = set()
+        self.steps = 0
+        self.max_steps = max_steps
+        # (list, expanded size, nesting) by id for every list made so far; the list itself is kept so
+        # its id cannot be reused. Lists may share sublists, so sizes are counted in full, once each.
+        self._sizes: dict[int, tuple[tuple, int, int]] = {}
 
     def mark(self, *values: Any) -> None:
         for value in values:
@@ -330,6 +363,8 @@ class Evaluator:
 
     def lookup(self, name: str, env: Env, node: ast.Node) -> Any:
         found, value, crossed = env.lookup(name)
+        if isinstance(value, Poisoned):
+            raise SkipStatement(name)
         if found:
             if crossed is not None:
                 raise _error(
@@ -345,14 +380,54 @@ class Evaluator:
         if name in BUILTINS:
             return BUILTINS[name]
         candidates = [n for n in env.names() if not n.startswith("_")] + op_names() + list(BUILTINS)
-        raise _error(f"unknown name `{name}`", node, hint=suggest(name, candidates), code="E201")
+        error = _error(f"unknown name `{name}`", node, hint=suggest(name, candidates), code="E201")
+        error.subject = name
+        raise error
 
     def eval(self, node: ast.Node, env: Env) -> Any:
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise _too_large(f"the spec evaluates more than {self.max_steps:,} expressions", node,
+                             "a loop or repeat runs far more often than any network needs")
         method = getattr(self, f"_eval_{node.kind}", None)
         if method is None:
             raise _error("this is a layer chain; it cannot be used as a value here", node,
                          hint="assign it first (`y = a -> b`) and use the name", code="E303")
-        return _check_size(method(node, env), node)
+        return self.check_size(method(node, env), node)
+
+    def check_size(self, value: Any, node: ast.Node) -> Any:
+        """Stop numbers, strings and lists that no network needs before they eat the machine."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value.bit_length() > MAX_INT_BITS:
+                raise _too_large("number too large", node)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise _error(f"expression gives {value}", node, code="E304")
+        elif isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise _too_large(f"string of {len(value):,} characters is more than the limit of {MAX_STRING:,}", node)
+        elif isinstance(value, tuple):
+            size, depth = self._measure(value)
+            if size > MAX_LIST:
+                raise _too_large(f"list of {size:,} items is more than the limit of {MAX_LIST:,}", node)
+            if depth > MAX_NESTING:
+                raise _too_large(f"lists nest more than {MAX_NESTING} deep", node)
+        return value
+
+    def _measure(self, value: tuple) -> tuple[int, int]:
+        known = self._sizes.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1], known[2]
+        size, depth = len(value), 1
+        self.steps += len(value)
+        for item in value:
+            if isinstance(item, tuple):
+                inner, inner_depth = self._measure(item)
+                size, depth = size + inner, max(depth, inner_depth + 1)
+                if size > MAX_LIST or depth > MAX_NESTING:
+                    break
+        self._sizes[id(value)] = (value, size, depth)
+        return size, depth
 
     def _eval_num(self, node: ast.Num, env: Env) -> Any:
         return node.value
@@ -376,6 +451,8 @@ class Evaluator:
 
     def _eval_in(self, node: ast.InputRef, env: Env) -> Any:
         found, value, _ = env.lookup("in")
+        if isinstance(value, Poisoned):
+            raise SkipStatement("in")
         if not found or value is None:
             raise _error("`in` is not defined here: the network has no `input` yet", node,
                          hint="start the network body with `input CxHxW`", code="E201")
@@ -440,15 +517,15 @@ class Evaluator:
         if not ok:
             raise _error(f"cannot use `{op}` on {type_name(left)} and {type_name(right)}", node, code="E301")
         if op == "**" and (abs(right) > 64 or (isinstance(right, int) and abs(left) > 2**32)):
-            raise _error("exponent too large", node, code="E601")
+            raise _too_large("exponent too large", node)
         if op == "*" and isinstance(left, tuple) and len(left) * max(right, 0) > MAX_LIST:
-            raise _error("list too long", node, code="E601")
+            raise _too_large(f"list of {len(left) * right:,} items is more than the limit of {MAX_LIST:,}", node)
         try:
             return _ARITH[op](left, right)
         except ZeroDivisionError:
             raise _error("division by zero", node, code="E303") from None
         except OverflowError:
-            raise _error("number too large", node, code="E601") from None
+            raise _too_large("number too large", node) from None
 
     def _eval_unary(self, node: ast.UnaryOp, env: Env) -> Any:
         value = self.eval(node.operand, env)
