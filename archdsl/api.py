@@ -93,8 +93,9 @@ def check(
         fixed = set(graph.params) - elaborator.exposable()
     except ArchError as error:
         raise error.attach(sources) from None
-    except RecursionError:
-        raise LimitError("the spec nests too deeply to process", None, code="E601").attach(sources) from None
+    except RecursionError:  # a last resort: the parser and the limits catch the usual ways to get here
+        raise LimitError(f"{source.path} nests too deeply to process", None, code="E603",
+                         hint="split deeply nested expressions or blocks into named parts").attach(sources) from None
     for warning in report.warnings:
         warning.attach(sources)
     request = {"spec": spec, "params": overrides, "input_shape": input_shape, "network": network, "limits": limits}

@@ -1,11 +1,12 @@
 """The `archdsl` command line. A user error prints a diagnostic and exits 1, never a traceback; a usage
-error (bad option) exits 2. `check` never imports torch."""
+error (bad option) exits 2; a bug in archdsl itself exits 3 with a traceback. `check` never imports torch."""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -21,6 +22,16 @@ app = typer.Typer(
 SetOption = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Override a network parameter (repeatable).")
 InputOption = typer.Option(None, "--input", "-i", metavar="CxHxW", help="Input shape instead of the spec's `input` line.")
 NetworkOption = typer.Option(None, "--network", "-n", help="Which network of the file to build (default: the file's).")
+MaxParamsOption = typer.Option(10**10, "--max-params", min=1, metavar="N",
+                               help="Stop with an error if the network has more than N parameters (static count).")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = typer.Option(Format.text, "--format", "-f", help="text, or json for editors and tools.")
 
 
 def _console(stderr: bool = False):
@@ -30,12 +41,15 @@ def _console(stderr: bool = False):
 
 
 def fail(error: Exception, code: int = 1, json_output: bool = False) -> None:
-    """Print an ArchError (or several) the way compilers do and exit with `code`."""
+    """Print an ArchError (or several) the way compilers do and exit with `code`. With json_output the
+    diagnostics go to stdout as `{"ok": false, "diagnostics": [...]}`."""
     if json_output:
         import json
 
-        errors = getattr(error, "errors", [error])
-        print(json.dumps({"diagnostics": [e.to_json() for e in errors]}, indent=2))
+        from .errors import flatten
+
+        print(json.dumps({"ok": False, "diagnostics": [e.to_json() for e in flatten(error)],
+                          "truncated": getattr(error, "truncated", False)}, indent=2))
     else:
         sys.stderr.write(str(error).rstrip("\n") + "\n")
     raise typer.Exit(code)
@@ -72,14 +86,16 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
 
 
 def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, network: str | None,
-                 json_output: bool = False):
+                 json_output: bool = False, max_params: int = 10**10):
     """Run the static pipeline; print warnings; on a user error print it and exit 1."""
     from . import api
     from .errors import ArchError
+    from .ir.elaborate import Limits
 
     params = parse_sets(sets)
+    shape = parse_shape(input_shape)
     try:
-        checked = api.check(spec, params, input_shape=parse_shape(input_shape), network=network)
+        checked = api.check(spec, params, input_shape=shape, network=network, limits=Limits(max_params=max_params))
     except ArchError as error:
         fail(error, json_output=json_output)
     if not json_output:
@@ -88,24 +104,42 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     return checked
 
 
-def write_atomic(path: Path, text: str, protect: list[Path]) -> None:
-    """Write via a temporary file and a rename, so a failed run never leaves a partial file, and
-    refuse to overwrite any of `protect` (the input specs)."""
-    from .errors import LoadError
+def write_atomic(path: Path, text: str | bytes, protect: list[Path | str]) -> None:
+    """Write via a temporary file in the same folder and a rename, so a failed run never leaves a
+    partial file and a reader never sees one; refuse to overwrite any of `protect` (the input spec
+    and every file it imports). A path that cannot be written is a user error (exit 1)."""
+    from .errors import ArchError
 
-    target = path.resolve()
-    for spec in protect:
-        if spec.exists() and target == spec.resolve():
-            fail(LoadError(f"refusing to overwrite the input spec {path}", hint="choose another output path"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    def cannot(message: str, hint: str | None = None) -> None:
+        fail(ArchError(message, hint=hint, code="E801"))
+
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        target = path.resolve()
+        for spec in protect:
+            spec = Path(spec)
+            if spec.exists() and target == spec.resolve():
+                cannot(f"refusing to overwrite the input spec {spec} with the output", "choose another output path")
+        if target.is_dir():
+            cannot(f"cannot write {path}: it is a folder", "give a file name, e.g. -o model.py")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        cannot(f"cannot write {path}: {exc.strerror or exc}")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        cannot(f"cannot write {path}: {exc.strerror or exc}")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def protected(checked) -> list[Path | str]:
+    """Every file a checked spec was read from: outputs never replace one of them."""
+    return [checked.origin, *checked.sources]
 
 
 @app.command()
@@ -114,19 +148,21 @@ def check(
     set_: Optional[list[str]] = SetOption,
     input_shape: Optional[str] = InputOption,
     network: Optional[str] = NetworkOption,
-    format: str = typer.Option("text", "--format", "-f", help="text or json"),
+    format: Format = FormatOption,
+    max_params: int = MaxParamsOption,
 ) -> None:
     """Parse the spec and prove every shape; print name, input -> output, and the parameter count."""
     from .shapes import fmt
 
-    json_output = format == "json"
-    checked = load_checked(spec, set_, input_shape, network, json_output)
+    json_output = format == Format.json
+    checked = load_checked(spec, set_, input_shape, network, json_output, max_params)
     if json_output:
         import json
 
         print(json.dumps({
-            "name": checked.name, "input": list(checked.input_shape), "output": list(checked.output_shape),
-            "params": checked.total_params, "diagnostics": [w.to_json() for w in checked.warnings],
+            "ok": True, "name": checked.name, "input": list(checked.input_shape),
+            "output": list(checked.output_shape), "params": checked.total_params,
+            "diagnostics": [w.to_json() for w in checked.warnings],
         }, indent=2))
         return
     print(f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}, {checked.total_params:,} params")
@@ -140,18 +176,19 @@ def compile_(
     input_shape: Optional[str] = InputOption,
     network: Optional[str] = NetworkOption,
     depth: int = typer.Option(2, "--depth", "-d", min=1, help="Table depth: 1 = top-level modules only."),
+    max_params: int = MaxParamsOption,
 ) -> None:
     """Compile to PyTorch: print a per-layer table, then write OUT.py, or build the model and run it once."""
     from . import api
     from .backends.table import rows
     from .shapes import fmt
 
-    checked = load_checked(spec, set_, input_shape, network)
+    checked = load_checked(spec, set_, input_shape, network, max_params=max_params)
     console = _console()
     _print_layers(console, rows(checked.graph, depth), checked)
     source = api.emit(checked)
     if output is not None:
-        write_atomic(output, source, [spec])
+        write_atomic(output, source, [spec, *protected(checked)])
         exposed = _factory_signature(source, checked.name)
         console.print(f"wrote {output}: `{exposed}` builds {checked.name} ({checked.total_params:,} params)")
         return
@@ -236,6 +273,13 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except Exception:  # a bug in archdsl, never a mistake in the spec: say so, with the traceback
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.write("archdsl: internal error (a bug in archdsl, not in your spec); please report it with the "
+                         "spec and the command\n")
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from .nodes import Graph, OpNode, RepeatInfo, ScopeNode
 from .program import Program
 from .values import (
     BUILTINS, MAX_STEPS, POISON, BlockInfo, Env, Evaluator, LayerRef, NetworkInfo, ParamValue, Poisoned, SkipStatement, TensorRef,
-    integer, show, suggest, tag_param, type_name,
+    integer, show, suggest, suggest_layer, tag_param, type_name,
 )
 
 
@@ -121,10 +121,13 @@ class Elaborator:
     # ------------------------------------------------------------------------------------------
 
     def network(self, info: NetworkInfo, overrides: dict[str, Any], input_shape: Shape | None) -> Graph:
+        if info.name in naming.GENERATED_GLOBALS:
+            raise _err(f"a network called `{info.name}` would hide `{info.name}` in the generated Python module",
+                       info.defn, hint=f"rename it, e.g. `{info.name}_net`", code="E304")
         base, layers = self._resolve_alias(info)
         params = self._network_params(base, layers, overrides)
         self.tagged = {k for k, v in params.items() if isinstance(v, ParamValue)}
-        env = base.env.child(**params)
+        env = base.env.child(params)
         env["in"] = None
         root = ScopeItem(label=None, block=None, args={}, input=0, span=base.defn.span, is_root=True)
         frame = Frame(env, root, None)
@@ -195,7 +198,7 @@ class Elaborator:
             if param.name in given:
                 value = given[param.name]
             elif param.default is not None:
-                value = self.evaluator.eval(param.default, base.env.child(**bound))
+                value = self.evaluator.eval(param.default, base.env.child(bound))
             else:
                 raise _err(f"network `{base.name}` needs parameter `{param.name}`", param,
                            hint=f"give it a default, or set it: --set {param.name}=...", code="E204")
@@ -437,7 +440,7 @@ class Elaborator:
     def _unknown_layer(self, expr: ast.Call, env: Env) -> ElaborationError:
         """`convv(64, 3)`: suggest among ops, blocks and builtins, nothing else."""
         blocks = [n for n in env.names() if isinstance(env.lookup(n)[1], (BlockInfo, LayerRef))]
-        hint = suggest(expr.func, op_names() + blocks + sorted(BUILTIN_NAMES))
+        hint = suggest_layer(expr.func, op_names() + blocks + sorted(BUILTIN_NAMES))
         if hint is None:
             hint = "see the op table in docs/language.md, or define it with `block " + expr.func + "(...):`"
         error = ElaborationError(f"unknown op or block `{expr.func}`", _name_span(expr), hint, "E202")
@@ -504,7 +507,7 @@ class Elaborator:
         self.total_params += params
         if self.total_params > self.limits.max_params:
             raise LimitError(f"the network has more than {self.limits.max_params:,} parameters (reached at this "
-                             f"`{op.name}`, which adds {params:,})", node.span, code="E604",
+                             f"`{_written_name(node, op.name)}`, which adds {params:,})", node.span, code="E604",
                              hint="check the channel counts; raise the limit with --max-params if this is intended")
         item = OpItem(self.next_id, op, attrs, [t.id for t in inputs], shape, params, label, node.span, repeat)
         self.next_id += 1
@@ -543,7 +546,7 @@ class Elaborator:
         params = self.bind_params(block, args, kwargs, node, current)
         if isinstance(current, Poisoned):
             return POISON  # its input failed earlier; the arguments were still checked
-        env = block.env.child(**params)
+        env = block.env.child(params)
         env["in"] = TensorRef(current.id, current.shape, "in", current.span)  # messages say `in`, as written
         scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
         sub = Frame(env, scope, current)
@@ -577,7 +580,7 @@ class Elaborator:
             if param.name in given:
                 bound[param.name] = given[param.name]
             elif param.default is not None:
-                env = block.env.child(**bound)
+                env = block.env.child(bound)
                 env["in"] = current
                 bound[param.name] = self.evaluator.eval(param.default, env)
             else:

@@ -22,6 +22,9 @@ register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_
 train training type xpu zero_grad
 """.split())
 
+# Module-level names of every emitted .py file: a network (its factory) or a class must not take one.
+GENERATED_GLOBALS = frozenset({"torch", "nn", "Tensor", "OrderedDict", "annotations"})
+
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[0-9]+")
 
 
