@@ -103,8 +103,9 @@ def _mark(node) -> tuple[int, int, int, int, int]:
 
 def _compose(source: Source) -> tuple[Any, _Marks]:
     marks = _Marks(source.path)
-    loader = yaml.SafeLoader(source.text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(source.text)  # the reader rejects control characters right here
         root = loader.get_single_node()
         seen: set[int] = set()
 
@@ -144,12 +145,20 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise ParseError(f"YAML: {exc.problem or exc.context}", Span(line=line, col=col, end_line=line, end_col=col + 1,
                          path=source.path), code="E701") from None
+    except yaml.reader.ReaderError as exc:
+        before = source.text[: exc.position]
+        line, col = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise ParseError(f"YAML does not allow the character {char.encode('unicode_escape').decode()!r} here",
+                         Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
+                         hint="remove it; YAML files hold printable text only", code="E701") from None
     except yaml.YAMLError as exc:
         raise ParseError(f"YAML: {exc}", None, code="E701") from None
     except RecursionError:
         raise ParseError(f"{source.path} nests lists or mappings too deeply to read", None, code="E603") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, marks
 
 

@@ -501,7 +501,8 @@ class Elaborator:
             raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", node.span, code="E602",
                              hint="this limit guards against runaway repeats and loops; check their counts")
         if numel(shape) > self.limits.max_numel:
-            raise LimitError(f"`{op.name}` makes a {fmt(shape)} value: {numel(shape):,} numbers per sample, more than "
+            raise LimitError(f"`{_written_name(node, op.name)}` makes a {fmt(shape)} value: {numel(shape):,} numbers per "
+                             "sample, more than "
                              f"the limit of {self.limits.max_numel:,}", node.span, code="E605",
                              hint="check the sizes; no network holds values this large")
         self.total_params += params
@@ -720,6 +721,7 @@ class Elaborator:
 
     def _names(self, scope: ScopeItem, sequential: bool) -> list[str | None]:
         taken = {item.label for item in scope.items if item.label}
+        counters: dict[str, int] = {}
         names: list[str | None] = []
         for index, item in enumerate(scope.items):
             if item.label:
@@ -733,7 +735,7 @@ class Elaborator:
                 names.append(None)  # written inline in forward()
             else:
                 base = item.op.name if isinstance(item, OpItem) else (naming.snake(item.block) if item.block else "group")
-                names.append(naming.unique(base, taken))
+                names.append(naming.unique(base, taken, counters))
         return names
 
 
