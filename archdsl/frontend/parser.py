@@ -49,12 +49,13 @@ class _SpecIndenter(Indenter):
             self.indent_level.append(indent)
             yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
             return
+        inner = self.indent_level[-1]
         while indent < self.indent_level[-1]:
-            self.indent_level.pop()
+            inner = self.indent_level.pop()
             yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
         if indent != self.indent_level[-1]:
             line = (token.end_line or token.line or 1)
-            raise _IndentationProblem(line, indent, self.indent_level[-1])
+            raise _IndentationProblem(line, indent, inner, self.indent_level[-1])
 
     def _process(self, stream):
         token = None
@@ -73,9 +74,11 @@ class _SpecIndenter(Indenter):
 
 
 class _IndentationProblem(Exception):
-    def __init__(self, line: int, got: int, expected: int):
+    """A line dedented to a level no enclosing block uses: between `outer` and `inner`."""
+
+    def __init__(self, line: int, got: int, inner: int, outer: int):
         super().__init__(line)
-        self.line, self.got, self.expected = line, got, expected
+        self.line, self.got, self.inner, self.outer = line, got, inner, outer
 
 
 @functools.cache
@@ -477,9 +480,14 @@ def _split_doc(body: tuple) -> tuple[str | None, tuple]:
 def _indent_error(source: Source, problem: _IndentationProblem) -> ParseError:
     line_text = source.line(problem.line)
     col = len(line_text) - len(line_text.lstrip()) + 1
+    def spaces(n: int) -> str:
+        return f"{n} space{'s' if n != 1 else ''}"
+
     return ParseError(
-        f"this line is indented to column {problem.got + 1}, which matches no enclosing block",
+        f"this line is indented by {spaces(problem.got)}, but the lines around it use {problem.inner} "
+        f"or {problem.outer}",
         Span(line=problem.line, col=1, end_line=problem.line, end_col=col, path=source.path),
-        hint=f"indent it to column {problem.expected + 1} to continue the block above, or line it up with an outer one",
+        hint=f"indent it by {spaces(problem.inner)} to stay in the block above, or by {spaces(problem.outer)} to "
+             "end that block",
         code="E103",
     )

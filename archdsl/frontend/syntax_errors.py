@@ -80,6 +80,10 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
         missing = _missing_separator(ctx, token, expected, previous)
         if missing is not None:
             return missing
+    if token.type in ("COLON", "EQUAL") and isinstance(previous, Token) and str(previous) in KEYWORDS \
+            and previous.type != "NAME":  # `input: conv(...)`, `x = ...` where `x` reads as a keyword
+        return ParseError(f"`{previous}` is a keyword and cannot be used as a name", _token_span(previous, source.path),
+                          hint=f"choose another name, e.g. `{previous}_`", code="E107")
     if str(token) in KEYWORDS and "NAME" in expected:
         return ParseError(f"`{token}` is a keyword and cannot be used as a name", _token_span(token, source.path),
                           hint=f"choose another name, e.g. `{token}_`", code="E107")

@@ -15,6 +15,7 @@ standard ones, and anchors/aliases, are refused. Every error points at the YAML 
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from typing import Any, Optional, Union
 
 import yaml
@@ -143,8 +144,9 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ParseError(f"YAML: {exc.problem or exc.context}", Span(line=line, col=col, end_line=line, end_col=col + 1,
-                         path=source.path), code="E701") from None
+        message, hint = _plain_yaml(str(exc.problem or exc.context))
+        raise ParseError(message, Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
+                         hint=hint, code="E701") from None
     except yaml.reader.ReaderError as exc:
         before = source.text[: exc.position]
         line, col = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
@@ -160,6 +162,27 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
         if loader is not None:
             loader.dispose()
     return data, marks
+
+
+# PyYAML's parser words -> what to do about it.
+_YAML_WORDS = (
+    ("expected <block end>", "this line is indented differently from the lines above it",
+     "items of one list or mapping start in the same column"),
+    ("mapping values are not allowed here", "a `: ` here starts a mapping where none can start",
+     'quote the whole string when it contains ": ", e.g. - "conv1: conv(64, 3)"'),
+    ("could not find expected ':'", "expected `key: value` on this line", None),
+    ("found character '\\t' that cannot start any token", "YAML does not allow tabs here", "indent with spaces"),
+    ("found undefined alias", "YAML aliases are not allowed in specs", None),
+    ("found unexpected end of stream", "the file ends inside a quoted string or a bracket", "close it"),
+    ("did not find expected", "a list or mapping is not closed", "check the brackets and the indentation"),
+)
+
+
+def _plain_yaml(problem: str) -> tuple[str, str | None]:
+    for words, message, hint in _YAML_WORDS:
+        if problem.startswith(words):
+            return f"YAML: {message}", hint
+    return f"YAML: {problem}", None
 
 
 def _first_key_note(mapping, key: str, path: str):
@@ -212,6 +235,10 @@ def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGro
         if error["type"] == "extra_forbidden":
             message = f"unknown field `{loc[-1]}`"
             span = marks.span(loc, key=True)
+            close = get_close_matches(str(loc[-1]), _FIELDS.get(len(loc), []), n=1, cutoff=0.6)
+            if close:
+                errors.append(ParseError(message, span, hint=f"did you mean `{close[0]}`?", code="E702"))
+                continue
         elif error["type"] == "missing":
             message = f"`{'.'.join(str(p) for p in loc[:-1]) or 'the document'}` needs a `{loc[-1]}` field"
             span = marks.span(loc[:-1], key=True) or marks.span(loc[:-1])
@@ -227,6 +254,7 @@ def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGro
     return errors[0] if len(errors) == 1 else ErrorGroup(errors)
 
 
+_FIELDS = {1: ["doc", "imports", "constants", "blocks", "networks"], 3: ["doc", "params", "body", "alias"]}
 _WANTED = {
     "dict_type": "a mapping", "model_type": "a mapping", "list_type": "a list", "string_type": "a string",
     "too_short": "a non-empty list",

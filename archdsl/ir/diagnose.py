@@ -91,7 +91,7 @@ def forward_reference(error: ElaborationError, body: tuple, index: int) -> Elabo
                 hint="a value can only use values defined above it, which keeps the network a DAG (no cycles); "
                      + ("use the value it should be computed from instead" if itself
                         else "move this statement below the definition, or use a value defined earlier"),
-                code="E501", notes=[Note(f"`{name}` is defined here", span)],
+                code="E501", notes=[] if itself else [Note(f"`{name}` is defined here", span)],
             )
     return None
 

@@ -464,6 +464,7 @@ class Elaborator:
             if attr_args and tensors and all_args.index(attr_args[0]) < all_args.index(tensors[-1]):
                 raise _err(f"`{op.name}` takes tensors first, then keyword options", node, code="E301")
             inputs = ([current] if piped and current is not None else []) + tensors
+            self._check_owned(inputs, frame.scope, node)  # a tensor from outside a group is the real mistake
         else:
             if tensors:
                 raise _err(f"`{op.name}` takes its input from the chain, not as an argument", node,
@@ -473,8 +474,13 @@ class Elaborator:
         low, high = op.arity
         if len(inputs) < low or (high is not None and len(inputs) > high):
             need = f"at least {low}" if high is None else str(low)
-            raise _err(f"`{op.name}` needs {need} inputs, got {len(inputs)}", node,
-                       hint=f"write `{op.name}(a, b)` or `a -> {op.name}(b)`", code="E204")
+            name = _written_name(node, op.name)
+            hint = f"write `{name}(a, b)` or `a -> {name}(b)`"
+            if op.merges and not piped and current is not None and len(inputs) < low:
+                given = ", ".join(f"{t.producer}" for t in tensors) or "b"
+                hint = (f"a merge takes its inputs as arguments, not from the line above: name that value "
+                        f"(`y = ...`) and write `{name}(y, {given})`, or end its line with `-> {name}({given})`")
+            raise _err(f"`{name}` needs {need} inputs, got {len(inputs)}", node, hint=hint, code="E204")
         try:
             attrs = bind(op, attr_args, all_kwargs, _written_name(node, op.name))
         except ArgError as exc:
@@ -486,11 +492,7 @@ class Elaborator:
         scope = frame.scope
         if any(isinstance(t, Poisoned) for t in inputs):
             return POISON  # its input failed earlier; the arguments were still checked
-        for tensor in inputs:
-            if tensor.id not in scope.owned:
-                raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
-                           hint="a group has one input: the value before it; make this a block, or merge after the group",
-                           code="E201")
+        self._check_owned(inputs, scope, node)
         shapes = [t.shape for t in inputs]
         try:
             shape = op.shape(attrs, shapes)
@@ -515,6 +517,14 @@ class Elaborator:
         scope.items.append(item)
         scope.owned.add(item.id)
         return TensorRef(item.id, shape, label or _written_name(node, op.name), node.span)
+
+    @staticmethod
+    def _check_owned(inputs: list[TensorRef], scope: ScopeItem, node: ast.Node) -> None:
+        for tensor in inputs:
+            if not isinstance(tensor, Poisoned) and tensor.id not in scope.owned:
+                raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
+                           hint="a group has one input: the value before it; make this a block, or merge after the group",
+                           code="E201")
 
     def _shape_error(self, op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: ast.Node,
                      repeat: RepeatInfo | None) -> ShapeError:

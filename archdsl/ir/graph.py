@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..errors import ArchError, GraphError
+from ..shapes import fmt
 from .nodes import Graph, OpNode
 
 
@@ -54,8 +55,10 @@ def _unused(graph: Graph, dag: nx.DiGraph) -> list[ArchError]:
     for path, node in graph.ops():
         if node.id == graph.root.output or dag.out_degree(node.id) > 0:
             continue
+        what = f"`{path}` ({node.op}, {fmt(node.shape)})" if path.rsplit(".", 1)[-1] != node.op \
+            else f"this `{node.op}` ({fmt(node.shape)})"
         warnings.append(ArchError(
-            f"the value of `{path}` ({node.op}) is never used",
+            f"the output of {what} is never used",
             node.span,
             hint="remove it, or merge it into the network with add/concat/mul",
             code="W501",

@@ -525,7 +525,9 @@ class Evaluator:
         if not isinstance(index, int) or isinstance(index, bool):
             raise _error(f"a list index must be an integer, got {type_name(index)}", node.index, code="E301")
         if not -len(value) <= index < len(value):
-            raise _error(f"index {index} is out of range for a list of {len(value)}", node.index, code="E304")
+            raise _error(f"index {index} is out of range for a list of {len(value)}", node.index, code="E304",
+                         hint=f"the list is {show(value, 60)}; indexes run from 0 to {len(value) - 1}" if value else
+                         "the list is empty")
         return value[index]
 
     def _eval_call(self, node: ast.Call, env: Env) -> Any:
@@ -563,7 +565,8 @@ class Evaluator:
         try:
             return _ARITH[op](left, right)
         except ZeroDivisionError:
-            raise _error("division by zero", node, code="E303") from None
+            hint = f"`{node.right.id}` is 0 here" if node.right.kind == "name" else None
+            raise _error("division by zero", node, hint=hint, code="E303") from None
         except OverflowError:
             raise _too_large("number too large", node) from None
 
