@@ -156,8 +156,12 @@ def pick_network(program: Program, name: str | None) -> NetworkInfo:
         raise ElaborationError(f"no network `{name}` in {program.main}", None,
                                suggest(name, [n.name for n in networks]), "E210")
     if not networks:
+        blocks = [n for n, v in program.exports[program.main].items() if not isinstance(v, NetworkInfo)]
+        defines = f"it defines {', '.join(f'`{b}`' for b in blocks[:5])}{' ...' if len(blocks) > 5 else ''}; " \
+            if blocks else ""
         raise ElaborationError(f"{program.main} defines no network", None,
-                               "add `network name(...):` with an `input` line, or import one and alias it", "E210")
+                               f"{defines}add `network name(...):` with an `input` line, or import a network and "
+                               "alias it: `network mine = ResNet(...)`", "E210")
     stem = Path(program.main).stem
     for info in networks:
         if info.name == stem:

@@ -102,11 +102,27 @@ def _mark(node) -> tuple[int, int, int, int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1, node.end_mark.line + 1, node.end_mark.column + 1, style)
 
 
+class _SpecLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses aliases where they are written (`*a`): a spec never needs
+    them, and they are how a small file expands into a huge one ("billion laughs")."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            mark, end = event.start_mark, event.end_mark
+            raise ParseError(f"YAML aliases (`*{event.anchor}`) are not allowed in specs",
+                             Span(line=mark.line + 1, col=mark.column + 1, end_line=end.line + 1,
+                                  end_col=end.column + 1, path=self.name),
+                             hint="write the value out again; specs are plain data", code="E703")
+        return super().compose_node(parent, index)
+
+
 def _compose(source: Source) -> tuple[Any, _Marks]:
     marks = _Marks(source.path)
     loader = None
     try:
-        loader = yaml.SafeLoader(source.text)  # the reader rejects control characters right here
+        loader = _SpecLoader(source.text)  # the reader rejects control characters right here
+        loader.name = source.path
         root = loader.get_single_node()
         seen: set[int] = set()
 
@@ -116,7 +132,9 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
             seen.add(id(node))
             if node.tag not in _SAFE_TAGS:
                 tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-                if isinstance(node, yaml.ScalarNode) and node.style is None and tag in ("!!timestamp", "!!binary"):
+                implicit = isinstance(node, yaml.ScalarNode) and node.style is None and \
+                    loader.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+                if implicit:  # `2020-01-01` unquoted: YAML's own guess, not a tag the author wrote
                     raise ParseError(f"YAML reads `{node.value}` as a {tag[2:]}", _node_span(node, source.path),
                                      hint=f"quote it to make it a string: \"{node.value}\"", code="E702")
                 raise _unsafe(f"the YAML tag `{tag}` is not allowed", node, source.path)

@@ -9,6 +9,7 @@ into located errors that name the producers of the inputs.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +122,18 @@ class Elaborator:
     # ------------------------------------------------------------------------------------------
 
     def network(self, info: NetworkInfo, overrides: dict[str, Any], input_shape: Shape | None) -> Graph:
+        """The typed IR of one network, or every independent error found (see `run_body`)."""
+        # Everything elaboration allocates lives until the IR is frozen, so the cyclic garbage collector
+        # would only re-scan it again and again (a quarter of the time for a 30,000-layer network).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._network(info, overrides, input_shape)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _network(self, info: NetworkInfo, overrides: dict[str, Any], input_shape: Shape | None) -> Graph:
         if info.name in naming.GENERATED_GLOBALS:
             raise _err(f"a network called `{info.name}` would hide `{info.name}` in the generated Python module",
                        info.defn, hint=f"rename it, e.g. `{info.name}_net`", code="E304")
@@ -240,7 +253,8 @@ class Elaborator:
     def _start(self, frame: Frame, dims: Shape, span: Span | None) -> None:
         if numel(dims) > self.limits.max_numel:
             raise LimitError(f"an input of {fmt(dims)} holds {numel(dims):,} numbers per sample, more than the limit "
-                             f"of {self.limits.max_numel:,}", span, code="E605")
+                             f"of {self.limits.max_numel:,}", span, code="E605",
+                             hint="check the sizes: an RGB image of 224x224 pixels is `input 3x224x224`")
         self._input_shape = dims
         tensor = TensorRef(0, dims, "input", span)
         frame.current = tensor
@@ -281,9 +295,10 @@ class Elaborator:
         if getattr(error, "_context_added", False) or error.code == "E209":
             return
         error._context_added = True  # type: ignore[attr-defined]
-        for _, span, note in reversed(self.blocks_open):
-            if note is not None and len(error.notes) < 8:
-                error.notes.append(Note(note, span))
+        context = [Note(note, span) for _, span, note in reversed(self.blocks_open) if note is not None]
+        if len(context) > 4:  # the innermost uses say what went wrong; the outermost says where it started
+            context = [*context[:2], Note(f"... {len(context) - 3} more blocks in between"), context[-1]]
+        error.notes.extend(context)
 
     def statement(self, stmt: ast.Node, frame: Frame, input_fixed: bool = False) -> None:
         kind = stmt.kind
@@ -553,7 +568,8 @@ class Elaborator:
                        hint="a block cannot contain itself; repeat it with `x n` instead",
                        notes=[Note(f"`{block.name}` is defined here", block.defn.span)])
         if len(self.blocks_open) >= self.limits.max_depth:
-            raise LimitError(f"blocks nest more than {self.limits.max_depth} deep", node.span, code="E603")
+            raise LimitError(f"blocks nest more than {self.limits.max_depth} deep", node.span, code="E603",
+                             hint="no network nests blocks this deep; look for blocks that call each other in a long chain")
         params = self.bind_params(block, args, kwargs, node, current)
         if isinstance(current, Poisoned):
             return POISON  # its input failed earlier; the arguments were still checked
