@@ -108,33 +108,44 @@ def write_atomic(path: Path, text: str | bytes, protect: list[Path | str]) -> No
     """Write via a temporary file in the same folder and a rename, so a failed run never leaves a
     partial file and a reader never sees one; refuse to overwrite any of `protect` (the input spec
     and every file it imports). A path that cannot be written is a user error (exit 1)."""
-    from .errors import ArchError
-
-    def cannot(message: str, hint: str | None = None) -> None:
-        fail(ArchError(message, hint=hint, code="E801"))
-
+    target = check_output(path, protect)
     try:
-        target = path.resolve()
-        for spec in protect:
-            spec = Path(spec)
-            if spec.exists() and target == spec.resolve():
-                cannot(f"refusing to overwrite the input spec {spec} with the output", "choose another output path")
-        if target.is_dir():
-            cannot(f"cannot write {path}: it is a folder", "give a file name, e.g. -o model.py")
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        cannot(f"cannot write {path}: {exc.strerror or exc}")
+        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        cannot(f"cannot write {path}: {exc.strerror or exc}")
+        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_output(path: Path, protect: list[Path | str]) -> Path:
+    """Refuse (exit 1, E801) an output path that is a folder or one of the spec files being read, before
+    any work is shown or done. Returns the resolved target."""
+    try:
+        target = path.resolve()
+        for spec in protect:
+            spec = Path(spec)
+            if spec.exists() and target == spec.resolve():
+                _cannot_write(f"refusing to overwrite the input spec {spec} with the output", "choose another output path")
+        if target.is_dir():
+            _cannot_write(f"cannot write {path}: it is a folder", "give a file name, e.g. -o model.py")
+    except OSError as exc:
+        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
+    return target
+
+
+def _cannot_write(message: str, hint: str | None = None) -> None:
+    from .errors import ArchError
+
+    fail(ArchError(message, hint=hint, code="E801"))
 
 
 def protected(checked) -> list[Path | str]:
@@ -183,7 +194,11 @@ def compile_(
     from .backends.table import rows
     from .shapes import fmt
 
+    if output is not None:
+        check_output(output, [spec])
     checked = load_checked(spec, set_, input_shape, network, max_params=max_params)
+    if output is not None:
+        check_output(output, [spec, *protected(checked)])  # imported files too, before anything is printed
     console = _console()
     _print_layers(console, rows(checked.graph, depth), checked)
     source = api.emit(checked)

@@ -64,3 +64,16 @@ def test_corpus_is_large_and_covers_the_issue():
 def test_no_golden_without_a_case():
     cases = {p.stem for p in CASES}
     assert {p.stem for p in CORPUS.glob("*.expected")} <= cases
+
+
+def test_docs_examples_are_the_corpus_outputs():
+    """docs/errors.md quotes corpus cases; its spec and output blocks must be the files' current text."""
+    docs = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    quoted = re.findall(r"From `tests/errors/([^`]+)`:\n\n```\w*\n(.*?)\n```\n\n```console\n(.*?)\n```", docs, re.S)
+    assert len(quoted) >= 35
+    for name, spec, output in quoted:
+        path = CORPUS / name
+        assert spec == path.read_bytes().decode("utf-8", "replace").rstrip("\n"), name
+        golden = path.with_suffix(".expected").read_text(encoding="utf-8")
+        shown = "\n".join(line for line in golden.splitlines() if not line.startswith(("[exit", "[stdout]")))
+        assert output == shown, f"docs/errors.md shows an old output for {name}"
