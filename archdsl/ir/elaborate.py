@@ -793,7 +793,14 @@ def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
     (c1, h1, w1), (c2, h2, w2) = pair[0].shape, pair[1].shape
     if op == "add":
         big, small = (pair[0], pair[1]) if h1 * w1 >= h2 * w2 else (pair[1], pair[0])
-        (_, bh, bw), (channels, sh, sw) = big.shape, small.shape
+        (big_channels, bh, bw), (channels, sh, sw) = big.shape, small.shape
+        shrink = bh - sh
+        if shrink == bw - sw and 0 < shrink <= 6 and shrink % 2 == 0 and bh // sh < 2:
+            hint = (f"the sizes differ by {shrink}, as after a {shrink + 1}x{shrink + 1} conv without padding: "
+                    f"give it `padding={shrink // 2}` to keep {bh}x{bw}")
+            if channels != big_channels:
+                hint += f"; the channels differ too ({big_channels} vs {channels})"
+            return hint
         if bh % sh or bw % sw or bh // sh != bw // sw:
             return "both inputs of `add` need the same shape; make the branches downsample alike"
         stride = bh // sh
