@@ -55,21 +55,64 @@ def fail(error: Exception, code: int = 1, json_output: bool = False) -> None:
     raise typer.Exit(code)
 
 
+SET_PATH = "--set"
+
+
 def parse_sets(values: list[str] | None) -> dict:
-    """`--set NAME=VALUE`: VALUE is a spec expression (`10`, `0.5`, `[2, 2, 2, 2]`, `Bottleneck`)."""
+    """`--set NAME=VALUE`: VALUE is a spec expression (`10`, `0.5`, `[2, 2, 2, 2]`, `Bottleneck`).
+    Positions point into the line `set_source(values)` shows, so a mistake in a value gets a caret."""
     from .errors import ParseError
-    from .frontend.parser import parse_expression
+    from .frontend.parser import parse_snippet
 
     out = {}
-    for item in values or []:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip().isidentifier():
+    for (name, text, col), item in zip(_set_items(values), values or []):
+        if name is None:
             raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
         try:
-            out[name.strip()] = parse_expression(text.strip(), path=f"--set {name.strip()}")
+            out[name] = parse_snippet(text, "expr", SET_PATH, 1, col)
         except ParseError as exc:
-            raise typer.BadParameter(f"cannot read the value of {name.strip()}: {exc.message}", param_hint="--set") from None
+            raise typer.BadParameter(f"cannot read the value of {name}: {exc.message}", param_hint="--set") from None
     return out
+
+
+def _set_items(values: list[str] | None) -> list[tuple[str | None, str, int]]:
+    """(name, value text, column of the value in the joined --set line) for each --set."""
+    items, col = [], 1
+    for item in values or []:
+        name, sep, text = item.partition("=")
+        value = text.strip()
+        start = col + len(name) + 1 + (len(text) - len(text.lstrip()))
+        items.append((name.strip() if sep and name.strip().isidentifier() else None, value, start))
+        col += len(item) + 1
+    return items
+
+
+def set_source(values: list[str] | None):
+    """All --set options as one line of source, for carets under a bad value."""
+    from .source import Source
+
+    return Source(text=" ".join(values or []), path=SET_PATH)
+
+
+def explain_options(error, sets: list[str] | None, input_shape: str | None) -> None:
+    """Mistakes found with --set or --input in effect say so, pointing at the option."""
+    from .errors import Note, flatten
+    from .source import Span
+
+    line = set_source(sets)
+    error.attach({SET_PATH: line})
+    for item in flatten(error):
+        if item.span is None and item.code == "E203" and sets:  # `--set clases=10`
+            for name, _, col in _set_items(sets):
+                if name and f"`{name}`" in item.message:
+                    start = col - len(name) - 1
+                    item.span = Span(line=1, col=start, end_line=1, end_col=start + len(name), path=SET_PATH)
+        if item.span is not None and item.span.path != SET_PATH:
+            if sets:
+                item.notes.append(Note("this run sets network parameters with --set",
+                                       Span(line=1, col=1, end_line=1, end_col=len(line.text) + 1, path=SET_PATH)))
+            if input_shape:
+                item.notes.append(Note(f"this run replaces the spec's input with --input {input_shape}"))
 
 
 def parse_shape(text: str | None) -> tuple[int, ...] | None:
@@ -80,8 +123,9 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
         dims = tuple(int(p) for p in parts)
     except ValueError:
         raise typer.BadParameter(f"expected CxHxW such as 3x224x224, got {text!r}", param_hint="--input") from None
-    if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
-        raise typer.BadParameter(f"expected 1 to 3 positive sizes such as 3x224x224, got {text!r}", param_hint="--input")
+    if len(dims) not in (1, 3) or any(d < 1 for d in dims):
+        raise typer.BadParameter(f"expected CxHxW (or C for flat input) with positive sizes, such as 3x224x224; "
+                                 f"got {text!r}", param_hint="--input")
     return dims
 
 
@@ -97,6 +141,7 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     try:
         checked = api.check(spec, params, input_shape=shape, network=network, limits=Limits(max_params=max_params))
     except ArchError as error:
+        explain_options(error, sets, input_shape)
         fail(error, json_output=json_output)
     if not json_output:
         for warning in checked.warnings:

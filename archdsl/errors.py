@@ -57,6 +57,7 @@ CODES: dict[str, str] = {
     "E703": "unsafe YAML",
     "E801": "cannot write the output",
     "W501": "value is never used",
+    "W502": "linear applied to a CxHxW value",
 }
 
 

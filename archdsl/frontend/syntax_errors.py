@@ -80,6 +80,13 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
         missing = _missing_separator(ctx, token, expected, previous)
         if missing is not None:
             return missing
+    if token.type == "EQUAL" and "COMPARE" in expected:
+        return ParseError("`=` names a value; to compare, write `==`", _token_span(token, source.path),
+                          hint=f"write `{_fixed(source, token, '=')}`", code="E101")
+    if token.type == "NUMBER" and getattr(previous, "type", None) == "DOT":
+        return ParseError("a module name cannot contain `.`", _token_span(previous, source.path),
+                          hint="label the whole stage (`layer1: Block(64) x 3`): the copies of `x n` are numbered "
+                               "layer1.0, layer1.1, ... for you", code="E101")
     if token.type in ("COLON", "EQUAL") and isinstance(previous, Token) and str(previous) in KEYWORDS \
             and previous.type != "NAME":  # `input: conv(...)`, `x = ...` where `x` reads as a keyword
         return ParseError(f"`{previous}` is a keyword and cannot be used as a name", _token_span(previous, source.path),

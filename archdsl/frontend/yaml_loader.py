@@ -15,6 +15,7 @@ standard ones, and anchors/aliases, are refused. Every error points at the YAML 
 
 from __future__ import annotations
 
+import re
 from difflib import get_close_matches
 from typing import Any, Optional, Union
 
@@ -28,6 +29,7 @@ from .parser import parse_snippet
 
 _SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 _KEYWORDS = {"if", "then", "elif", "else", "for", "in", "do", "input"}
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\{[^{}]*\}[A-Za-z0-9_]*)*")
 
 # ----------------------------------------------------------------------------------------------
 # Schema of the document (validated with pydantic; errors are mapped back to YAML positions)
@@ -428,6 +430,10 @@ class _Builder:
         (key, value), = stmt.items()
         if key in _KEYWORDS:
             raise ParseError(f"`{key}` cannot be used here", self.marks.span((*where, key), key=True), code="E702")
+        if not _LABEL.fullmatch(key):  # `- shortcut = in -> downsample: conv(...)` unquoted
+            raise ParseError(f"YAML read this item as `{key}: ...` because it contains \": \"",
+                             self.marks.span((*where, key), key=True), code="E702",
+                             hint=f"quote the whole statement: - \"{key}: {value if isinstance(value, str) else '...'}\"")
         label = self.snippet(key, "label", (*where, "<key>"))
         label = label.model_copy(update={"span": self.marks.span((*where, key), key=True)})
         if isinstance(value, list):

@@ -46,7 +46,7 @@ def validate(graph: Graph) -> GraphReport:
         first = dag.nodes[cycle[0][0]]
         raise GraphError(f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501")
     order = list(nx.lexicographical_topological_sort(dag))
-    return GraphReport(order=order, warnings=_unused(graph, dag), dag=dag)
+    return GraphReport(order=order, warnings=_unused(graph, dag) + _linear_on_maps(graph), dag=dag)
 
 
 def _unused(graph: Graph, dag: nx.DiGraph) -> list[ArchError]:
@@ -64,6 +64,21 @@ def _unused(graph: Graph, dag: nx.DiGraph) -> list[ArchError]:
             code="W501",
             severity="warning",
         ))
+    return warnings
+
+
+def _linear_on_maps(graph: Graph) -> list[ArchError]:
+    """`linear` right after pooling, without `flatten`: legal (it acts on the last dim, as torch's
+    nn.Linear does) but almost never meant, and the output shape comes out as Cx1xN."""
+    warnings = []
+    for path, node in graph.ops():
+        shape = graph.shape_of(node.inputs[0]) if node.inputs else ()
+        if node.op == "linear" and len(shape) == 3:
+            warnings.append(ArchError(
+                f"`{path}` is applied to a {fmt(shape)} value: linear acts on the last dim only, so the output "
+                f"is {fmt(node.shape)}",
+                node.span, hint="put `flatten` before it to classify from all features", code="W502",
+                severity="warning"))
     return warnings
 
 

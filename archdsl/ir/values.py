@@ -557,7 +557,9 @@ class Evaluator:
             op == "+" and type(left) is type(right) and isinstance(left, (tuple, str))
         ) or (op == "*" and isinstance(left, tuple) and isinstance(right, int) and not isinstance(right, bool))
         if not ok:
-            raise _error(f"cannot use `{op}` on {type_name(left)} and {type_name(right)}", node, code="E301")
+            hint = "to repeat a layer write `x n`, e.g. `Block(64) x 3`" if op == "*" and isinstance(left, LayerRef) \
+                else None
+            raise _error(f"cannot use `{op}` on {type_name(left)} and {type_name(right)}", node, hint=hint, code="E301")
         if op == "**" and (abs(right) > 64 or (isinstance(right, int) and abs(left) > 2**32)):
             raise _too_large("exponent too large", node)
         if op == "*" and isinstance(left, tuple) and len(left) * max(right, 0) > MAX_LIST:
