@@ -3,6 +3,8 @@ exception. bench/fuzz.py runs the same mutations at scale (docs/errors.md record
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,7 +20,9 @@ def workspace() -> Workspace:
     """One copy of specs/ for all examples (Hypothesis runs examples many times per test function)."""
     global _WORKSPACE
     if _WORKSPACE is None:
-        _WORKSPACE = Workspace(Path(tempfile.mkdtemp(prefix="archdsl-fuzz-")))
+        folder = Path(tempfile.mkdtemp(prefix="archdsl-fuzz-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _WORKSPACE = Workspace(folder)
     return _WORKSPACE
 
 

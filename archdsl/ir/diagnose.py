@@ -1,4 +1,6 @@
-"""Helpers that let elaboration report several mistakes at once, and report each one well.
+"""Helpers that let elaboration report several mistakes at once, and report each one well: recovery
+after a failed statement, use-before-definition, shape errors that name both producers and a fix, and
+the smallest input a network accepts.
 
 Recovery works per statement. When a statement fails, its error is recorded and every name the
 statement would have defined (and the flowing value) is bound to `POISON`. A later statement that
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from ..errors import ElaborationError, Note
+from ..errors import ElaborationError, Note, ShapeError
 from ..frontend import ast
+from ..ops.registry import OpDef
+from ..shapes import OpShapeError, fmt
 from ..source import Span
-from .values import POISON
+from .nodes import RepeatInfo
+from .values import POISON, TensorRef
 
 _VALUE_KINDS = {"name", "in", "attr", "index", "num", "str", "bool", "none", "list", "tuple", "binop", "unary",
                 "compare", "boolop", "ifexp"}
@@ -93,6 +98,62 @@ def forward_reference(error: ElaborationError, body: tuple, index: int) -> Elabo
                         else "move this statement below the definition, or use a value defined earlier"),
                 code="E501", notes=[] if itself else [Note(f"`{name}` is defined here", span)],
             )
+    return None
+
+
+def shape_error(op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: ast.Node,
+                repeat: RepeatInfo | None) -> ShapeError:
+    """An op's shape complaint, located: a merge names both clashing producers (with notes at each) and
+    a concrete fix; other ops point at where their input came from."""
+    copy = [Note(f"this is copy {repeat.index + 1} of {repeat.count} made by `x {repeat.count}`")] if repeat else []
+    if op.merges and exc.code in ("E401", "E402"):
+        pair = _clashing_pair(op, attrs, inputs)
+        verb = "join" if exc.code == "E402" else "combine"
+        message = f"`{op.name}` cannot {verb} " + " with ".join(t.describe() for t in pair)
+        notes = [Note(f"`{t.producer}` is {fmt(t.shape)}" + (", made here" if t.producer == "in" else ""), t.span)
+                 for t in pair if t.span is not None]
+        return ShapeError(message, node.span, _merge_hint(op.name, pair) or exc.hint, exc.code, notes + copy)
+    notes = [Note(f"its input is {fmt(t.shape)}, from the copy before") if repeat and t.span == node.span
+             else Note(f"its input is {fmt(t.shape)}, from `{t.producer}`", t.span) for t in inputs[:1]]
+    return ShapeError(exc.message, node.span, exc.hint, exc.code, notes + copy)
+
+
+def _clashing_pair(op: OpDef, attrs: dict, inputs: list[TensorRef]) -> list[TensorRef]:
+    """The first input that does not fit with the first one: a four-way concat names the two that clash."""
+    for other in inputs[1:]:
+        try:
+            op.shape(attrs, [inputs[0].shape, other.shape])
+        except OpShapeError:
+            return [inputs[0], other]
+    return inputs
+
+
+def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
+    """A concrete fix for the common residual and concat mistakes."""
+    if len(pair) != 2 or any(len(t.shape) != 3 for t in pair):
+        return None
+    (c1, h1, w1), (c2, h2, w2) = pair[0].shape, pair[1].shape
+    if op == "add":
+        big, small = (pair[0], pair[1]) if h1 * w1 >= h2 * w2 else (pair[1], pair[0])
+        (big_channels, bh, bw), (channels, sh, sw) = big.shape, small.shape
+        shrink = bh - sh
+        if shrink == bw - sw and 0 < shrink <= 6 and shrink % 2 == 0 and bh // sh < 2:
+            hint = (f"the sizes differ by {shrink}, as after a {shrink + 1}x{shrink + 1} conv without padding: "
+                    f"give it `padding={shrink // 2}` to keep {bh}x{bw}")
+            if channels != big_channels:
+                hint += f"; the channels differ too ({big_channels} vs {channels})"
+            return hint
+        if bh % sh or bw % sw or bh // sh != bw // sw:
+            return "both inputs of `add` need the same shape; make the branches downsample alike"
+        stride = bh // sh
+        fix = f"conv({channels}, 1{', stride=' + str(stride) if stride > 1 else ''}, bias=false) -> batchnorm"
+        return (f"add a projection shortcut so both inputs have the same shape: pass `{big.producer}` through "
+                f"`{fix}` (in a block, only when the stride or the channels change, as in specs/families/resnet.arch)")
+    if op == "concat" and (h1, w1) != (h2, w2):
+        return (f"concat joins channels, so the heights and widths must match ({h1}x{w1} vs {h2}x{w2}); "
+                "give every branch the same stride and padding")
+    if op == "mul":
+        return "a gate must match the channels, or be 1 where it broadcasts (e.g. Cx1x1 over CxHxW)"
     return None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import MAX_ERRORS, ArchError, Collector, ElaborationError, ErrorGroup, LimitError, Note, ShapeError
+from ..errors import MAX_ERRORS, ArchError, Collector, ElaborationError, ErrorGroup, LimitError, Note
 from ..frontend import ast
 from ..ops.args import ArgError, bind
 from ..ops.registry import OpDef, get_op, op_names
@@ -514,7 +514,7 @@ class Elaborator:
             shape = op.shape(attrs, shapes)
             params = op.params(attrs, shapes)
         except OpShapeError as exc:
-            raise self._shape_error(op, exc, inputs, attrs, node, repeat) from None
+            raise diagnose.shape_error(op, exc, inputs, attrs, node, repeat) from None
         if self.next_id > self.limits.max_nodes:
             raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", node.span, code="E602",
                              hint="this limit guards against runaway repeats and loops; check their counts")
@@ -541,20 +541,6 @@ class Elaborator:
                 raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
                            hint="a group has one input: the value before it; make this a block, or merge after the group",
                            code="E201")
-
-    def _shape_error(self, op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: ast.Node,
-                     repeat: RepeatInfo | None) -> ShapeError:
-        copy = [Note(f"this is copy {repeat.index + 1} of {repeat.count} made by `x {repeat.count}`")] if repeat else []
-        if op.merges and exc.code in ("E401", "E402"):
-            pair = _clashing_pair(op, attrs, inputs)
-            verb = "join" if exc.code == "E402" else "combine"
-            message = f"`{op.name}` cannot {verb} " + " with ".join(t.describe() for t in pair)
-            notes = [Note(f"`{t.producer}` is {fmt(t.shape)}" + (", made here" if t.producer == "in" else ""), t.span)
-                     for t in pair if t.span is not None]
-            return ShapeError(message, node.span, _merge_hint(op.name, pair) or exc.hint, exc.code, notes + copy)
-        notes = [Note(f"its input is {fmt(t.shape)}, from the copy before") if repeat and t.span == node.span
-                 else Note(f"its input is {fmt(t.shape)}, from `{t.producer}`", t.span) for t in inputs[:1]]
-        return ShapeError(exc.message, node.span, exc.hint, exc.code, notes + copy)
 
     # ------------------------------------------------------------------------------------------
     # blocks and groups
@@ -775,45 +761,6 @@ def _name_span(call: ast.Call) -> Span | None:
     if span is None:
         return None
     return Span(line=span.line, col=span.col, end_line=span.line, end_col=span.col + len(call.func), path=span.path)
-
-
-def _clashing_pair(op: OpDef, attrs: dict, inputs: list[TensorRef]) -> list[TensorRef]:
-    """The first input that does not fit with the first one: a four-way concat names the two that clash."""
-    for other in inputs[1:]:
-        try:
-            op.shape(attrs, [inputs[0].shape, other.shape])
-        except OpShapeError:
-            return [inputs[0], other]
-    return inputs
-
-
-def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
-    """A concrete fix for the common residual and concat mistakes."""
-    if len(pair) != 2 or any(len(t.shape) != 3 for t in pair):
-        return None
-    (c1, h1, w1), (c2, h2, w2) = pair[0].shape, pair[1].shape
-    if op == "add":
-        big, small = (pair[0], pair[1]) if h1 * w1 >= h2 * w2 else (pair[1], pair[0])
-        (big_channels, bh, bw), (channels, sh, sw) = big.shape, small.shape
-        shrink = bh - sh
-        if shrink == bw - sw and 0 < shrink <= 6 and shrink % 2 == 0 and bh // sh < 2:
-            hint = (f"the sizes differ by {shrink}, as after a {shrink + 1}x{shrink + 1} conv without padding: "
-                    f"give it `padding={shrink // 2}` to keep {bh}x{bw}")
-            if channels != big_channels:
-                hint += f"; the channels differ too ({big_channels} vs {channels})"
-            return hint
-        if bh % sh or bw % sw or bh // sh != bw // sw:
-            return "both inputs of `add` need the same shape; make the branches downsample alike"
-        stride = bh // sh
-        fix = f"conv({channels}, 1{', stride=' + str(stride) if stride > 1 else ''}, bias=false) -> batchnorm"
-        return (f"add a projection shortcut so both inputs have the same shape: pass `{big.producer}` through "
-                f"`{fix}` (in a block, only when the stride or the channels change, as in specs/families/resnet.arch)")
-    if op == "concat" and (h1, w1) != (h2, w2):
-        return (f"concat joins channels, so the heights and widths must match ({h1}x{w1} vs {h2}x{w2}); "
-                "give every branch the same stride and padding")
-    if op == "mul":
-        return "a gate must match the channels, or be 1 where it broadcasts (e.g. Cx1x1 over CxHxW)"
-    return None
 
 
 def _written_name(node: ast.Node, default: str) -> str:
