@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import ArchError, ElaborationError, LimitError
 from .frontend import ast
-from .ir.elaborate import Elaborator, Limits
+from .ir.elaborate import Elaborator, Limits, paused_gc
 from .ir.graph import validate
 from .ir.nodes import Graph
 from .ir.program import Program, load_program
@@ -83,14 +83,15 @@ def check(
     sources: dict[str, Source] = {}
     source = read_source(spec)
     try:
-        program = load_program(source, parse_file, sources)
-        info = pick_network(program, network)
-        elaborator = Elaborator(program, limits)
-        values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, ast.Node) else _from_python(v)
-                  for k, v in overrides.items()}
-        graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
-        report = validate(graph)
-        fixed = set(graph.params) - elaborator.exposable()
+        with paused_gc():  # see paused_gc: everything made here lives until the check returns
+            program = load_program(source, parse_file, sources)
+            info = pick_network(program, network)
+            elaborator = Elaborator(program, limits)
+            values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, ast.Node) else
+                      elaborator.evaluator.check_size(_from_python(v), info.defn) for k, v in overrides.items()}
+            graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
+            report = validate(graph)
+            fixed = set(graph.params) - elaborator.exposable()
     except ArchError as error:
         raise error.attach(sources) from None
     except RecursionError:  # a last resort: the parser and the limits catch the usual ways to get here
