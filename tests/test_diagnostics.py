@@ -47,7 +47,7 @@ def test_a_mistake_in_a_block_used_many_times_is_reported_once():
             "network n():\n    input 3x32x32\n    B(8)\n    B(16) x 5\n    B(32)\n")
     errors = errors_of(text)
     assert where(errors) == [(2, 27, "E203")]
-    assert "in B = B(c=8), input 3x32x32" in errors[0].notes[0].message
+    assert errors[0].notes[0].message == "in B(c=8), input 3x32x32"
 
 
 def test_failed_conditions_and_loops_poison_what_they_define():

@@ -574,7 +574,8 @@ class Elaborator:
         scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
         sub = Frame(env, scope, current)
         shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
-        context = f"in {label or block.name} = {block.name}({shown}), input {fmt(current.shape)}"
+        copy = f", copy {repeat.index + 1} of {repeat.count}" if repeat else ""
+        context = f"in {label + ' = ' if label else ''}{block.name}({shown}){copy}, input {fmt(current.shape)}"
         self.blocks_open.append((block.name, node.span, context))
         try:
             self.run_body(block.defn.body, sub)
