@@ -65,6 +65,7 @@ def main() -> int:
     failures: list[tuple[Mutation, Outcome]] = []
     slowest: list[tuple[float, Mutation, str, float]] = []
     slowest_cpu = 0.0
+    slowest_by_outcome: dict[str, tuple[float, Mutation, str]] = {}
     started = time.perf_counter()
     for index in range(args.cases):
         mutation = random_mutation(rng, workspace.files)
@@ -87,6 +88,8 @@ def main() -> int:
             failures.append((mutation, outcome))
         slowest = sorted([*slowest, (outcome.seconds, mutation, outcome.detail, outcome.cpu)], key=lambda s: -s[0])[:5]
         slowest_cpu = max(slowest_cpu, outcome.cpu)
+        if outcome.seconds > slowest_by_outcome.get(outcome.kind, (0.0,))[0]:
+            slowest_by_outcome[outcome.kind] = (outcome.seconds, mutation, outcome.detail)
         if (index + 1) % 1000 == 0:
             print(f"  {index + 1:,} cases, {counts['crash']} crashes, {time.perf_counter() - started:.0f} s",
                   file=sys.stderr, flush=True)
@@ -100,6 +103,8 @@ def main() -> int:
     print("  slowest cases (wall / CPU):")
     for seconds, mutation, detail, cpu in slowest:
         print(f"    {seconds:.3f} s / {cpu:.3f} s  {mutation.kind:9} {mutation.file}  -> {detail[:80]}")
+    for kind, (seconds, mutation, detail) in sorted(slowest_by_outcome.items()):
+        print(f"  slowest {kind}: {seconds:.3f} s  {mutation.kind} {mutation.file} -> {detail[:80]}")
     print("  outcomes by mutation: " + ", ".join(f"{k}/{o} {n}" for (k, o), n in sorted(by_kind.items())))
     print("  diagnostics by code: " + ", ".join(f"{c} {n}" for c, n in codes.most_common()))
     for mutation, outcome in failures[:20]:
