@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ArchError, ElaborationError, LimitError
 from .frontend import ast
-from .ir.elaborate import Elaborator, Limits
+from .ir.elaborate import Elaborator, Limits, paused_gc
 from .ir.graph import validate
 from .ir.nodes import Graph
 from .ir.program import Program, load_program
@@ -87,18 +87,20 @@ def check(
     sources: dict[str, Source] = {}
     source = read_source(spec)
     try:
-        program = load_program(source, parse_file, sources)
-        info = pick_network(program, network)
-        elaborator = Elaborator(program, limits)
-        values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, ast.Node) else _from_python(v)
-                  for k, v in overrides.items()}
-        graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
-        report = validate(graph)
-        fixed = set(graph.params) - elaborator.exposable()
+        with paused_gc():  # see paused_gc: everything made here lives until the check returns
+            program = load_program(source, parse_file, sources)
+            info = pick_network(program, network)
+            elaborator = Elaborator(program, limits)
+            values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, ast.Node) else
+                      elaborator.evaluator.check_size(_from_python(v), info.defn) for k, v in overrides.items()}
+            graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
+            report = validate(graph)
+            fixed = set(graph.params) - elaborator.exposable()
     except ArchError as error:
         raise error.attach(sources) from None
-    except RecursionError:
-        raise LimitError("the spec nests too deeply to process", None, code="E601").attach(sources) from None
+    except RecursionError:  # a last resort: the parser and the limits catch the usual ways to get here
+        raise LimitError(f"{source.path} nests too deeply to process", None, code="E603",
+                         hint="split deeply nested expressions or blocks into named parts").attach(sources) from None
     for warning in report.warnings:
         warning.attach(sources)
     request = {"spec": spec, "params": overrides, "input_shape": input_shape, "network": network, "limits": limits}
@@ -220,8 +222,12 @@ def pick_network(program: Program, name: str | None) -> NetworkInfo:
         raise ElaborationError(f"no network `{name}` in {program.main}", None,
                                suggest(name, [n.name for n in networks]), "E210")
     if not networks:
+        blocks = [n for n, v in program.exports[program.main].items() if not isinstance(v, NetworkInfo)]
+        defines = f"it defines {', '.join(f'`{b}`' for b in blocks[:5])}{' ...' if len(blocks) > 5 else ''}; " \
+            if blocks else ""
         raise ElaborationError(f"{program.main} defines no network", None,
-                               "add `network name(...):` with an `input` line, or import one and alias it", "E210")
+                               f"{defines}add `network name(...):` with an `input` line, or import a network and "
+                               "alias it: `network mine = ResNet(...)`", "E210")
     stem = Path(program.main).stem
     for info in networks:
         if info.name == stem:

@@ -1,11 +1,13 @@
 """The `archdsl` command line. A user error prints a diagnostic and exits 1, never a traceback; a usage
-error (bad option) exits 2. `check`, `summary` and `compare` (without --bench) never import torch."""
+error (bad option) exits 2; a bug in archdsl itself exits 3 with a traceback. `check`, `draw`, `summary`
+and `compare` (without --bench) never import torch."""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -21,6 +23,16 @@ app = typer.Typer(
 SetOption = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Override a network parameter (repeatable).")
 InputOption = typer.Option(None, "--input", "-i", metavar="CxHxW", help="Input shape instead of the spec's `input` line.")
 NetworkOption = typer.Option(None, "--network", "-n", help="Which network of the file to build (default: the file's).")
+MaxParamsOption = typer.Option(10**10, "--max-params", min=1, metavar="N",
+                               help="Stop with an error if the network has more than N parameters (static count).")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = typer.Option(Format.text, "--format", "-f", help="text, or json for editors and tools.")
 
 
 def _console(stderr: bool = False):
@@ -30,32 +42,78 @@ def _console(stderr: bool = False):
 
 
 def fail(error: Exception, code: int = 1, json_output: bool = False) -> None:
-    """Print an ArchError (or several) the way compilers do and exit with `code`."""
+    """Print an ArchError (or several) the way compilers do and exit with `code`. With json_output the
+    diagnostics go to stdout as `{"ok": false, "diagnostics": [...]}`."""
     if json_output:
         import json
 
-        errors = getattr(error, "errors", [error])
-        print(json.dumps({"diagnostics": [e.to_json() for e in errors]}, indent=2))
+        from .errors import flatten
+
+        print(json.dumps({"ok": False, "diagnostics": [e.to_json() for e in flatten(error)],
+                          "truncated": getattr(error, "truncated", False)}, indent=2))
     else:
         sys.stderr.write(str(error).rstrip("\n") + "\n")
     raise typer.Exit(code)
 
 
+SET_PATH = "--set"
+
+
 def parse_sets(values: list[str] | None) -> dict:
-    """`--set NAME=VALUE`: VALUE is a spec expression (`10`, `0.5`, `[2, 2, 2, 2]`, `Bottleneck`)."""
+    """`--set NAME=VALUE`: VALUE is a spec expression (`10`, `0.5`, `[2, 2, 2, 2]`, `Bottleneck`).
+    Positions point into the line `set_source(values)` shows, so a mistake in a value gets a caret."""
     from .errors import ParseError
-    from .frontend.parser import parse_expression
+    from .frontend.parser import parse_snippet
 
     out = {}
-    for item in values or []:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip().isidentifier():
+    for (name, text, col), item in zip(_set_items(values), values or []):
+        if name is None:
             raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
         try:
-            out[name.strip()] = parse_expression(text.strip(), path=f"--set {name.strip()}")
+            out[name] = parse_snippet(text, "expr", SET_PATH, 1, col)
         except ParseError as exc:
-            raise typer.BadParameter(f"cannot read the value of {name.strip()}: {exc.message}", param_hint="--set") from None
+            raise typer.BadParameter(f"cannot read the value of {name}: {exc.message}", param_hint="--set") from None
     return out
+
+
+def _set_items(values: list[str] | None) -> list[tuple[str | None, str, int]]:
+    """(name, value text, column of the value in the joined --set line) for each --set."""
+    items, col = [], 1
+    for item in values or []:
+        name, sep, text = item.partition("=")
+        value = text.strip()
+        start = col + len(name) + 1 + (len(text) - len(text.lstrip()))
+        items.append((name.strip() if sep and name.strip().isidentifier() else None, value, start))
+        col += len(item) + 1
+    return items
+
+
+def set_source(values: list[str] | None):
+    """All --set options as one line of source, for carets under a bad value."""
+    from .source import Source
+
+    return Source(text=" ".join(values or []), path=SET_PATH)
+
+
+def explain_options(error, sets: list[str] | None, input_shape: str | None) -> None:
+    """Mistakes found with --set or --input in effect say so, pointing at the option."""
+    from .errors import Note, flatten
+    from .source import Span
+
+    line = set_source(sets)
+    error.attach({SET_PATH: line})
+    for item in flatten(error):
+        if item.span is None and item.code == "E203" and sets:  # `--set clases=10`
+            for name, _, col in _set_items(sets):
+                if name and f"`{name}`" in item.message:
+                    start = col - len(name) - 1
+                    item.span = Span(line=1, col=start, end_line=1, end_col=start + len(name), path=SET_PATH)
+        if item.span is not None and item.span.path != SET_PATH:
+            if sets:
+                item.notes.append(Note("this run sets network parameters with --set",
+                                       Span(line=1, col=1, end_line=1, end_col=len(line.text) + 1, path=SET_PATH)))
+            if input_shape:
+                item.notes.append(Note(f"this run replaces the spec's input with --input {input_shape}"))
 
 
 def parse_shape(text: str | None) -> tuple[int, ...] | None:
@@ -66,21 +124,25 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
         dims = tuple(int(p) for p in parts)
     except ValueError:
         raise typer.BadParameter(f"expected CxHxW such as 3x224x224, got {text!r}", param_hint="--input") from None
-    if not 1 <= len(dims) <= 3 or any(d < 1 for d in dims):
-        raise typer.BadParameter(f"expected 1 to 3 positive sizes such as 3x224x224, got {text!r}", param_hint="--input")
+    if len(dims) not in (1, 3) or any(d < 1 for d in dims):
+        raise typer.BadParameter(f"expected CxHxW (or C for flat input) with positive sizes, such as 3x224x224; "
+                                 f"got {text!r}", param_hint="--input")
     return dims
 
 
 def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, network: str | None,
-                 json_output: bool = False):
+                 json_output: bool = False, max_params: int = 10**10):
     """Run the static pipeline; print warnings; on a user error print it and exit 1."""
     from . import api
     from .errors import ArchError
+    from .ir.elaborate import Limits
 
     params = parse_sets(sets)
+    shape = parse_shape(input_shape)
     try:
-        checked = api.check(spec, params, input_shape=parse_shape(input_shape), network=network)
+        checked = api.check(spec, params, input_shape=shape, network=network, limits=Limits(max_params=max_params))
     except ArchError as error:
+        explain_options(error, sets, input_shape)
         fail(error, json_output=json_output)
     if not json_output:
         for warning in checked.warnings:
@@ -88,24 +150,57 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     return checked
 
 
-def write_atomic(path: Path, text: str | bytes, protect: list[Path]) -> None:
-    """Write via a temporary file and a rename, so a failed run never leaves a partial file, and
-    refuse to overwrite any of `protect` (the input specs)."""
-    from .errors import LoadError
-
-    target = path.resolve()
-    for spec in protect:
-        if spec.exists() and target == spec.resolve():
-            fail(LoadError(f"refusing to overwrite the input spec {path}", hint="choose another output path"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+def write_atomic(path: Path, text: str | bytes, protect: list[Path | str]) -> None:
+    """Write via a temporary file in the same folder and a rename, so a failed run never leaves a
+    partial file and a reader never sees one; refuse to overwrite any of `protect` (the input spec
+    and every file it imports). A path that cannot be written is a user error (exit 1)."""
+    target = check_output(path, protect)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_output(path: Path, protect: list[Path | str]) -> Path:
+    """Refuse (exit 1, E801) an output path that is a folder or one of the spec files being read, before
+    any work is shown or done. Returns the resolved target."""
+    try:
+        target = path.resolve()
+        for spec in protect:
+            spec = Path(spec)
+            if spec.exists() and target == spec.resolve():
+                _cannot_write(f"refusing to overwrite the input spec {spec} with the output", "choose another output path")
+        if target.is_dir():
+            _cannot_write(f"cannot write {path}: it is a folder", "give a file name, e.g. -o model.py")
+    except OSError as exc:
+        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
+    return target
+
+
+def _cannot_write(message: str, hint: str | None = None) -> None:
+    from .errors import ArchError
+
+    fail(ArchError(message, hint=hint, code="E801"))
+
+
+def protected(checked) -> list[Path | str]:
+    """Every file a checked spec was read from: outputs never replace one of them."""
+    return [checked.origin, *checked.sources]
 
 
 @app.command()
@@ -114,19 +209,21 @@ def check(
     set_: Optional[list[str]] = SetOption,
     input_shape: Optional[str] = InputOption,
     network: Optional[str] = NetworkOption,
-    format: str = typer.Option("text", "--format", "-f", help="text or json"),
+    format: Format = FormatOption,
+    max_params: int = MaxParamsOption,
 ) -> None:
     """Parse the spec and prove every shape; print name, input -> output, and the parameter count."""
     from .shapes import fmt
 
-    json_output = format == "json"
-    checked = load_checked(spec, set_, input_shape, network, json_output)
+    json_output = format == Format.json
+    checked = load_checked(spec, set_, input_shape, network, json_output, max_params)
     if json_output:
         import json
 
         print(json.dumps({
-            "name": checked.name, "input": list(checked.input_shape), "output": list(checked.output_shape),
-            "params": checked.total_params, "diagnostics": [w.to_json() for w in checked.warnings],
+            "ok": True, "name": checked.name, "input": list(checked.input_shape),
+            "output": list(checked.output_shape), "params": checked.total_params,
+            "diagnostics": [w.to_json() for w in checked.warnings],
         }, indent=2))
         return
     print(f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}, {checked.total_params:,} params")
@@ -140,18 +237,23 @@ def compile_(
     input_shape: Optional[str] = InputOption,
     network: Optional[str] = NetworkOption,
     depth: int = typer.Option(2, "--depth", "-d", min=1, help="Table depth: 1 = top-level modules only."),
+    max_params: int = MaxParamsOption,
 ) -> None:
     """Compile to PyTorch: print a per-layer table, then write OUT.py, or build the model and run it once."""
     from . import api
     from .backends.table import rows
     from .shapes import fmt
 
-    checked = load_checked(spec, set_, input_shape, network)
+    if output is not None:
+        check_output(output, [spec])
+    checked = load_checked(spec, set_, input_shape, network, max_params=max_params)
+    if output is not None:
+        check_output(output, [spec, *protected(checked)])  # imported files too, before anything is printed
     console = _console()
     _print_layers(console, rows(checked.graph, depth), checked)
     source = api.emit(checked)
     if output is not None:
-        write_atomic(output, source, [spec])
+        write_atomic(output, source, [spec, *protected(checked)])
         exposed = _factory_signature(source, checked.name)
         console.print(f"wrote {output}: `{exposed}` builds {checked.name} ({checked.total_params:,} params)")
         return
@@ -387,6 +489,13 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except Exception:  # a bug in archdsl, never a mistake in the spec: say so, with the traceback
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.write("archdsl: internal error (a bug in archdsl, not in your spec); please report it with the "
+                         "spec and the command\n")
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ CODES: dict[str, str] = {
     "E103": "syntax error: bad indentation",
     "E104": "syntax error: unexpected character",
     "E105": "syntax error: unexpected end of file",
+    "E106": "syntax error: missing separator",
+    "E107": "syntax error: keyword used as a name",
     "E201": "unknown name",
     "E202": "unknown op or block",
     "E203": "unknown argument",
@@ -44,12 +46,18 @@ CODES: dict[str, str] = {
     "E404": "spatial size collapses",
     "E405": "wrong tensor rank",
     "E406": "invalid op arguments for this input",
-    "E501": "graph is not a DAG",
-    "E601": "limit exceeded",
+    "E501": "value used before it is defined (a cycle)",
+    "E601": "repeat count over the limit",
+    "E602": "too many layers",
+    "E603": "nesting too deep",
+    "E604": "too many parameters",
+    "E605": "value or computation too large",
     "E701": "YAML syntax error",
     "E702": "YAML does not match the spec schema",
     "E703": "unsafe YAML",
+    "E801": "cannot write the output",
     "W501": "value is never used",
+    "W502": "linear applied to a CxHxW value",
 }
 
 
@@ -72,6 +80,7 @@ class ArchError(Exception):
     notes: list[Note] = field(default_factory=list)
     severity: str = "error"
     sources: dict[str, Source] = field(default_factory=dict, repr=False)
+    subject: str | None = field(default=None, repr=False)  # the name an "unknown name" error is about
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -99,7 +108,8 @@ class ArchError(Exception):
             "end_col": where.end_col if where else None,
             "hint": self.hint,
             "notes": [
-                {"message": n.message, "line": n.span.line if n.span else None, "col": n.span.col if n.span else None}
+                {"message": n.message, "path": n.span.path if n.span else None,
+                 "line": n.span.line if n.span else None, "col": n.span.col if n.span else None}
                 for n in self.notes
             ],
         }
@@ -132,13 +142,17 @@ class LimitError(ArchError):
     """A spec asks for more than the configured limits allow."""
 
 
-class ErrorGroup(ArchError):
-    """Several independent errors found in one run; rendered one after another."""
+MAX_ERRORS = 20  # like clang's -ferror-limit: enough to fix a batch, not a wall of text
 
-    def __init__(self, errors: list[ArchError]):
+
+class ErrorGroup(ArchError):
+    """Several independent errors found in one run; rendered one after another, then a count."""
+
+    def __init__(self, errors: list[ArchError], truncated: bool = False):
         first = errors[0]
         super().__init__(first.message, first.span, first.hint, first.code)
         self.errors = errors
+        self.truncated = truncated
 
     def attach(self, sources: Mapping[str, Source]) -> ArchError:
         for error in self.errors:
@@ -146,7 +160,48 @@ class ErrorGroup(ArchError):
         return super().attach(sources)
 
     def __str__(self) -> str:
-        return "\n".join(render(e, e.sources or self.sources) for e in self.errors)
+        parts = [render(e, e.sources or self.sources) for e in self.errors]
+        count = f"{len(self.errors)} errors"
+        if self.truncated:
+            count += f"; stopped after the first {len(self.errors)}"
+        return "\n\n".join(parts) + f"\n\n{count}"
+
+    def to_json(self) -> dict:
+        return {"diagnostics": [e.to_json() for e in self.errors], "truncated": self.truncated}
+
+
+def flatten(error: ArchError) -> list[ArchError]:
+    """The individual diagnostics of an error (one, or each of a group)."""
+    return list(error.errors) if isinstance(error, ErrorGroup) else [error]
+
+
+class Collector:
+    """Gathers independent errors from one stage. The same mistake is reported once (by code and
+    position: a faulty block used twelve times fails twelve times at the same place); after
+    `limit` errors it stops the stage by raising the group."""
+
+    def __init__(self, limit: int = MAX_ERRORS):
+        self.errors: list[ArchError] = []
+        self.limit = limit
+        self._seen: set[tuple] = set()
+
+    def add(self, error: ArchError) -> None:
+        for item in flatten(error):
+            span = item.span
+            key = (item.code, span.path, span.line, span.col) if span else (item.code, item.message)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            self.errors.append(item)
+            if len(self.errors) >= self.limit:
+                raise ErrorGroup(self.errors, truncated=True) if self.limit > 1 else item
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise self.errors[0] if len(self.errors) == 1 else ErrorGroup(self.errors)
 
 
 def render(error: ArchError, sources: Mapping[str, Source]) -> str:

@@ -58,13 +58,29 @@ def read_source(spec: str | Path) -> Source:
         from .errors import LoadError  # local: errors imports this module
 
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is not part of the spec
         except FileNotFoundError:
             raise LoadError(f"no such spec file: {path}", hint="check the path, or pass the spec text itself") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LoadError(f"cannot read {path}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise not_utf8(path, exc) from None
+        except OSError as exc:
+            raise LoadError(f"cannot read {path}: {exc.strerror or exc}") from None
         return Source(text=text, path=str(path))
     return Source(text=spec, path="<spec>")
+
+
+def not_utf8(path: Path, exc: UnicodeDecodeError):
+    """A located error for a file that is not UTF-8 text: the line and column of the first bad byte."""
+    from .errors import LoadError
+
+    before = exc.object[: exc.start]
+    line = before.count(b"\n") + 1
+    col = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+    span = Span(line=line, col=col, end_line=line, end_col=col + 1, path=str(path))
+    error = LoadError(f"{path} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot start a character",
+                      span, hint="save the file as UTF-8, or remove the stray byte")
+    shown = Source(text=exc.object.decode("utf-8", "replace"), path=str(path))  # for the caret
+    return error.attach({str(path): shown})
 
 
 def _looks_like_path(spec: str) -> bool:

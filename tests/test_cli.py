@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -10,10 +11,13 @@ import pytest
 
 from conftest import ROOT
 
+# Run this checkout's archdsl even from another folder (an installed archdsl may be a different copy).
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+
 
 def run(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "archdsl", *args], cwd=ROOT, capture_output=True, text=True,
-                          check=check, timeout=300)
+                          check=check, timeout=300, env=ENV)
 
 
 def test_check_prints_one_line():
@@ -47,7 +51,7 @@ def test_check_does_not_import_torch():
     "text, where, code",
     [
         ("network n():\n    input 3x8x8\n    conv(4, 3\n    relu\n", "bad.arch:3:9: error[E102]", "E102"),
-        ("network n():\n    input 3x8x8\n    convolution(4, 3)\n", "bad.arch:3:5: error[E201]", "E201"),
+        ("network n():\n    input 3x8x8\n    convolution(4, 3)\n", "bad.arch:3:5: error[E202]", "E202"),
         ("network n():\n    input 3x8x8\n    y = conv(4, 3)\n    add(y, in)\n", "bad.arch:4:5: error[E401]", "E401"),
     ],
     ids=["syntax", "unknown-op", "channel-mismatch"],
@@ -56,7 +60,7 @@ def test_user_errors_exit_1_with_caret_and_no_traceback(tmp_path, text, where, c
     spec = tmp_path / "bad.arch"
     spec.write_text(text)
     result = subprocess.run([sys.executable, "-m", "archdsl", "check", "bad.arch"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, env=ENV)
     assert result.returncode == 1
     assert result.stderr.startswith(where)
     assert "^" in result.stderr and "Traceback" not in result.stderr
@@ -71,7 +75,8 @@ def test_usage_error_exits_2():
 def test_unknown_op_suggests_a_fix(tmp_path):
     spec = tmp_path / "typo.arch"
     spec.write_text("network n():\n    input 3x8x8\n    maxpol(2)\n")
-    result = subprocess.run([sys.executable, "-m", "archdsl", "check", str(spec)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "archdsl", "check", str(spec)], capture_output=True, text=True,
+                            env=ENV)
     assert "did you mean `maxpool`?" in result.stderr
 
 

@@ -128,7 +128,7 @@ def test_concat_sums_channels():
     "body, line, col, code, words",
     [
         ("    conv(c, 3)\n    y = conv(8, 1)\n    add(y, in)\n", 5, 5, "E401", "`add` cannot combine 8x30x30 (from `y`, 4:5) with 3x32x32 (from `input`"),
-        ("    convv(c, 3)\n", 3, 5, "E201", "unknown name `convv`"),
+        ("    convv(c, 3)\n", 3, 5, "E202", "unknown op or block `convv`"),
         ("    conv(c, 3, strid=2)\n", 3, 16, "E203", "`conv` has no argument `strid`"),
         ("    conv(c)\n", 3, 5, "E204", "needs argument `kernel`"),
         ("    conv(-4, 3)\n", 3, 10, "E302", "must be positive"),

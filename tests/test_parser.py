@@ -79,7 +79,7 @@ def test_unparse_round_trip(path):
 @pytest.mark.parametrize(
     "text, line, col, code, words",
     [
-        ("network n():\n    input 3x8x8\n    conv(3, 4\n    relu\n", 3, 9, "E102", "never closed"),
+        ("network n():\n    input 3x8x8\n    conv(3, 4\n    relu\n", 3, 9, "E102", "expected `)` to close the call `conv(` opened at 3:9"),
         ("network n():\n    input 3x8x8\n    conv(3))\n", 3, 12, "E101", "does not close"),
         ("network n():\n    input 3x8x8\n   relu\n", 3, 1, "E103", "indented"),
         ("network n():\n    input 3x8x8\n    conv(3) $\n", 3, 13, "E104", "`$`"),

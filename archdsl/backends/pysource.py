@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..ir.nodes import Graph, OpNode, ScopeNode
-from ..ir.naming import camel, unique
+from ..errors import ElaborationError
+from ..ir.naming import GENERATED_GLOBALS, camel, unique
 from ..ops.registry import TorchCall, get_op
 from ..shapes import fmt
 from ..ir.values import ParamValue
@@ -235,6 +238,16 @@ def _indent_doc(text: str) -> str:
     return "\n".join([lines[0], *(f"    {line}" if line.strip() else "" for line in lines[1:])])
 
 
+def _docstring(text: str) -> str:
+    """Text that is safe between triple quotes: whatever a spec's docstrings or file names hold, the
+    string ends where the generator ends it (a trailing backslash or quote cannot escape the closing
+    quotes and turn the text after them into code)."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    return "".join(c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _inputs(item) -> list[int]:
     return list(item.inputs) if isinstance(item, OpNode) else [item.input]
 
@@ -310,6 +323,8 @@ def _same(a: Any, b: Any) -> bool:
 def _literal(value: Any) -> str:
     if isinstance(value, ParamValue):
         return value.param
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value}")'
     if isinstance(value, tuple):
         inner = ", ".join(_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
@@ -320,11 +335,11 @@ def _literal(value: Any) -> str:
 
 class _Classes:
     def __init__(self, instances: list[Instance], root: Instance, root_name: str, exposable: frozenset[str],
-                 factory_name: str):
+                 reserved: set[str]):
         self.exposable = exposable
         self.by_key: dict[str, ClassDef] = {}
         self.order: list[ClassDef] = []
-        taken: set[str] = {root_name, factory_name, "ChannelShuffle", "Chunk", "StochasticDepth"}
+        taken: set[str] = {root_name, *reserved}
         for inst in instances:  # children were collected before their parents
             if inst is root:
                 cls = ClassDef(root_name, [inst])
@@ -335,6 +350,8 @@ class _Classes:
                 cls = ClassDef(unique(camel(inst.base_name), taken), [inst])
             self.by_key[inst.key] = cls
             self.order.append(cls)
+        # A constructor parameter must not hide a name its class body uses: a class, a helper, torch.
+        self.reserved = taken | {cls.name for cls in self.order}
         for cls in self.order:
             for inst in cls.instances:
                 inst.cls = cls
@@ -344,7 +361,7 @@ class _Classes:
         """Positions whose value differs between instances (or is a network parameter) become
         constructor parameters; positions with equal values everywhere share one parameter."""
         vectors = [_atoms(inst.children, self.exposable) for inst in cls.instances]
-        taken = set(_TAKEN)
+        taken = set(_TAKEN) | self.reserved
         by_column: dict[tuple, str] = {}
         param_at: dict[int, str] = {}
         for position, (value, hint) in enumerate(vectors[0]):
@@ -415,7 +432,8 @@ class _Classes:
             default = f" = {_literal(value.raw)}" if is_root and isinstance(value, ParamValue) else ""
             params.append(f"{name}{self._annotation(value)}{default}")
         signature = ", ".join(["self", *params])
-        lines = [f"class {cls.name}({base}):", f'    """{inst.doc}"""', "", f"    def __init__({signature}) -> None:",
+        lines = [f"class {cls.name}({base}):", f'    """{_docstring(inst.doc)}"""', "",
+                 f"    def __init__({signature}) -> None:",
                  "        super().__init__()"]
         for name, part in inst.children:
             text = render(part, "        ")
@@ -455,13 +473,22 @@ def emit_source(graph: Graph, origin: str = "<spec>", exposable: frozenset[str] 
     """
     collector = _Collector(graph)
     root = collector.instance(graph.root, graph.class_name, root=True)
-    classes = _Classes(collector.instances, root, graph.class_name, frozenset(exposable), graph.name)
+    reserved = set(GENERATED_GLOBALS) | _defined_names(collector.helpers)
+    if graph.name in reserved:  # `check` refuses the built-in names; this catches plugins' helpers
+        raise ElaborationError(f"a network called `{graph.name}` would hide `{graph.name}` in the generated module",
+                               graph.span, "rename the network", "E304")
+    if graph.class_name == graph.name:
+        root_name = graph.name  # `network AlexNet(...)`: the class itself is the factory (see below)
+    else:
+        reserved.add(graph.name)
+        root_name = unique(graph.class_name, set(reserved))
+    classes = _Classes(collector.instances, root, root_name, frozenset(exposable), reserved)
     root_cls = root.cls
     assert root_cls is not None
     factory_params = [(name, root.values[i]) for i, (name, _) in enumerate(root_cls.params)]
     total = graph.total_params
     header = [
-        f'"""{graph.name}: generated by archdsl from {origin}. Edit the spec, not this file.',
+        f'"""{graph.name}: generated by archdsl from {_docstring(origin)}. Edit the spec, not this file.',
         "",
         f"Input {fmt(graph.input_shape)} -> output {fmt(graph.output_shape)}, {total:,} parameters.",
         '"""',
@@ -480,13 +507,18 @@ def emit_source(graph: Graph, origin: str = "<spec>", exposable: frozenset[str] 
     doc = f"Build {graph.name}" + (f" (compiled with {fixed})" if fixed else "") + "."
     factory = [
         f"def {graph.name}({signature}) -> {root_cls.name}:",
-        f'    """{doc}"""',
+        f'    """{_docstring(doc)}"""',
         f"    return {root_cls.name}({call})",
     ]
     # A network named like a class (`network AlexNet(...)`): the class is the factory, with the same
     # signature; a function of the same name would shadow the class and call itself.
     sections = ["\n".join(header), *body] + (["\n".join(factory)] if root_cls.name != graph.name else [])
     return "\n\n\n".join(sections) + "\n"
+
+
+def _defined_names(helpers: list[str]) -> set[str]:
+    """Top-level functions and classes that helper source (built-in or from plugins) defines."""
+    return {m.group(1) for helper in helpers for m in re.finditer(r"^(?:def|class)\s+(\w+)", helper, re.M)}
 
 
 def _show_param(value: Any) -> str:

@@ -8,16 +8,16 @@ import re
 from importlib import resources
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 from lark.indenter import Indenter
 
-from ..errors import ArchError, ParseError
+from ..errors import ArchError, Collector, LimitError, ParseError
 from ..source import Source, Span
 from . import ast
+from .syntax_errors import explain
 
 _BRACKETS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _CLOSERS = {v: k for k, v in _BRACKETS.items()}
-_BRACKET_TEXT = {"LPAR": "(", "LSQB": "[", "LBRACE": "{", "RPAR": ")", "RSQB": "]", "RBRACE": "}"}
 
 
 class _SpecIndenter(Indenter):
@@ -49,12 +49,13 @@ class _SpecIndenter(Indenter):
             self.indent_level.append(indent)
             yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
             return
+        inner = self.indent_level[-1]
         while indent < self.indent_level[-1]:
-            self.indent_level.pop()
+            inner = self.indent_level.pop()
             yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
         if indent != self.indent_level[-1]:
             line = (token.end_line or token.line or 1)
-            raise _IndentationProblem(line, indent, self.indent_level[-1])
+            raise _IndentationProblem(line, indent, inner, self.indent_level[-1])
 
     def _process(self, stream):
         token = None
@@ -73,9 +74,11 @@ class _SpecIndenter(Indenter):
 
 
 class _IndentationProblem(Exception):
-    def __init__(self, line: int, got: int, expected: int):
+    """A line dedented to a level no enclosing block uses: between `outer` and `inner`."""
+
+    def __init__(self, line: int, got: int, inner: int, outer: int):
         super().__init__(line)
-        self.line, self.got, self.expected = line, got, expected
+        self.line, self.got, self.inner, self.outer = line, got, inner, outer
 
 
 @functools.cache
@@ -94,21 +97,77 @@ def _lark() -> tuple[Lark, _SpecIndenter]:
     return parser, indenter
 
 
+MAX_SYNTAX_ERRORS = 10
+
+
 def parse(source: Source) -> ast.SpecFile:
-    """Parse `.arch` text into an AST. Raises ParseError with the position of the first mistake."""
+    """Parse `.arch` text into an AST. Raises ParseError at the first mistake, or an ErrorGroup when
+    several lines are wrong: after a mistake on a line that is not inside brackets, that line is
+    replaced by a neutral one (`pass`, or a header that keeps its body) and parsing starts again."""
     parser, indenter = _lark()
-    text = source.text if source.text.endswith("\n") else source.text + "\n"
+    lines = source.text.split("\n")
+    errors = Collector(MAX_SYNTAX_ERRORS)
+    replaced: set[int] = set()
+    while True:
+        text = "\n".join(lines)
+        text = text if text.endswith("\n") else text + "\n"
+        try:
+            tree = parser.parse(text, start="start")
+            break
+        except _IndentationProblem as problem:
+            errors.add(_indent_error(source, problem))
+            break  # indentation errors come in runs; the first one is the one to fix
+        except UnexpectedInput as exc:
+            error = explain(source, exc, list(indenter.open))
+            errors.add(error)
+            line = _recoverable_line(error, indenter.open, source)
+            if line is None or line in replaced:
+                break
+            replaced.add(line)
+            lines[line - 1] = _neutral(lines[line - 1])
+        except RecursionError:
+            raise _too_deep(source) from None
+    errors.raise_if_any()
     try:
-        tree = parser.parse(text, start="start")
         return _ToAst(source.path).transform(tree)
-    except _IndentationProblem as problem:
-        raise _indent_error(source, problem) from None
-    except UnexpectedInput as exc:
-        raise _syntax_error(source, exc, list(indenter.open)) from None
+    except RecursionError:
+        raise _too_deep(source) from None
     except VisitError as exc:  # an ArchError raised inside a Transformer callback arrives wrapped
         if isinstance(exc.orig_exc, ArchError):
             raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, RecursionError):
+            raise _too_deep(source) from None
         raise
+
+
+def _recoverable_line(error: ArchError, open_brackets: list, source: Source) -> int | None:
+    """The line to neutralise to look for further mistakes, or None to stop. A mistake inside brackets
+    that span lines, in the indentation, or at the end of the file changes how the rest is read, so
+    parsing stops there."""
+    if error.span is None or error.code in ("E102", "E103", "E105"):
+        return None
+    line = error.span.line
+    if any(token.line != line for token in open_brackets):
+        return None
+    text = re.sub(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|#.*", "", source.line(line))
+    if sum(text.count(c) for c in "([{") != sum(text.count(c) for c in ")]}"):
+        return None
+    return line
+
+
+def _neutral(line: str) -> str:
+    """A statement that parses wherever `line` stood and keeps an indented body below it valid."""
+    indent = line[: len(line) - len(line.lstrip())]
+    code = line.split("#", 1)[0].rstrip()
+    words = re.split(r"\W", code.strip(), maxsplit=1)
+    if code.endswith(":") or words[0] in ("block", "network", "if", "elif", "else", "for"):
+        return f"{indent}if true:" if indent else "block archdsl_recovered_():"
+    return f"{indent}pass" if indent else ""
+
+
+def _too_deep(source: Source) -> ArchError:
+    return LimitError(f"{source.path} nests brackets or operators too deeply to read", None, code="E603",
+                      hint="split the expression into named parts")
 
 
 def parse_expression(text: str, path: str = "<value>") -> ast.Node:
@@ -127,10 +186,14 @@ def parse_snippet(text: str, start: str, path: str, line: int = 1, col: int = 1)
     except _IndentationProblem as problem:
         raise _shift(_indent_error(source, problem), line, col) from None
     except UnexpectedInput as exc:
-        raise _shift(_syntax_error(source, exc, list(indenter.open), (line - 1, col - 1)), line, col) from None
+        raise _shift(explain(source, exc, list(indenter.open), (line - 1, col - 1)), line, col) from None
+    except RecursionError:
+        raise _too_deep(source) from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, ArchError):
             raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, RecursionError):
+            raise _too_deep(source) from None
         raise
 
 
@@ -414,94 +477,17 @@ def _split_doc(body: tuple) -> tuple[str | None, tuple]:
 # Syntax errors in plain words
 # ----------------------------------------------------------------------------------------------
 
-_TOKEN_WORDS = {
-    "_NL": "end of line",
-    "_INDENT": "an indented block",
-    "_DEDENT": "end of block",
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "STRING": "a string",
-    "LPAR": "`(`",
-    "RPAR": "`)`",
-    "LSQB": "`[`",
-    "RSQB": "`]`",
-    "LBRACE": "`{`",
-    "RBRACE": "`}`",
-    "COLON": "`:`",
-    "COMMA": "`,`",
-    "EQUAL": "`=`",
-    "__ANON_0": "`->`",
-}
-
-
-def _describe_expected(expected: set[str]) -> str:
-    words = sorted({_TOKEN_WORDS.get(t, f"`{t.lower()}`" if t.isalpha() and not t.startswith("_") else t) for t in expected})
-    if len(words) > 6:
-        words = words[:6] + ["..."]
-    return ", ".join(words)
-
-
 def _indent_error(source: Source, problem: _IndentationProblem) -> ParseError:
     line_text = source.line(problem.line)
     col = len(line_text) - len(line_text.lstrip()) + 1
+    def spaces(n: int) -> str:
+        return f"{n} space{'s' if n != 1 else ''}"
+
     return ParseError(
-        f"this line is indented to column {problem.got + 1}, which matches no enclosing block",
+        f"this line is indented by {spaces(problem.got)}, but the lines around it use {problem.inner} "
+        f"or {problem.outer}",
         Span(line=problem.line, col=1, end_line=problem.line, end_col=col, path=source.path),
-        hint=f"indent it to column {problem.expected + 1} to continue the block above, or line it up with an outer one",
+        hint=f"indent it by {spaces(problem.inner)} to stay in the block above, or by {spaces(problem.outer)} to "
+             "end that block",
         code="E103",
     )
-
-
-def _syntax_error(source: Source, exc: UnexpectedInput, open_brackets: list[Token],
-                  offset: tuple[int, int] = (0, 0)) -> ParseError:
-    line = getattr(exc, "line", None) or len(source.lines) or 1
-    col = getattr(exc, "column", None) or 1
-    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        line, col = len(source.lines) or 1, len(source.line(len(source.lines))) + 1
-    at_end = isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
-    if open_brackets and (line > open_brackets[-1].line or at_end):
-        opener = open_brackets[-1]
-        closer = _BRACKET_TEXT[_BRACKETS[opener.type]]
-        line, col = opener.line + offset[0], opener.column + (offset[1] if opener.line == 1 else 0)
-        return ParseError(
-            f"`{_BRACKET_TEXT[opener.type]}` opened at {line}:{col} is never closed",
-            _token_span(opener, source.path),
-            hint=f"add `{closer}` where the bracket's contents end (on line {line} or later)",
-            code="E102",
-        )
-    if isinstance(exc, UnexpectedCharacters):
-        char = source.line(line)[col - 1 : col] or "?"
-        return ParseError(
-            f"unexpected character `{char}`",
-            Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
-            hint="names use letters, digits and `_`; comments start with `#`",
-            code="E104",
-        )
-    if isinstance(exc, UnexpectedToken):
-        token = exc.token
-        expected = _describe_expected(set(exc.expected))
-        if token.type == "$END":
-            return ParseError("unexpected end of file", Span(line=line, col=col, end_line=line, end_col=col, path=source.path),
-                              hint=f"expected {expected}", code="E105")
-        if token.type in _CLOSERS:
-            return ParseError(
-                f"`{token}` does not close anything",
-                _token_span(token, source.path),
-                hint="remove it, or add the matching opening bracket",
-                code="E101",
-            )
-        if token.type == "_INDENT":
-            return ParseError(
-                "unexpected indentation",
-                Span(line=token.end_line or line, col=1, end_line=token.end_line or line, end_col=(token.end_column or 2), path=source.path),
-                hint="only the body of `block`, `network`, `if`, `for` or `label:` is indented",
-                code="E103",
-            )
-        what = "end of line" if token.type == "_NL" else f"`{token}`"
-        span = _token_span(token, source.path)
-        if token.type in ("_NL", "_DEDENT"):
-            prev = source.line(token.line or line).rstrip()
-            span = Span(line=token.line or line, col=len(prev) + 1, end_line=token.line or line, end_col=len(prev) + 2, path=source.path)
-        return ParseError(f"unexpected {what}", span, hint=f"expected {expected}", code="E101")
-    return ParseError(str(exc).splitlines()[0], Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path), code="E101")
-

@@ -15,18 +15,21 @@ standard ones, and anchors/aliases, are refused. Every error points at the YAML 
 
 from __future__ import annotations
 
+import re
+from difflib import get_close_matches
 from typing import Any, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ErrorGroup, ParseError
+from ..errors import ArchError, Collector, ErrorGroup, ParseError
 from ..source import Source, Span
 from . import ast
 from .parser import parse_snippet
 
 _SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 _KEYWORDS = {"if", "then", "elif", "else", "for", "in", "do", "input"}
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\{[^{}]*\}[A-Za-z0-9_]*)*")
 
 # ----------------------------------------------------------------------------------------------
 # Schema of the document (validated with pydantic; errors are mapped back to YAML positions)
@@ -101,10 +104,27 @@ def _mark(node) -> tuple[int, int, int, int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1, node.end_mark.line + 1, node.end_mark.column + 1, style)
 
 
+class _SpecLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses aliases where they are written (`*a`): a spec never needs
+    them, and they are how a small file expands into a huge one ("billion laughs")."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            mark, end = event.start_mark, event.end_mark
+            raise ParseError(f"YAML aliases (`*{event.anchor}`) are not allowed in specs",
+                             Span(line=mark.line + 1, col=mark.column + 1, end_line=end.line + 1,
+                                  end_col=end.column + 1, path=self.name),
+                             hint="write the value out again; specs are plain data", code="E703")
+        return super().compose_node(parent, index)
+
+
 def _compose(source: Source) -> tuple[Any, _Marks]:
     marks = _Marks(source.path)
-    loader = yaml.SafeLoader(source.text)
+    loader = None
     try:
+        loader = _SpecLoader(source.text)  # the reader rejects control characters right here
+        loader.name = source.path
         root = loader.get_single_node()
         seen: set[int] = set()
 
@@ -113,15 +133,26 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
                 raise _unsafe("YAML anchors and aliases are not allowed in specs", node, source.path)
             seen.add(id(node))
             if node.tag not in _SAFE_TAGS:
-                raise _unsafe(f"the YAML tag `{node.tag.replace('tag:yaml.org,2002:', '!!')}` is not allowed", node,
-                              source.path)
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+                implicit = isinstance(node, yaml.ScalarNode) and node.style is None and \
+                    loader.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+                if implicit:  # `2020-01-01` unquoted: YAML's own guess, not a tag the author wrote
+                    raise ParseError(f"YAML reads `{node.value}` as a {tag[2:]}", _node_span(node, source.path),
+                                     hint=f"quote it to make it a string: \"{node.value}\"", code="E702")
+                raise _unsafe(f"the YAML tag `{tag}` is not allowed", node, source.path)
             marks.values[where] = _mark(node)
             if isinstance(node, yaml.MappingNode):
                 out = {}
                 for key_node, value_node in node.value:
                     key = convert(key_node, (*where, "<key>"))
                     if not isinstance(key, str):
-                        raise ParseError("mapping keys must be names", _node_span(key_node, source.path), code="E702")
+                        raise ParseError(f"mapping keys must be names, got {key_node.value!r}",
+                                         _node_span(key_node, source.path), code="E702",
+                                         hint=f"quote it if it is meant as a name: \"{key_node.value}\"")
+                    if key in out:  # PyYAML would silently keep the last one
+                        raise ParseError(f"`{key}` appears twice in this mapping", _node_span(key_node, source.path),
+                                         code="E206", hint="rename or remove one of them",
+                                         notes=[_first_key_note(node, key, source.path)])
                     marks.keys[(*where, key)] = _mark(key_node)
                     out[key] = convert(value_node, (*where, key))
                 return out
@@ -133,13 +164,54 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ParseError(f"YAML: {exc.problem or exc.context}", Span(line=line, col=col, end_line=line, end_col=col + 1,
-                         path=source.path), code="E701") from None
+        message, hint = _plain_yaml(str(exc.problem or exc.context))
+        raise ParseError(message, Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
+                         hint=hint, code="E701") from None
+    except yaml.reader.ReaderError as exc:
+        before = source.text[: exc.position]
+        line, col = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise ParseError(f"YAML does not allow the character {char.encode('unicode_escape').decode()!r} here",
+                         Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
+                         hint="remove it; YAML files hold printable text only", code="E701") from None
     except yaml.YAMLError as exc:
         raise ParseError(f"YAML: {exc}", None, code="E701") from None
+    except RecursionError:
+        raise ParseError(f"{source.path} nests lists or mappings too deeply to read", None, code="E603") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, marks
+
+
+# PyYAML's parser words -> what to do about it.
+_YAML_WORDS = (
+    ("expected <block end>", "this line is indented differently from the lines above it",
+     "items of one list or mapping start in the same column"),
+    ("mapping values are not allowed here", "a `: ` here starts a mapping where none can start",
+     'quote the whole string when it contains ": ", e.g. - "conv1: conv(64, 3)"'),
+    ("could not find expected ':'", "expected `key: value` on this line", None),
+    ("found character '\\t' that cannot start any token", "YAML does not allow tabs here", "indent with spaces"),
+    ("found undefined alias", "YAML aliases are not allowed in specs", None),
+    ("found unexpected end of stream", "the file ends inside a quoted string or a bracket", "close it"),
+    ("did not find expected", "a list or mapping is not closed", "check the brackets and the indentation"),
+)
+
+
+def _plain_yaml(problem: str) -> tuple[str, str | None]:
+    for words, message, hint in _YAML_WORDS:
+        if problem.startswith(words):
+            return f"YAML: {message}", hint
+    return f"YAML: {problem}", None
+
+
+def _first_key_note(mapping, key: str, path: str):
+    from ..errors import Note
+
+    for key_node, _ in mapping.value:
+        if getattr(key_node, "value", None) == key:
+            return Note("first here", _node_span(key_node, path))
+    return Note("first here")
 
 
 def _node_span(node, path: str) -> Span:
@@ -167,7 +239,10 @@ def load_yaml(source: Source) -> ast.SpecFile:
         spec = YamlSpec.model_validate(data)
     except ValidationError as exc:
         raise _schema_errors(exc, marks) from None
-    return _Builder(marks).spec(spec, data, source.path)
+    builder = _Builder(marks)
+    tree = builder.spec(spec, data, source.path)
+    builder.errors.raise_if_any()
+    return tree
 
 
 def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGroup:
@@ -180,17 +255,50 @@ def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGro
         if error["type"] == "extra_forbidden":
             message = f"unknown field `{loc[-1]}`"
             span = marks.span(loc, key=True)
+            close = get_close_matches(str(loc[-1]), _FIELDS.get(len(loc), []), n=1, cutoff=0.6)
+            if close:
+                errors.append(ParseError(message, span, hint=f"did you mean `{close[0]}`?", code="E702"))
+                continue
+        elif error["type"] == "missing":
+            message = f"`{'.'.join(str(p) for p in loc[:-1]) or 'the document'}` needs a `{loc[-1]}` field"
+            span = marks.span(loc[:-1], key=True) or marks.span(loc[:-1])
         else:
             span = marks.span(loc)
-            message = f"`{where}`: {message[0].lower() + message[1:]}"
+            wanted = _WANTED.get(error["type"])
+            got = _yaml_kind(error.get("input"))
+            message = f"`{where}` must be {wanted}, got {got}" if wanted else \
+                f"`{where}`: {message[0].lower() + message[1:]}"
         errors.append(ParseError(message, span, hint=_schema_hint(loc), code="E702"))
     unique = {(e.message, e.span.line if e.span else 0): e for e in errors}
     errors = list(unique.values())
     return errors[0] if len(errors) == 1 else ErrorGroup(errors)
 
 
+_FIELDS = {1: ["doc", "imports", "constants", "blocks", "networks"], 3: ["doc", "params", "body", "alias"]}
+_WANTED = {
+    "dict_type": "a mapping", "model_type": "a mapping", "list_type": "a list", "string_type": "a string",
+    "too_short": "a non-empty list",
+}
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f'the string "{value[:40]}"'
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
 def _schema_hint(loc: tuple) -> str | None:
     top = loc[0] if loc else None
+    if len(loc) >= 3 and loc[2] == "params":
+        return "params map each name to its default, null when required: `params: {planes: null, stride: 1}`"
     if top in (None, "doc", "imports", "constants", "blocks", "networks") and len(loc) <= 1:
         return "top-level fields are doc, imports, constants, blocks and networks"
     if top in ("blocks", "networks") and len(loc) >= 3 and loc[2] in ("params", "body", "doc", "alias"):
@@ -201,8 +309,22 @@ def _schema_hint(loc: tuple) -> str | None:
 
 
 class _Builder:
+    """Builds the AST. A mistake in one statement or definition is recorded and building goes on, so
+    every independent mistake in the file is reported in one run."""
+
     def __init__(self, marks: _Marks):
         self.marks = marks
+        self.errors = Collector()
+
+    def attempt(self, build, fallback):
+        try:
+            return build()
+        except ErrorGroup as group:
+            for error in group.errors:
+                self.errors.add(error)
+        except ArchError as error:
+            self.errors.add(error)
+        return fallback
 
     def span(self, where: tuple) -> Span | None:
         return self.marks.span(where)
@@ -246,22 +368,28 @@ class _Builder:
             else:
                 items.append(ast.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
         for name, value in spec.constants.items():
-            self._identifier(name, ("constants", name))
-            items.append(ast.ConstDef(name=name, value=self.value(value, ("constants", name)),
-                                      span=self.marks.span(("constants", name), key=True)))
+            items.append(self.attempt(lambda: self.constant(name, value), None))
         for name, block in spec.blocks.items():
-            where = ("blocks", name)
-            self._identifier(name, where)
-            items.append(ast.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
-                                      body=self.body(data["blocks"][name]["body"], (*where, "body")),
-                                      span=self.marks.span(where, key=True)))
+            items.append(self.attempt(lambda: self.block(name, block, data), None))
         for name, network in spec.networks.items():
             where = ("networks", name)
-            self._identifier(name, where)
-            items.append(self.network(name, network, data["networks"][name], where))
-        return ast.SpecFile(doc=spec.doc, items=tuple(items), path=path, span=self.span(()))
+            items.append(self.attempt(lambda: self.network(name, network, data["networks"][name], where), None))
+        return ast.SpecFile(doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(()))
+
+    def constant(self, name: str, value: Any) -> ast.ConstDef:
+        self._identifier(name, ("constants", name))
+        return ast.ConstDef(name=name, value=self.value(value, ("constants", name)),
+                            span=self.marks.span(("constants", name), key=True))
+
+    def block(self, name: str, block: YamlBlock, data: dict) -> ast.BlockDef:
+        where = ("blocks", name)
+        self._identifier(name, where)
+        return ast.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
+                            body=self.body(data["blocks"][name]["body"], (*where, "body")),
+                            span=self.marks.span(where, key=True))
 
     def network(self, name: str, network: YamlNetwork, raw: dict, where: tuple):
+        self._identifier(name, where)
         span = self.marks.span(where, key=True)
         if (network.alias is None) == (network.body is None):
             raise ParseError(f"network `{name}` needs either `body` or `alias`", span, code="E702",
@@ -279,7 +407,9 @@ class _Builder:
     def body(self, stmts: list, where: tuple) -> tuple:
         if not isinstance(stmts, list) or not stmts:
             raise ParseError("a body is a non-empty list of statements", self.span(where), code="E702")
-        return tuple(self.statement(stmt, (*where, index)) for index, stmt in enumerate(stmts))
+        pass_ = ast.Pass(span=self.span(where))
+        return tuple(self.attempt(lambda: self.statement(stmt, (*where, index)), pass_)
+                     for index, stmt in enumerate(stmts))
 
     def statement(self, stmt: Any, where: tuple):
         span = self.span(where)
@@ -300,6 +430,10 @@ class _Builder:
         (key, value), = stmt.items()
         if key in _KEYWORDS:
             raise ParseError(f"`{key}` cannot be used here", self.marks.span((*where, key), key=True), code="E702")
+        if not _LABEL.fullmatch(key):  # `- shortcut = in -> downsample: conv(...)` unquoted
+            raise ParseError(f"YAML read this item as `{key}: ...` because it contains \": \"",
+                             self.marks.span((*where, key), key=True), code="E702",
+                             hint=f"quote the whole statement: - \"{key}: {value if isinstance(value, str) else '...'}\"")
         label = self.snippet(key, "label", (*where, "<key>"))
         label = label.model_copy(update={"span": self.marks.span((*where, key), key=True)})
         if isinstance(value, list):

@@ -9,31 +9,54 @@ into located errors that name the producers of the inputs.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import ArchError, ElaborationError, LimitError, Note, ShapeError
+from ..errors import MAX_ERRORS, ArchError, Collector, ElaborationError, ErrorGroup, LimitError, Note
 from ..frontend import ast
 from ..ops.args import ArgError, bind
-from ..ops.registry import OpDef, get_op
-from ..shapes import OpShapeError, Shape, fmt
+from ..ops.registry import OpDef, get_op, op_names
+from ..shapes import OpShapeError, Shape, fmt, numel
 from ..source import Span
-from . import naming
+from . import diagnose, naming
 from .nodes import Graph, OpNode, RepeatInfo, ScopeNode
 from .program import Program
 from .values import (
-    BlockInfo, Env, Evaluator, LayerRef, NetworkInfo, ParamValue, TensorRef, integer, show, suggest, tag_param, type_name,
+    BUILTINS, MAX_STEPS, POISON, BlockInfo, Env, Evaluator, LayerRef, NetworkInfo, ParamValue, Poisoned, SkipStatement, TensorRef,
+    integer, show, suggest, suggest_layer, tag_param, type_name,
 )
 
 
 class Limits(BaseModel):
-    """Guards against runaway specs; every one is checked before anything is allocated."""
+    """Guards against runaway specs. Each is checked while elaborating, from static shapes and counts,
+    so a spec that asks too much stops with a located error before any tensor is allocated."""
 
-    max_nodes: int = 500_000
-    max_repeat: int = 100_000
-    max_depth: int = 64
+    max_repeat: int = 100_000  # `x n`
+    max_nodes: int = 100_000  # layers in the whole network (the largest library spec has ~1,000)
+    max_depth: int = 64  # blocks and groups inside each other
+    max_params: int = 10**10  # parameters in the whole network (`--max-params`)
+    max_numel: int = 2**31  # numbers in one value of one sample (torch indexes with int32 in places)
+    max_steps: int = MAX_STEPS  # expression evaluations
+    max_errors: int = MAX_ERRORS  # errors reported before stopping
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector. Everything elaboration and validation allocate lives
+    until the check returns, so the collector would only re-scan it again and again: a quarter of the
+    time of checking a 30,000-layer network. Reference counting still frees what dies at once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -89,6 +112,7 @@ class Frame:
     env: Env
     scope: ScopeItem
     current: TensorRef | None
+    lost_names: bool = False  # a failed statement would have defined a name built at run time
 
 
 def _err(message: str, node: ast.Node | None, hint: str | None = None, code: str = "E303", notes=None):
@@ -96,30 +120,48 @@ def _err(message: str, node: ast.Node | None, hint: str | None = None, code: str
 
 
 class Elaborator:
-    def __init__(self, program: Program, limits: Limits | None = None):
+    def __init__(self, program: Program, limits: Limits | None = None, *, explain_collapse: bool = True):
         self.program = program
         self.limits = limits or Limits()
-        self.evaluator = Evaluator()
+        self.evaluator = Evaluator(self.limits.max_steps)
         self.next_id = 1
-        self.blocks_open: list[tuple[str, Span | None]] = []
+        # Open block instances and groups: (block name, call site, "in layer2 = BasicBlock(...)" note).
+        self.blocks_open: list[tuple[str, Span | None, str | None]] = []
         self.repeat_groups = 0
         self.tagged: set[str] = set()
+        self.errors = Collector(self.limits.max_errors)
+        self.total_params = 0
+        self.explain_collapse = explain_collapse
 
     # ------------------------------------------------------------------------------------------
     # networks and parameters
     # ------------------------------------------------------------------------------------------
 
     def network(self, info: NetworkInfo, overrides: dict[str, Any], input_shape: Shape | None) -> Graph:
+        """The typed IR of one network, or every independent error found (see `run_body`)."""
+        with paused_gc():
+            return self._network(info, overrides, input_shape)
+
+    def _network(self, info: NetworkInfo, overrides: dict[str, Any], input_shape: Shape | None) -> Graph:
+        if info.name in naming.GENERATED_GLOBALS:
+            raise _err(f"a network called `{info.name}` would hide `{info.name}` in the generated Python module",
+                       info.defn, hint=f"rename it, e.g. `{info.name}_net`", code="E304")
         base, layers = self._resolve_alias(info)
         params = self._network_params(base, layers, overrides)
         self.tagged = {k for k, v in params.items() if isinstance(v, ParamValue)}
-        env = base.env.child(**params)
+        env = base.env.child(params)
         env["in"] = None
         root = ScopeItem(label=None, block=None, args={}, input=0, span=base.defn.span, is_root=True)
         frame = Frame(env, root, None)
-        if input_shape is not None:
-            self._start(frame, tuple(input_shape), base.defn.span)
-        self.run_body(base.defn.body, frame, input_fixed=input_shape is not None)
+        try:
+            if input_shape is not None:
+                self._start(frame, tuple(input_shape), base.defn.span)
+            self.run_body(base.defn.body, frame, input_fixed=input_shape is not None)
+        except LimitError as error:  # a limit stops everything, after what was found before it
+            self.errors.add(error)
+        if self.errors:
+            self._explain_collapse(info, overrides)
+            self.errors.raise_if_any()
         if frame.current is None:
             raise _err(f"network `{base.name}` has no `input`", base.defn,
                        hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
@@ -178,7 +220,7 @@ class Elaborator:
             if param.name in given:
                 value = given[param.name]
             elif param.default is not None:
-                value = self.evaluator.eval(param.default, base.env.child(**bound))
+                value = self.evaluator.eval(param.default, base.env.child(bound))
             else:
                 raise _err(f"network `{base.name}` needs parameter `{param.name}`", param,
                            hint=f"give it a default, or set it: --set {param.name}=...", code="E204")
@@ -190,7 +232,38 @@ class Elaborator:
         generated factory can take them as keyword arguments. See `ParamValue`."""
         return self.tagged - self.evaluator.derived
 
+    def _explain_collapse(self, info: NetworkInfo, overrides: dict[str, Any]) -> None:
+        """Tell a spatial collapse (E404) the smallest input the network accepts, found by elaborating
+        again with larger square inputs (only on this error path, so `check` stays fast)."""
+        collapses = [e for e in self.errors.errors if e.code == "E404"]
+        shape = getattr(self, "_input_shape", None)
+        if not collapses or not self.explain_collapse or shape is None or len(shape) != 3:
+            return
+
+        def still_collapses(size: int) -> bool:
+            probe = Elaborator(self.program, self.limits, explain_collapse=False)
+            try:
+                probe.network(info, overrides, (shape[0], size, size))
+            except ErrorGroup as group:
+                return any(e.code == "E404" for e in group.errors)
+            except ArchError as error:
+                return error.code == "E404"
+            return False
+
+        size = diagnose.smallest_input(still_collapses, max(shape[1], shape[2]))
+        for error in collapses:
+            if size is not None:
+                error.message += f"; this network needs inputs of at least {size}x{size}"
+                error.hint = (f"use a larger input (--input {shape[0]}x{size}x{size} or more), or downsample less"
+                              f" (it is given {fmt(shape)})")
+            else:
+                error.message += "; no input up to 4096x4096 is large enough"
+
     def _start(self, frame: Frame, dims: Shape, span: Span | None) -> None:
+        if numel(dims) > self.limits.max_numel:
+            raise LimitError(f"an input of {fmt(dims)} holds {numel(dims):,} numbers per sample, more than the limit "
+                             f"of {self.limits.max_numel:,}", span, code="E605",
+                             hint="check the sizes: an RGB image of 224x224 pixels is `input 3x224x224`")
         self._input_shape = dims
         tensor = TensorRef(0, dims, "input", span)
         frame.current = tensor
@@ -202,44 +275,80 @@ class Elaborator:
     # ------------------------------------------------------------------------------------------
 
     def run_body(self, body: tuple, frame: Frame, input_fixed: bool = False) -> None:
-        for stmt in body:
-            kind = stmt.kind
-            if kind == "flow":
-                result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
-                if isinstance(result, Const):
-                    raise _err(f"{show(result.value)} on its own does nothing", stmt,
-                               hint="a statement is a layer or chain; to name a value write `name = ...`")
-                frame.current = result
-            elif kind == "assign":
-                made_before = self.next_id
-                result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
-                if isinstance(result, Const):
-                    frame.env[stmt.target] = result.value
-                else:
-                    result = TensorRef(result.id, result.shape, stmt.target, stmt.span)
-                    frame.env[stmt.target] = result
-                    # The flow moves on only when layers were applied: `shortcut = in` just names a value.
-                    if self.next_id != made_before:
-                        frame.current = result
-            elif kind == "input":
-                self._input(stmt, frame, input_fixed)
-            elif kind == "if":
-                for branch in stmt.branches:
-                    if self.evaluator.truth(self.evaluator.eval(branch.cond, frame.env), branch.cond):
-                        self.run_body(branch.body, frame)
-                        break
-                else:
-                    if stmt.orelse is not None:
-                        self.run_body(stmt.orelse, frame)
-            elif kind == "for":
-                self._for(stmt, frame)
-            elif kind == "group":
-                label = self.label(stmt.label, frame.env)
-                self._need_input(frame, stmt)
-                result = self.group(frame, label, frame.current, stmt.span, None,
-                                    lambda sub: self.run_body(stmt.body, sub))
-                self._bind_label(frame, label, result, stmt.label)
-                frame.current = result
+        """Run statements in order. A statement that fails is recorded and poisoned (see diagnose):
+        the rest of the body still runs, so independent mistakes are all reported in one go."""
+        for index, stmt in enumerate(body):
+            try:
+                self.statement(stmt, frame, input_fixed)
+            except SkipStatement:
+                diagnose.poison(stmt, frame)
+            except ErrorGroup:
+                raise  # the error limit was reached
+            except LimitError as error:
+                self._add_context(error)
+                raise
+            except ArchError as error:
+                self._record(error, frame, body, index)
+                diagnose.poison(stmt, frame)
+
+    def _record(self, error: ArchError, frame: Frame, body: tuple, index: int) -> None:
+        if error.code in ("E201", "E202") and error.subject is not None:
+            if frame.lost_names:
+                return  # it may be one of the names a failed statement would have made
+            error = diagnose.forward_reference(error, body, index) or error
+        self._add_context(error)
+        self.errors.add(error)
+
+    def _add_context(self, error: ArchError) -> None:
+        """Say which use of a block went wrong: the same body may be fine for other arguments."""
+        if getattr(error, "_context_added", False) or error.code == "E209":
+            return
+        error._context_added = True  # type: ignore[attr-defined]
+        context = [Note(note, span) for _, span, note in reversed(self.blocks_open) if note is not None]
+        if len(context) > 4:  # the innermost uses say what went wrong; the outermost says where it started
+            context = [*context[:2], Note(f"... {len(context) - 3} more blocks in between"), context[-1]]
+        error.notes.extend(context)
+
+    def statement(self, stmt: ast.Node, frame: Frame, input_fixed: bool = False) -> None:
+        kind = stmt.kind
+        if kind == "flow":
+            result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
+            if isinstance(result, Const):
+                raise _err(f"{show(result.value)} on its own does nothing", stmt,
+                           hint="a statement is a layer or chain; to name a value write `name = ...`")
+            frame.current = result
+        elif kind == "assign":
+            made_before = self.next_id
+            result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
+            if isinstance(result, Const):
+                frame.env[stmt.target] = result.value
+            elif isinstance(result, Poisoned):
+                frame.env[stmt.target] = frame.current = POISON
+            else:
+                result = TensorRef(result.id, result.shape, stmt.target, stmt.span)
+                frame.env[stmt.target] = result
+                # The flow moves on only when layers were applied: `shortcut = in` just names a value.
+                if self.next_id != made_before:
+                    frame.current = result
+        elif kind == "input":
+            self._input(stmt, frame, input_fixed)
+        elif kind == "if":
+            for branch in stmt.branches:
+                if self.evaluator.truth(self.evaluator.eval(branch.cond, frame.env), branch.cond):
+                    self.run_body(branch.body, frame)
+                    break
+            else:
+                if stmt.orelse is not None:
+                    self.run_body(stmt.orelse, frame)
+        elif kind == "for":
+            self._for(stmt, frame)
+        elif kind == "group":
+            label = self.label(stmt.label, frame.env)
+            self._need_input(frame, stmt)
+            result = self.group(frame, label, frame.current, stmt.span, None,
+                                lambda sub: self.run_body(stmt.body, sub))
+            self._bind_label(frame, label, result, stmt.label)
+            frame.current = result
 
     def _input(self, stmt: ast.InputStmt, frame: Frame, fixed: bool) -> None:
         if not frame.scope.is_root or frame.scope.items or (frame.current is not None and not fixed):
@@ -249,8 +358,9 @@ class Elaborator:
         values = [self.evaluator.eval(d, frame.env) for d in stmt.dims]
         self.evaluator.mark(*values)
         dims = tuple(integer(v, d, "an input dimension", 1) for v, d in zip(values, stmt.dims))
-        if not 1 <= len(dims) <= 3:
-            raise _err(f"the input must be C, or CxHxW, got {len(dims)} dims", stmt, code="E405")
+        if len(dims) not in (1, 3):
+            raise _err(f"the input must be C (flat) or CxHxW, got {len(dims)} sizes", stmt, code="E405",
+                       hint="e.g. `input 3x224x224` for RGB images, `input 784` for flat vectors")
         self._start(frame, dims, stmt.span)
 
     def _for(self, stmt: ast.For, frame: Frame) -> None:
@@ -315,14 +425,16 @@ class Elaborator:
         self.evaluator.mark(count_value)
         count = integer(count_value, step.repeat, "a repeat count", 0)
         if count > self.limits.max_repeat:
-            raise LimitError(f"repeat count {count} is more than the limit of {self.limits.max_repeat}", step.repeat.span,
-                             code="E601")
+            raise LimitError(f"repeat count {count:,} is more than the limit of {self.limits.max_repeat:,}",
+                             step.repeat.span, code="E601", hint="no network repeats a layer this often; check the count")
         if not self._is_layer(step.expr, frame.env):
             raise _err("only layers can be repeated with `x n`", step.expr, code="E301")
         self.repeat_groups += 1
         group = self.repeat_groups
         for index in range(count):
             current = self.apply(step.expr, frame, current, piped or index > 0, None, RepeatInfo(index=index, count=count, group=group))
+            if isinstance(current, Poisoned):
+                break  # the copy failed; the next copies would only repeat it
         return current
 
     def apply(self, expr: ast.Node, frame: Frame, current, piped: bool, label: str | None, repeat: RepeatInfo | None):
@@ -333,6 +445,9 @@ class Elaborator:
                               lambda sub: self._set_current(sub, self.chain(expr.items, sub, sub.current, piped)))
         if expr.kind in ("call", "name"):
             target = self.layer_named(expr.func if expr.kind == "call" else expr.id, frame.env)
+            if target is None and expr.kind == "call" and not frame.env.lookup(expr.func)[0] \
+                    and expr.func not in BUILTIN_NAMES:
+                raise self._unknown_layer(expr, frame.env)
             if target is not None:
                 args = [self.evaluator.eval(a, frame.env) for a in getattr(expr, "args", ())]
                 kwargs = [(k.name, self.evaluator.eval(k.value, frame.env)) for k in getattr(expr, "kwargs", ())]
@@ -346,6 +461,16 @@ class Elaborator:
                            hint="start a new chain from it on its own line, or use add/concat/mul to merge it", code="E301")
             return value
         return Const(value, expr)
+
+    def _unknown_layer(self, expr: ast.Call, env: Env) -> ElaborationError:
+        """`convv(64, 3)`: suggest among ops, blocks and builtins, nothing else."""
+        blocks = [n for n in env.names() if isinstance(env.lookup(n)[1], (BlockInfo, LayerRef))]
+        hint = suggest_layer(expr.func, op_names() + blocks + sorted(BUILTIN_NAMES))
+        if hint is None:
+            hint = "see the op table in docs/language.md, or define it with `block " + expr.func + "(...):`"
+        error = ElaborationError(f"unknown op or block `{expr.func}`", _name_span(expr), hint, "E202")
+        error.subject = expr.func
+        return error
 
     def layer(self, ref: LayerRef, args: list, kwargs: list, node: ast.Node, frame: Frame, current, piped: bool,
               label: str | None, repeat: RepeatInfo | None) -> TensorRef:
@@ -364,6 +489,7 @@ class Elaborator:
             if attr_args and tensors and all_args.index(attr_args[0]) < all_args.index(tensors[-1]):
                 raise _err(f"`{op.name}` takes tensors first, then keyword options", node, code="E301")
             inputs = ([current] if piped and current is not None else []) + tensors
+            self._check_owned(inputs, frame.scope, node)  # a tensor from outside a group is the real mistake
         else:
             if tensors:
                 raise _err(f"`{op.name}` takes its input from the chain, not as an argument", node,
@@ -373,8 +499,13 @@ class Elaborator:
         low, high = op.arity
         if len(inputs) < low or (high is not None and len(inputs) > high):
             need = f"at least {low}" if high is None else str(low)
-            raise _err(f"`{op.name}` needs {need} inputs, got {len(inputs)}", node,
-                       hint=f"write `{op.name}(a, b)` or `a -> {op.name}(b)`", code="E204")
+            name = _written_name(node, op.name)
+            hint = f"write `{name}(a, b)` or `a -> {name}(b)`"
+            if op.merges and not piped and current is not None and len(inputs) < low:
+                given = ", ".join(f"{t.producer}" for t in tensors) or "b"
+                hint = (f"a merge takes its inputs as arguments, not from the line above: name that value "
+                        f"(`y = ...`) and write `{name}(y, {given})`, or end its line with `-> {name}({given})`")
+            raise _err(f"`{name}` needs {need} inputs, got {len(inputs)}", node, hint=hint, code="E204")
         try:
             attrs = bind(op, attr_args, all_kwargs, _written_name(node, op.name))
         except ArgError as exc:
@@ -384,41 +515,41 @@ class Elaborator:
     def make_op(self, op: OpDef, attrs: dict, inputs: list[TensorRef], frame: Frame, node: ast.Node,
                 label: str | None, repeat: RepeatInfo | None) -> TensorRef:
         scope = frame.scope
-        for tensor in inputs:
-            if tensor.id not in scope.owned:
-                raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
-                           hint="a group has one input: the value before it; make this a block, or merge after the group",
-                           code="E201")
+        if any(isinstance(t, Poisoned) for t in inputs):
+            return POISON  # its input failed earlier; the arguments were still checked
+        self._check_owned(inputs, scope, node)
         shapes = [t.shape for t in inputs]
         try:
             shape = op.shape(attrs, shapes)
             params = op.params(attrs, shapes)
         except OpShapeError as exc:
-            raise self._shape_error(op, exc, inputs, node) from None
+            raise diagnose.shape_error(op, exc, inputs, attrs, node, repeat) from None
         if self.next_id > self.limits.max_nodes:
-            raise LimitError(f"the network has more than {self.limits.max_nodes} layers", node.span, code="E601",
-                             hint="this limit guards against runaway repeats")
+            raise LimitError(f"the network has more than {self.limits.max_nodes:,} layers", node.span, code="E602",
+                             hint="this limit guards against runaway repeats and loops; check their counts")
+        if numel(shape) > self.limits.max_numel:
+            raise LimitError(f"`{_written_name(node, op.name)}` makes a {fmt(shape)} value: {numel(shape):,} numbers per "
+                             "sample, more than "
+                             f"the limit of {self.limits.max_numel:,}", node.span, code="E605",
+                             hint="check the sizes; no network holds values this large")
+        self.total_params += params
+        if self.total_params > self.limits.max_params:
+            raise LimitError(f"the network has more than {self.limits.max_params:,} parameters (reached at this "
+                             f"`{_written_name(node, op.name)}`, which adds {params:,})", node.span, code="E604",
+                             hint="check the channel counts; raise the limit with --max-params if this is intended")
         item = OpItem(self.next_id, op, attrs, [t.id for t in inputs], shape, params, label, node.span, repeat)
         self.next_id += 1
         scope.items.append(item)
         scope.owned.add(item.id)
-        return TensorRef(item.id, shape, label or op.name, node.span)
+        return TensorRef(item.id, shape, label or _written_name(node, op.name), node.span)
 
-    def _shape_error(self, op: OpDef, exc: OpShapeError, inputs: list[TensorRef], node: ast.Node) -> ShapeError:
-        if op.merges and exc.code in ("E401", "E402"):
-            verb = "join" if exc.code == "E402" else "combine"
-            message = f"`{op.name}` cannot {verb} " + " with ".join(t.describe() for t in inputs)
-            notes = [Note(f"`{t.producer}` is {fmt(t.shape)}", t.span) for t in inputs if t.span is not None]
-            hint = exc.hint
-            if op.name == "add":
-                hint = hint or "add a projection shortcut (a 1x1 conv with the same stride) so both inputs have the same shape"
-            elif op.name == "mul":
-                hint = hint or "a gate must match the channels, or be 1 where it broadcasts (e.g. Cx1x1)"
-            return ShapeError(message, node.span, hint, exc.code, notes)
-        message = exc.message
-        if inputs:
-            message += f" (its input is {inputs[0].describe()})" if len(inputs) == 1 else ""
-        return ShapeError(message, node.span, exc.hint, exc.code)
+    @staticmethod
+    def _check_owned(inputs: list[TensorRef], scope: ScopeItem, node: ast.Node) -> None:
+        for tensor in inputs:
+            if not isinstance(tensor, Poisoned) and tensor.id not in scope.owned:
+                raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
+                           hint="a group has one input: the value before it; make this a block, or merge after the group",
+                           code="E201")
 
     # ------------------------------------------------------------------------------------------
     # blocks and groups
@@ -427,27 +558,27 @@ class Elaborator:
     def instantiate(self, block: BlockInfo, args: list, kwargs: dict, node: ast.Node, frame: Frame, current,
                     label: str | None, repeat: RepeatInfo | None) -> TensorRef:
         self._need_input(frame, node, current)
-        if any(name == block.name for name, _ in self.blocks_open):
-            trail = " -> ".join(name for name, _ in self.blocks_open) + f" -> {block.name}"
+        if any(name == block.name for name, _, _ in self.blocks_open):
+            trail = " -> ".join(name for name, _, _ in self.blocks_open if name != "(group)") + f" -> {block.name}"
             raise _err(f"block `{block.name}` uses itself ({trail})", node, code="E209",
-                       hint="a block cannot contain itself; repeat it with `x n` instead")
+                       hint="a block cannot contain itself; repeat it with `x n` instead",
+                       notes=[Note(f"`{block.name}` is defined here", block.defn.span)])
         if len(self.blocks_open) >= self.limits.max_depth:
-            raise LimitError(f"blocks nest more than {self.limits.max_depth} deep", node.span, code="E601")
+            raise LimitError(f"blocks nest more than {self.limits.max_depth} deep", node.span, code="E603",
+                             hint="no network nests blocks this deep; look for blocks that call each other in a long chain")
         params = self.bind_params(block, args, kwargs, node, current)
-        env = block.env.child(**params)
-        env["in"] = current
+        if isinstance(current, Poisoned):
+            return POISON  # its input failed earlier; the arguments were still checked
+        env = block.env.child(params)
+        env["in"] = TensorRef(current.id, current.shape, "in", current.span)  # messages say `in`, as written
         scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
         sub = Frame(env, scope, current)
-        self.blocks_open.append((block.name, node.span))
+        shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
+        copy = f", copy {repeat.index + 1} of {repeat.count}" if repeat else ""
+        context = f"in {label + ' = ' if label else ''}{block.name}({shown}){copy}, input {fmt(current.shape)}"
+        self.blocks_open.append((block.name, node.span, context))
         try:
             self.run_body(block.defn.body, sub)
-        except ArchError as error:
-            # Say which use of the block went wrong: the same body is fine for other arguments.
-            if len(error.notes) < 8 and error.code != "E209":
-                shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
-                error.notes.append(Note(f"in {label or block.name} = {block.name}({shown}), input {fmt(current.shape)}",
-                                        node.span))
-            raise
         finally:
             self.blocks_open.pop()
         return self._close(frame, scope, sub.current, label or block.name, node.span)
@@ -473,7 +604,7 @@ class Elaborator:
             if param.name in given:
                 bound[param.name] = given[param.name]
             elif param.default is not None:
-                env = block.env.child(**bound)
+                env = block.env.child(bound)
                 env["in"] = current
                 bound[param.name] = self.evaluator.eval(param.default, env)
             else:
@@ -485,10 +616,12 @@ class Elaborator:
     def group(self, frame: Frame, label: str | None, current: TensorRef, span: Span | None,
               repeat: RepeatInfo | None, body) -> TensorRef:
         if len(self.blocks_open) >= self.limits.max_depth:
-            raise LimitError(f"groups nest more than {self.limits.max_depth} deep", span, code="E601")
+            raise LimitError(f"groups nest more than {self.limits.max_depth} deep", span, code="E603")
+        if isinstance(current, Poisoned):
+            return POISON
         scope = ScopeItem(label, None, {}, current.id, span, repeat, owned={current.id})
         sub = Frame(frame.env.child(), scope, current)  # names made inside a group stay inside
-        self.blocks_open.append(("(group)", span))
+        self.blocks_open.append(("(group)", span, None))
         try:
             body(sub)
         finally:
@@ -496,6 +629,8 @@ class Elaborator:
         return self._close(frame, scope, sub.current, label or "group", span)
 
     def _close(self, frame: Frame, scope: ScopeItem, out: TensorRef, producer: str, span) -> TensorRef:
+        if isinstance(out, Poisoned):
+            return POISON
         scope.output = out.id
         frame.scope.items.append(scope)
         frame.scope.owned.add(out.id)
@@ -531,7 +666,7 @@ class Elaborator:
             raise _err(f"`{label}` is already the name of a layer here", node, code="E206",
                        notes=[Note("first used here", previous)], hint="module names must be unique within a block or group")
         frame.scope.label_spans[label] = node.span
-        frame.env[label] = TensorRef(result.id, result.shape, label, node.span)
+        frame.env[label] = POISON if isinstance(result, Poisoned) else TensorRef(result.id, result.shape, label, node.span)
 
     def _need_input(self, frame: Frame, node: ast.Node, current=None) -> None:
         value = current if current is not None else frame.current
@@ -607,6 +742,7 @@ class Elaborator:
 
     def _names(self, scope: ScopeItem, sequential: bool) -> list[str | None]:
         taken = {item.label for item in scope.items if item.label}
+        counters: dict[str, int] = {}
         names: list[str | None] = []
         for index, item in enumerate(scope.items):
             if item.label:
@@ -620,8 +756,19 @@ class Elaborator:
                 names.append(None)  # written inline in forward()
             else:
                 base = item.op.name if isinstance(item, OpItem) else (naming.snake(item.block) if item.block else "group")
-                names.append(naming.unique(base, taken))
+                names.append(naming.unique(base, taken, counters))
         return names
+
+
+BUILTIN_NAMES = frozenset(BUILTINS)
+
+
+def _name_span(call: ast.Call) -> Span | None:
+    """Just the callee's name in `name(...)`."""
+    span = call.span
+    if span is None:
+        return None
+    return Span(line=span.line, col=span.col, end_line=span.line, end_col=span.col + len(call.func), path=span.path)
 
 
 def _written_name(node: ast.Node, default: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..errors import ArchError, GraphError
+from ..shapes import fmt
 from .nodes import Graph, OpNode
 
 
@@ -35,8 +36,9 @@ def to_networkx(graph: Graph) -> nx.DiGraph:
 def validate(graph: Graph) -> GraphReport:
     """Raise GraphError on a cycle or a reference to an undefined value; warn about unused values."""
     dag = to_networkx(graph)
-    defined = {0} | {node.id for _, node in graph.ops()}
-    for _, node in graph.ops():
+    ops = list(graph.ops())  # one walk of the scopes, shared by the checks below
+    defined = {0} | {node.id for _, node in ops}
+    for _, node in ops:
         missing = [i for i in node.inputs if i not in defined]
         if missing:
             raise GraphError(f"`{node.op}` reads value {missing[0]}, which nothing defines", node.span, code="E501")
@@ -45,22 +47,42 @@ def validate(graph: Graph) -> GraphReport:
         first = dag.nodes[cycle[0][0]]
         raise GraphError(f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501")
     order = list(nx.lexicographical_topological_sort(dag))
-    return GraphReport(order=order, warnings=_unused(graph, dag), dag=dag)
+    return GraphReport(order=order, warnings=_unused(graph, dag, ops) + _linear_on_maps(graph, ops), dag=dag)
 
 
-def _unused(graph: Graph, dag: nx.DiGraph) -> list[ArchError]:
+def _unused(graph: Graph, dag: nx.DiGraph, ops: list[tuple[str, OpNode]]) -> list[ArchError]:
     """Values nothing reads and that are not the network's output: dead ends of the graph."""
     warnings = []
-    for path, node in graph.ops():
+    for path, node in ops:
         if node.id == graph.root.output or dag.out_degree(node.id) > 0:
             continue
+        what = f"`{path}` ({node.op}, {fmt(node.shape)})" if path.rsplit(".", 1)[-1] != node.op \
+            else f"this `{node.op}` ({fmt(node.shape)})"
         warnings.append(ArchError(
-            f"the value of `{path}` ({node.op}) is never used",
+            f"the output of {what} is never used",
             node.span,
             hint="remove it, or merge it into the network with add/concat/mul",
             code="W501",
             severity="warning",
         ))
+    return warnings
+
+
+def _linear_on_maps(graph: Graph, ops: list[tuple[str, OpNode]]) -> list[ArchError]:
+    """`linear` right after pooling, without `flatten`: legal (it acts on the last dim, as torch's
+    nn.Linear does) but almost never meant, and the output shape comes out as Cx1xN."""
+    shapes = {0: graph.input_shape} | {node.id: node.shape for _, node in ops}
+    warnings = []
+    for path, node in ops:
+        if node.op != "linear":
+            continue
+        shape = shapes[node.inputs[0]]
+        if len(shape) == 3:
+            warnings.append(ArchError(
+                f"`{path}` is applied to a {fmt(shape)} value: linear acts on the last dim only, so the output "
+                f"is {fmt(node.shape)}",
+                node.span, hint="put `flatten` before it to classify from all features", code="W502",
+                severity="warning"))
     return warnings
 
 

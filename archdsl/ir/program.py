@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ElaborationError, LoadError, Note
+from difflib import get_close_matches
+
+from ..errors import ArchError, Collector, ElaborationError, LoadError, Note, flatten
 from ..frontend import ast
-from ..source import Source, Span
+from ..source import Source, Span, not_utf8
 from .values import BlockInfo, Env, Evaluator, NetworkInfo, suggest
 
 Parser = Callable[[Source], ast.SpecFile]
@@ -70,15 +72,35 @@ def _display(path: Path) -> str:
     return relative if not relative.startswith("..") else str(path)
 
 
-def _read(path: Path, span: Span | None) -> Source:
+def _read(path: Path, written: str, importer: str, span: Span | None) -> Source:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LoadError(f'cannot import "{path}": no such file', span, code="E207",
-                        hint="import paths are relative to the importing file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(f'cannot import "{path}": {exc}', span, code="E207") from None
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is not part of the spec
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise LoadError(f'cannot import "{written}": there is no file {_display(path)}', span, code="E207",
+                        hint=_similar_file(path, importer) or "import paths are relative to the importing file") from None
+    except UnicodeDecodeError as exc:
+        error = not_utf8(Path(_display(path)), exc)
+        error.notes.append(Note("imported here", span))
+        raise error from None
+    except (OSError, ValueError) as exc:
+        raise LoadError(f'cannot import "{written}": {exc}', span, code="E207") from None
     return Source(text=text, path=_display(path))
+
+
+def _similar_file(path: Path, importer: str) -> str | None:
+    """`famlies/resnet.arch` -> did you mean "families/resnet.arch"? Spec files near the wanted one are
+    compared by their path as the import would write it."""
+    here = _resolve(importer, ".")
+    base = path.parent
+    while not base.is_dir() and base != base.parent:
+        base = base.parent
+    try:
+        found = [p for p, _ in zip(base.rglob("*"), range(2000)) if p.suffix in (".arch", ".yaml", ".yml")]
+    except OSError:
+        return None
+    written = {os.path.relpath(p, here).replace(os.sep, "/"): p for p in found}
+    close = get_close_matches(os.path.relpath(path, here).replace(os.sep, "/"), list(written), n=1, cutoff=0.6)
+    return f'did you mean "{close[0]}"?' if close else None
 
 
 def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str, Span | None]]) -> None:
@@ -95,30 +117,49 @@ def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str
             target_key = _display(target)
             if any(_same(target_key, k) for k, _ in stack):
                 chain = " -> ".join(Path(k).name for k, _ in stack) + f" -> {Path(target_key).name}"
-                raise LoadError(f"import cycle: {chain}", item.span, code="E208",
+                notes = [Note(f"{Path(k).name} imports {Path(stack[i + 1][0]).name} here", where)
+                         for i, (k, where) in enumerate(stack[:-1]) if where is not None]
+                raise LoadError(f"import cycle: {chain}", item.span, code="E208", notes=notes,
                                 hint="move the shared blocks into a file that neither imports")
             existing = next((k for k in program.files if _same(k, target_key)), None)
             if existing is None:
-                _load(program, _read(target, item.span), parse, stack)
+                try:
+                    _load(program, _read(target, item.path, key, item.span), parse, [*stack[:-1], (key, item.span)])
+                except ArchError as error:
+                    if error.code not in ("E207", "E208"):  # say which import led to a mistake in another file
+                        for inner in flatten(error):
+                            inner.notes.append(Note(f"in the file imported here by {Path(key).name}", item.span))
+                    raise
                 existing = next(k for k in program.files if _same(k, target_key))
             _import_names(env, exports, program.exports[existing], item, existing)
     evaluator = Evaluator()
+    errors = Collector()
+    defined_at: dict[str, Span | None] = {}
     for item in spec.items:
         if isinstance(item, ast.Import):
             continue
         if item.name in exports or item.name in env.values:
-            previous = exports.get(item.name) or env.values.get(item.name)
-            raise ElaborationError(f"`{item.name}` is defined twice", item.span, code="E206",
-                                   notes=[Note("first defined here", _span_of(previous))],
-                                   hint="rename one of them")
+            first = defined_at.get(item.name) or _span_of(exports.get(item.name) or env.values.get(item.name))
+            imported = item.name not in defined_at
+            errors.add(ElaborationError(f"`{item.name}` is defined twice", item.span, code="E206",
+                                        notes=[Note(f"the imported `{item.name}` is defined here" if imported
+                                                    else "first defined here", first)],
+                                        hint="rename one of them"))
+            continue
+        defined_at[item.name] = item.span
         if isinstance(item, ast.ConstDef):
-            value = evaluator.eval(item.value, env)
+            try:
+                value = evaluator.eval(item.value, env)
+            except ArchError as error:
+                errors.add(error)
+                continue
         elif isinstance(item, ast.BlockDef):
             value = BlockInfo(item, env)
         else:
             value = NetworkInfo(item, env)
         env[item.name] = value
         exports[item.name] = value
+    errors.raise_if_any()
     program.envs[key] = env
     program.exports[key] = exports
 

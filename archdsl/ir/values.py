@@ -8,19 +8,23 @@ arguments bound: `act=leaky_relu(0.2)`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any
 
-from ..errors import ElaborationError, Note
+from ..errors import ElaborationError, LimitError, Note
 from ..frontend import ast
 from ..ops.registry import OpDef, get_op, op_names
 from ..shapes import Shape, fmt
 from ..source import Span
 
 MAX_INT_BITS = 256  # no spec needs bigger numbers; stops `10**9**9` from eating the machine
-MAX_LIST = 100_000
+MAX_LIST = 100_000  # elements of a list, counting nested lists in full
+MAX_NESTING = 32  # lists of lists of ...
+MAX_STRING = 10_000
+MAX_STEPS = 1_000_000  # expression evaluations per run: the largest library spec (EfficientNet-B7) needs ~6,000
 
 
 class ParamValue:
@@ -81,6 +85,23 @@ class TensorRef:
 
 
 @dataclass(frozen=True)
+class Poisoned(TensorRef):
+    """Stands for the result of a statement that failed, so elaboration can go on and report other,
+    independent mistakes. Anything computed from it is skipped without a message (`SkipStatement`):
+    one mistake is reported once, never as a cascade of follow-on errors."""
+
+    def describe(self) -> str:
+        return "an undefined value"
+
+
+POISON = Poisoned(-1, (), "<error>")
+
+
+class SkipStatement(Exception):
+    """Raised when a statement reads a poisoned value; the elaborator skips the statement quietly."""
+
+
+@dataclass(frozen=True)
 class BlockInfo:
     """A block definition together with the namespace of the file that defines it."""
 
@@ -127,8 +148,9 @@ class Env:
         self.values: dict[str, Any] = values if values is not None else {}
         self.barrier = barrier
 
-    def child(self, barrier: str | None = None, **values: Any) -> Env:
-        return Env(self, dict(values), barrier)
+    def child(self, values: dict[str, Any] | None = None, barrier: str | None = None) -> Env:
+        # A dict, not **kwargs: a parameter may be called `self` or `barrier`.
+        return Env(self, dict(values or {}), barrier)
 
     def lookup(self, name: str) -> tuple[bool, Any, str | None]:
         """(found, value, barrier crossed to find a tensor, if any)."""
@@ -177,14 +199,24 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def show(value: Any) -> str:
-    """A value the way the spec would write it."""
+def show(value: Any, limit: int = 120) -> str:
+    """A value the way the spec would write it, cut to about `limit` characters for messages."""
+    text = _show(value, limit)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show(value: Any, limit: int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "none"
     if isinstance(value, tuple):
-        return "[" + ", ".join(show(v) for v in value) + "]"
+        parts: list[str] = []
+        for item in value:  # stop early: a list may hold 100,000 items
+            parts.append(_show(item, limit))
+            if sum(len(p) + 2 for p in parts) > limit:
+                break
+        return "[" + ", ".join(parts) + ("]" if len(parts) == len(value) else ", ...]")
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, TensorRef):
@@ -202,6 +234,31 @@ def show(value: Any) -> str:
 def suggest(name: str, candidates: list[str]) -> str | None:
     close = get_close_matches(name, candidates, n=1, cutoff=0.7)
     return f"did you mean `{close[0]}`?" if close else None
+
+
+# What other frameworks call archdsl's ops (compared without case and underscores).
+LAYER_SYNONYMS = {
+    "convolution": "conv", "conv2": "conv", "dense": "linear", "fc": "linear", "fullyconnected": "linear",
+    "batchnormalization": "batchnorm", "bn2d": "batchnorm", "maxpooling2d": "maxpool", "averagepooling2d": "avgpool",
+    "avgpooling": "avgpool", "maxpooling": "maxpool", "pool": "maxpool", "globalaveragepooling2d": "global_avgpool",
+    "globalavgpool2d": "global_avgpool", "gap": "global_avgpool", "adaptiveavgpool2d": "adaptive_avgpool",
+    "adaptivemaxpool2d": "adaptive_maxpool", "concatenate": "concat", "multiply": "mul", "residual": "add",
+    "swish": "silu", "hswish": "hardswish", "hsigmoid": "hardsigmoid", "leakyrelu": "leaky_relu", "lrelu": "leaky_relu",
+    "droppath": "stochastic_depth", "shuffle": "channel_shuffle", "localresponsenorm": "local_response_norm",
+}
+
+
+def suggest_layer(name: str, candidates: list[str]) -> str | None:
+    """"did you mean" for an op or block: `MaxPool2d` -> `maxpool2d`, `dense` -> `linear`, `convv` -> `conv`."""
+    def norm(text: str) -> str:
+        return text.lower().replace("_", "")
+
+    for candidate in candidates:
+        if norm(candidate) == norm(name):
+            return f"did you mean `{candidate}`?"
+    if norm(name) in LAYER_SYNONYMS:
+        return f"archdsl calls it `{LAYER_SYNONYMS[norm(name)]}`"
+    return suggest(name, candidates)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,18 +302,32 @@ def _minmax(fn: Callable) -> Callable:
     return run
 
 
+def _round(value: Any, digits: int | None = None) -> Any:
+    # round(10**70, -10**9) would compute 10**(10**9) first
+    if digits is not None and isinstance(digits, int) and abs(digits) > 64:
+        raise ValueError("round() takes at most 64 digits")
+    return round(value) if digits is None else round(value, digits)
+
+
+def _sum(items: tuple, start: int | float = 0) -> int | float:
+    # numbers only: summing lists would be quadratic
+    if not isinstance(items, tuple) or not all(_number(v) for v in (*items, start)):
+        raise TypeError("sum() adds a list of numbers")
+    return sum(items, start)
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
     "min": _minmax(min),
     "max": _minmax(max),
     "abs": abs,
-    "round": round,
+    "round": _round,
     "ceil": math.ceil,
     "floor": math.floor,
     "int": int,
     "float": float,
     "make_divisible": make_divisible,
     "len": len,
-    "sum": lambda items, start=0: sum(items, start),
+    "sum": _sum,
     "range": _range,
     "enumerate": _enumerate,
     "zip": _zip,
@@ -272,14 +343,8 @@ def _error(message: str, node: ast.Node, hint: str | None = None, code: str = "E
     return ElaborationError(message, node.span, hint, code)
 
 
-def _check_size(value: Any, node: ast.Node) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-        raise _error("number too large", node, code="E601")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _error(f"expression gives {value}", node, code="E304")
-    if isinstance(value, tuple) and len(value) > MAX_LIST:
-        raise _error(f"list of {len(value)} items is more than the limit of {MAX_LIST}", node, code="E601")
-    return value
+def _too_large(message: str, node: ast.Node, hint: str | None = None) -> LimitError:
+    return LimitError(message, node.span, hint, "E605")
 
 
 def _number(value: Any) -> bool:
@@ -321,8 +386,13 @@ class Evaluator:
     `derived` collects the network parameters the spec computes with (see ParamValue).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_steps: int = MAX_STEPS) -> None:
         self.derived: set[str] = set()
+        self.steps = 0
+        self.max_steps = max_steps
+        # (list, expanded size, nesting) by id for every list made so far; the list itself is kept so
+        # its id cannot be reused. Lists may share sublists, so sizes are counted in full, once each.
+        self._sizes: dict[int, tuple[tuple, int, int]] = {}
 
     def mark(self, *values: Any) -> None:
         for value in values:
@@ -333,6 +403,8 @@ class Evaluator:
 
     def lookup(self, name: str, env: Env, node: ast.Node) -> Any:
         found, value, crossed = env.lookup(name)
+        if isinstance(value, Poisoned):
+            raise SkipStatement(name)
         if found:
             if crossed is not None:
                 raise _error(
@@ -348,14 +420,57 @@ class Evaluator:
         if name in BUILTINS:
             return BUILTINS[name]
         candidates = [n for n in env.names() if not n.startswith("_")] + op_names() + list(BUILTINS)
-        raise _error(f"unknown name `{name}`", node, hint=suggest(name, candidates), code="E201")
+        error = _error(f"unknown name `{name}`", node, hint=suggest_layer(name, candidates), code="E201")
+        error.subject = name
+        raise error
 
     def eval(self, node: ast.Node, env: Env) -> Any:
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise _too_large(f"the spec evaluates more than {self.max_steps:,} expressions", node,
+                             "a loop or repeat runs far more often than any network needs")
         method = getattr(self, f"_eval_{node.kind}", None)
         if method is None:
             raise _error("this is a layer chain; it cannot be used as a value here", node,
                          hint="assign it first (`y = a -> b`) and use the name", code="E303")
-        return _check_size(method(node, env), node)
+        return self.check_size(method(node, env), node)
+
+    def check_size(self, value: Any, node: ast.Node) -> Any:
+        """Stop numbers, strings and lists that no network needs before they eat the machine."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value.bit_length() > MAX_INT_BITS:
+                raise _too_large("number too large", node)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise _error(f"expression gives {value}", node, code="E304")
+        elif isinstance(value, complex):
+            raise _error("expression gives a complex number", node, code="E304",
+                         hint="a negative number to a fractional power has no real value")
+        elif isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise _too_large(f"string of {len(value):,} characters is more than the limit of {MAX_STRING:,}", node)
+        elif isinstance(value, tuple):
+            size, depth = self._measure(value)
+            if size > MAX_LIST:
+                raise _too_large(f"list of {size:,} items is more than the limit of {MAX_LIST:,}", node)
+            if depth > MAX_NESTING:
+                raise _too_large(f"lists nest more than {MAX_NESTING} deep", node)
+        return value
+
+    def _measure(self, value: tuple) -> tuple[int, int]:
+        known = self._sizes.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1], known[2]
+        size, depth = len(value), 1
+        self.steps += len(value)
+        for item in value:
+            if isinstance(item, tuple):
+                inner, inner_depth = self._measure(item)
+                size, depth = size + inner, max(depth, inner_depth + 1)
+                if size > MAX_LIST or depth > MAX_NESTING:
+                    break
+        self._sizes[id(value)] = (value, size, depth)
+        return size, depth
 
     def _eval_num(self, node: ast.Num, env: Env) -> Any:
         return node.value
@@ -379,6 +494,8 @@ class Evaluator:
 
     def _eval_in(self, node: ast.InputRef, env: Env) -> Any:
         found, value, _ = env.lookup("in")
+        if isinstance(value, Poisoned):
+            raise SkipStatement("in")
         if not found or value is None:
             raise _error("`in` is not defined here: the network has no `input` yet", node,
                          hint="start the network body with `input CxHxW`", code="E201")
@@ -411,7 +528,9 @@ class Evaluator:
         if not isinstance(index, int) or isinstance(index, bool):
             raise _error(f"a list index must be an integer, got {type_name(index)}", node.index, code="E301")
         if not -len(value) <= index < len(value):
-            raise _error(f"index {index} is out of range for a list of {len(value)}", node.index, code="E304")
+            raise _error(f"index {index} is out of range for a list of {len(value)}", node.index, code="E304",
+                         hint=f"the list is {show(value, 60)}; indexes run from 0 to {len(value) - 1}" if value else
+                         "the list is empty")
         return value[index]
 
     def _eval_call(self, node: ast.Call, env: Env) -> Any:
@@ -430,8 +549,8 @@ class Evaluator:
         except ZeroDivisionError:
             raise _error("division by zero", node, code="E303") from None
         except (TypeError, ValueError, OverflowError) as exc:
-            shown = ", ".join([show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()])
-            raise _error(f"`{node.func}({shown})` failed: {exc}", node, code="E301") from None
+            shown = ", ".join([show(a, 40) for a in args] + [f"{k}={show(v, 40)}" for k, v in kwargs.items()])
+            raise _error(f"`{node.func}({shown})` failed: {_plain_words(str(exc))}", node, code="E301") from None
 
     def _eval_binop(self, node: ast.BinOp, env: Env) -> Any:
         left, right = self.eval(node.left, env), self.eval(node.right, env)
@@ -441,17 +560,20 @@ class Evaluator:
             op == "+" and type(left) is type(right) and isinstance(left, (tuple, str))
         ) or (op == "*" and isinstance(left, tuple) and isinstance(right, int) and not isinstance(right, bool))
         if not ok:
-            raise _error(f"cannot use `{op}` on {type_name(left)} and {type_name(right)}", node, code="E301")
+            hint = "to repeat a layer write `x n`, e.g. `Block(64) x 3`" if op == "*" and isinstance(left, LayerRef) \
+                else None
+            raise _error(f"cannot use `{op}` on {type_name(left)} and {type_name(right)}", node, hint=hint, code="E301")
         if op == "**" and (abs(right) > 64 or (isinstance(right, int) and abs(left) > 2**32)):
-            raise _error("exponent too large", node, code="E601")
+            raise _too_large("exponent too large", node)
         if op == "*" and isinstance(left, tuple) and len(left) * max(right, 0) > MAX_LIST:
-            raise _error("list too long", node, code="E601")
+            raise _too_large(f"list of {len(left) * right:,} items is more than the limit of {MAX_LIST:,}", node)
         try:
             return _ARITH[op](left, right)
         except ZeroDivisionError:
-            raise _error("division by zero", node, code="E303") from None
+            hint = f"`{node.right.id}` is 0 here" if node.right.kind == "name" else None
+            raise _error("division by zero", node, hint=hint, code="E303") from None
         except OverflowError:
-            raise _error("number too large", node, code="E601") from None
+            raise _too_large("number too large", node) from None
 
     def _eval_unary(self, node: ast.UnaryOp, env: Env) -> Any:
         value = self.eval(node.operand, env)
@@ -491,6 +613,17 @@ class Evaluator:
         if isinstance(value, (bool, int, float)) or value is None:
             return bool(value)
         raise _error(f"a condition must be true/false or a number, got {type_name(value)}", node, code="E301")
+
+
+_PYTHON_TYPES = {"int": "an integer", "float": "a number", "str": "a string", "tuple": "a list", "list": "a list",
+                 "NoneType": "none", "bool": "a boolean", "TensorRef": "a tensor", "LayerRef": "a layer"}
+
+
+def _plain_words(message: str) -> str:
+    """Python's "'int' object is not iterable" in the spec's words: "an integer is not iterable"."""
+    message = re.sub(r"'(\w+)' object", lambda m: _PYTHON_TYPES.get(m.group(1), m.group(1)), message)
+    message = re.sub(r"'(\w+)'", lambda m: _PYTHON_TYPES.get(m.group(1), f"'{m.group(1)}'"), message)
+    return message.replace("is not iterable", "is not a list")
 
 
 def integer(value: Any, node: ast.Node, what: str, minimum: int = 0) -> int:

@@ -15,6 +15,9 @@ class ArgError(Exception):
         self.message, self.index, self.hint, self.code = message, index, hint, code
 
 
+_FLOAT_HINT = "make it whole: `//` divides to an integer; round(), int(), or make_divisible(v, 8) for channels"
+
+
 def _as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -44,7 +47,7 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
     if kind in ("int", "nonneg", "size"):
         number = _as_int(value)
         if number is None:
-            hint = "use `//` for integer division, or round()" if isinstance(value, float) else None
+            hint = _FLOAT_HINT if isinstance(value, float) else None
             raise ArgError(f"{where} must be an integer, got {_describe(value)}", arg.name, hint)
         if kind in ("int", "size") and number < 1:
             raise ArgError(f"{where} must be positive, got {number}", arg.name, code="E302")
@@ -69,7 +72,7 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
         items = value if isinstance(value, (list, tuple)) else (value,)
         numbers = [_as_int(v) for v in items]
         if len(items) not in (1, 2) or any(n is None for n in numbers):
-            hint = "use `//` for integer division, or round()" if any(isinstance(v, float) for v in items) else None
+            hint = _FLOAT_HINT if any(isinstance(v, float) for v in items) else None
             raise ArgError(f"{where} must be an integer or a pair (h, w) of integers, got {_describe(value)}", arg.name,
                            hint)
         low = 1 if kind == "pair" else 0
