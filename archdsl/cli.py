@@ -124,9 +124,9 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
         dims = tuple(int(p) for p in parts)
     except ValueError:
         raise typer.BadParameter(f"expected CxHxW such as 3x224x224, got {text!r}", param_hint="--input") from None
-    if len(dims) not in (1, 3) or any(d < 1 for d in dims):
-        raise typer.BadParameter(f"expected CxHxW (or C for flat input) with positive sizes, such as 3x224x224; "
-                                 f"got {text!r}", param_hint="--input")
+    if len(dims) not in (1, 2, 3) or any(d < 1 for d in dims):
+        raise typer.BadParameter(f"expected CxHxW (or C for flat input, LxC for a sequence) with positive sizes, "
+                                 f"such as 3x224x224; got {text!r}", param_hint="--input")
     return dims
 
 

@@ -358,8 +358,8 @@ class Elaborator:
         values = [self.evaluator.eval(d, frame.env) for d in stmt.dims]
         self.evaluator.mark(*values)
         dims = tuple(integer(v, d, "an input dimension", 1) for v, d in zip(values, stmt.dims))
-        if len(dims) not in (1, 3):
-            raise _err(f"the input must be C (flat) or CxHxW, got {len(dims)} sizes", stmt, code="E405",
+        if len(dims) not in (1, 2, 3):
+            raise _err(f"the input must be C (flat), LxC (a sequence) or CxHxW, got {len(dims)} sizes", stmt, code="E405",
                        hint="e.g. `input 3x224x224` for RGB images, `input 784` for flat vectors")
         self._start(frame, dims, stmt.span)
 
