@@ -14,7 +14,7 @@ from ..source import Span
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     span: Span | None = Field(default=None, repr=False)
 
@@ -312,7 +312,6 @@ class SpecFile(Node):
         return [i for i in self.items if isinstance(i, Import)]
 
 
-for _model in list(globals().values()):
-    if isinstance(_model, type) and issubclass(_model, Node) and _model is not Node:
-        _model.model_rebuild()
+# Schemas are built on first validation (YAML), not at import: the .arch parser constructs nodes
+# directly, and `check` should start fast.
 

@@ -18,7 +18,7 @@ from ..source import Span
 
 
 class IRNode(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True)
 
     span: Span | None = Field(default=None, repr=False)
 
@@ -120,6 +120,3 @@ class Graph(IRNode):
     def total_params(self) -> int:
         return sum(node.params for _, node in self.ops())
 
-
-ScopeNode.model_rebuild()
-Graph.model_rebuild()

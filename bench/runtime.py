@@ -1,0 +1,69 @@
+"""Forward latency of archdsl-compiled models against torchvision's, same weights, CPU, eval, no_grad.
+
+    python bench/runtime.py [--repeats 30] [--models resnet50,densenet121,...] [--no-compile]
+
+For each model and batch size (1 and 16, 224x224), the two models run alternately and the ratio of
+median latencies is reported (archdsl / torchvision; 1.00 means equal). Both eager and torch.compile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, interleaved, machine, median, table  # noqa: E402
+
+MODELS = {
+    "resnet50": "resnet50",
+    "densenet121": "densenet121",
+    "mobilenet_v2": "mobilenet_v2",
+    "efficientnet_b0": "efficientnet_b0",
+}
+
+
+def load_pair(name: str):
+    import torch
+    import torchvision
+
+    import archdsl
+
+    reference = getattr(torchvision.models, MODELS[name])().eval()
+    ours = archdsl.build(ROOT / "specs" / f"{name}.arch").eval()
+    try:
+        ours.load_state_dict(reference.state_dict(), strict=True)
+    except RuntimeError:
+        archdsl.transfer_weights(reference, ours)
+    return torch, ours, reference
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--batches", default="1,16")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    args = parser.parse_args()
+    rows = []
+    for name in args.models.split(","):
+        torch, ours, reference = load_pair(name)
+        modes = [("eager", ours, reference)]
+        if not args.no_compile:
+            modes.append(("compile", torch.compile(ours), torch.compile(reference)))
+        for batch in (int(b) for b in args.batches.split(",")):
+            x = torch.randn(batch, 3, 224, 224)
+            for mode, a, b in modes:
+                with torch.no_grad():
+                    assert torch.allclose(a(x), b(x), atol=1e-4), f"{name}: outputs differ"
+                    repeats = args.repeats if batch == 1 else max(args.repeats // 3, 5)
+                    times = interleaved({"archdsl": lambda: a(x), "torchvision": lambda: b(x)}, repeats, warmup=3)
+                ours_ms, ref_ms = median(times["archdsl"]) * 1e3, median(times["torchvision"]) * 1e3
+                rows.append([name, batch, mode, f"{ours_ms:.2f}", f"{ref_ms:.2f}", f"{ours_ms / ref_ms:.3f}"])
+                print(f"{name} batch {batch} {mode}: {ours_ms:.2f} ms vs {ref_ms:.2f} ms", file=sys.stderr)
+    print(f"Machine: {machine()}\n")
+    print(table(["model", "batch", "mode", "archdsl ms", "torchvision ms", "ratio"], rows))
+
+
+if __name__ == "__main__":
+    main()
