@@ -145,10 +145,14 @@ def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, d
 
     `device="meta"` builds the module without allocating weight memory.
     """
+    from .backends.pysource import emit_source
     from .backends.torch_module import instantiate
 
     checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
-    return instantiate(emit(checked), checked.graph.name, device=device, dtype=dtype)
+    # The factory is called with no arguments here, so which parameters it could take does not matter:
+    # skipping that probe (one more elaboration per parameter) keeps `build` as fast as torchvision's
+    # constructors. The classes, and so the module, are exactly those of the emitted file.
+    return instantiate(emit_source(checked.graph, checked.origin), checked.graph.name, device=device, dtype=dtype)
 
 
 def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int = 2,

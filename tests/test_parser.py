@@ -96,3 +96,29 @@ def test_syntax_errors_point_at_the_mistake(text, line, col, code, words):
     rendered = str(error.attach({"t.arch": src(text)}))
     assert rendered.startswith(f"t.arch:{line}:{col}: error[{code}]")
     assert "^" in rendered
+
+
+def test_not_binds_looser_than_comparison_as_in_python():
+    node = parse_expression("not a == b and c")
+    assert isinstance(node, ast.BoolOp) and node.op == "and"
+    assert isinstance(node.left, ast.UnaryOp) and node.left.op == "not"
+    assert isinstance(node.left.operand, ast.Compare)
+
+
+def test_power_is_right_associative_and_binds_tighter_than_unary_minus():
+    node = parse_expression("2 ** -x ** 2")
+    assert node.op == "**" and node.left.value == 2
+    assert isinstance(node.right, ast.UnaryOp) and node.right.operand.op == "**"
+
+
+def test_operator_spans_cover_both_operands():
+    node = parse_expression("in.channels * 4 + 1")
+    assert (node.span.col, node.span.end_col) == (1, 20)
+    assert (node.left.span.col, node.left.span.end_col) == (1, 16)
+
+
+def test_chained_comparisons_are_refused_with_a_fix():
+    with pytest.raises(ParseError) as info:
+        parse_expression("a < b < c")
+    assert info.value.span.col == 7 and "a < b and b < c" in info.value.hint
+    assert parse_expression("(a < b) == c").op == "=="

@@ -25,12 +25,12 @@ KEYWORDS = {"and", "block", "elif", "else", "false", "for", "from", "if", "impor
             "not", "or", "pass", "true", "x", "True", "False", "None"}
 HEADERS = ("block", "network", "if", "elif", "else", "for")
 # Terminals that can start an operand: seeing one right after a complete operand means a separator is missing.
-OPERAND_START = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "TRUE", "FALSE", "NONE", "IN", "__ANON_1", "__ANON_2",
-                 "__ANON_3"}
+OPERAND_START = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "TRUE", "FALSE", "NONE", "IN", "TRUE_CAP", "FALSE_CAP",
+                 "NONE_CAP"}
 WORDS = {
     "_NL": "the end of the line", "_INDENT": "an indented body", "_DEDENT": "the end of the body", "NAME": "a name",
     "NUMBER": "a number", "STRING": "a string", "COMPARE": "a comparison", "PLUS": "an operator",
-    "MINUS": "an operator", "MUL_OP": "an operator", "POW": "an operator", "__ANON_0": "`->`", "$END": "the end of the file",
+    "MINUS": "an operator", "MUL_OP": "an operator", "POW": "an operator", "_ARROW": "`->`", "$END": "the end of the file",
 }
 
 
@@ -201,7 +201,7 @@ def _line_ends_early(ctx: Context, token: Token, expected: set[str], previous) -
         return ParseError(f"expected `:` at the end of the `{first}` line", span,
                           hint=f"write `{stripped}:`", code="E106")
     after = {
-        "__ANON_0": ("`->`", "a layer", "e.g. `-> relu`; or end the line without `->`"),
+        "_ARROW": ("`->`", "a layer", "e.g. `-> relu`; or end the line without `->`"),
         "EQUAL": ("`=`", "a value", "e.g. `shortcut = in`"),
         "X": ("`x`", "a repeat count", "e.g. `x 3` or `x (n - 1)`"),
         "COLON": ("`:`", "a layer, or an indented body on the next lines", "e.g. `conv1: conv(64, 3)`"),
@@ -227,7 +227,7 @@ def _missing_separator(ctx: Context, token: Token, expected: set[str], previous)
     if inner is None and line_text.strip().startswith("input ") and token.type == "NUMBER":
         return ParseError("the input shape is written with `x` between sizes", _token_span(token, path),
                           hint="e.g. `input 3x224x224`", code="E106")
-    if inner is None and "__ANON_0" in expected:
+    if inner is None and "_ARROW" in expected:
         fixed = _fixed(ctx.source, token, "-> ", before=True)
         return ParseError(f"missing `->` before {_show(token)}", _token_span(token, path),
                           hint=f"layers on one line are chained with `->`: `{fixed}`; or put each on its own line",
@@ -367,5 +367,5 @@ def _expected_words(expected: set[str]) -> str | None:
 
 
 _TERMINAL_TEXT = {"LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}", "COLON": ":",
-                  "COMMA": ",", "EQUAL": "=", "DOT": ".", "X": "x", "__ANON_1": "True", "__ANON_2": "False",
-                  "__ANON_3": "None"}
+                  "COMMA": ",", "EQUAL": "=", "DOT": ".", "X": "x", "TRUE_CAP": "True", "FALSE_CAP": "False",
+                  "NONE_CAP": "None"}

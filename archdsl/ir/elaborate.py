@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..construct import new
 from ..errors import MAX_ERRORS, ArchError, Collector, ElaborationError, ErrorGroup, LimitError, Note
 from ..frontend import ast
 from ..ops.args import ArgError, bind
@@ -727,14 +728,14 @@ class Elaborator:
         items: list[OpNode | ScopeNode] = []
         for item, item_name in zip(scope.items, names):
             if isinstance(item, OpItem):
-                items.append(OpNode.model_construct(
+                items.append(new(OpNode, 
                     id=item.id, op=item.op.name, attrs=item.attrs, inputs=tuple(item.inputs), name=item_name,
                     shape=item.shape, params=item.params, repeat=item.repeat, span=item.span,
                 ))
             else:
                 items.append(self.freeze(item, item_name))
-        return ScopeNode.model_construct(
-            name=name, block=scope.block, doc=scope.defn.doc if scope.defn else None,
+        return new(
+            ScopeNode, name=name, block=scope.block, doc=scope.defn.doc if scope.defn else None,
             defn_span=scope.defn.span if scope.defn else None,
             args={k: _plain(v) for k, v in scope.args.items()}, input=scope.input,
             output=scope.output, items=tuple(items), sequential=sequential, repeat=scope.repeat, span=scope.span,

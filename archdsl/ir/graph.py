@@ -21,32 +21,32 @@ class GraphReport:
     dag: nx.DiGraph | None = None
 
 
-def to_networkx(graph: Graph) -> nx.DiGraph:
+def to_networkx(graph: Graph, ops: list[tuple[str, OpNode]] | None = None) -> nx.DiGraph:
     """One node per value (0 is the input, then every op id), one edge per op input."""
+    ops = list(graph.ops()) if ops is None else ops
     dag = nx.DiGraph()
     dag.add_node(0, op="input", shape=graph.input_shape, path="input")
-    for path, node in graph.ops():
-        dag.add_node(node.id, op=node.op, shape=node.shape, path=path, span=node.span)
-    for _, node in graph.ops():
-        for source in node.inputs:
-            dag.add_edge(source, node.id)
+    dag.add_nodes_from((node.id, {"op": node.op, "shape": node.shape, "path": path, "span": node.span})
+                       for path, node in ops)
+    dag.add_edges_from((source, node.id) for _, node in ops for source in node.inputs)
     return dag
 
 
 def validate(graph: Graph) -> GraphReport:
     """Raise GraphError on a cycle or a reference to an undefined value; warn about unused values."""
-    dag = to_networkx(graph)
     ops = list(graph.ops())  # one walk of the scopes, shared by the checks below
+    dag = to_networkx(graph, ops)
     defined = {0} | {node.id for _, node in ops}
     for _, node in ops:
         missing = [i for i in node.inputs if i not in defined]
         if missing:
             raise GraphError(f"`{node.op}` reads value {missing[0]}, which nothing defines", node.span, code="E501")
-    if not nx.is_directed_acyclic_graph(dag):
+    try:
+        order = list(nx.topological_sort(dag))  # deterministic: it follows the order values were made
+    except nx.NetworkXUnfeasible:
         cycle = nx.find_cycle(dag)
         first = dag.nodes[cycle[0][0]]
-        raise GraphError(f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501")
-    order = list(nx.lexicographical_topological_sort(dag))
+        raise GraphError(f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501") from None
     return GraphReport(order=order, warnings=_unused(graph, dag, ops) + _linear_on_maps(graph, ops), dag=dag)
 
 
