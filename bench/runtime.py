@@ -2,8 +2,9 @@
 
     python bench/runtime.py [--repeats 30] [--models resnet50,densenet121,...] [--no-compile]
 
-For each model and batch size (1 and 16, 224x224), the two models run alternately and the ratio of
-median latencies is reported (archdsl / torchvision; 1.00 means equal). Both eager and torch.compile.
+For each model and batch size (1 and 16, 224x224), the two models run alternately. Each round gives
+one paired ratio (archdsl / torchvision; 1.00 means equal), which cancels the machine's slow drifts;
+the table reports the median ratio and its interquartile range, for eager mode and torch.compile.
 """
 
 from __future__ import annotations
@@ -59,10 +60,13 @@ def main() -> None:
                     repeats = args.repeats if batch == 1 else max(args.repeats // 3, 5)
                     times = interleaved({"archdsl": lambda: a(x), "torchvision": lambda: b(x)}, repeats, warmup=3)
                 ours_ms, ref_ms = median(times["archdsl"]) * 1e3, median(times["torchvision"]) * 1e3
-                rows.append([name, batch, mode, f"{ours_ms:.2f}", f"{ref_ms:.2f}", f"{ours_ms / ref_ms:.3f}"])
+                ratios = sorted(a / b for a, b in zip(times["archdsl"], times["torchvision"]))
+                low, high = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
+                rows.append([name, batch, mode, f"{ours_ms:.2f}", f"{ref_ms:.2f}", f"{median(ratios):.3f}",
+                             f"{low:.3f}-{high:.3f}"])
                 print(f"{name} batch {batch} {mode}: {ours_ms:.2f} ms vs {ref_ms:.2f} ms", file=sys.stderr)
     print(f"Machine: {machine()}\n")
-    print(table(["model", "batch", "mode", "archdsl ms", "torchvision ms", "ratio"], rows))
+    print(table(["model", "batch", "mode", "archdsl ms", "torchvision ms", "ratio", "IQR"], rows))
 
 
 if __name__ == "__main__":

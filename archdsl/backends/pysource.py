@@ -181,9 +181,11 @@ class _Collector:
     def _forward(self, scope: ScopeNode, root: bool) -> tuple[list[str], set[int]]:
         items = scope.items
         last_use: dict[int, int] = {}
+        readers: dict[int, list[int]] = {}
         for index, item in enumerate(items):
             for value in _inputs(item):
                 last_use[value] = index
+                readers.setdefault(value, []).append(index)
         last_use[scope.output] = len(items)
         var = {scope.input: "x"}
         live = {"x"}
@@ -193,7 +195,9 @@ class _Collector:
             inputs = _inputs(item)
             args = [var[v] for v in inputs]
             first = inputs[0]
-            dies = last_use.get(first) == index and inputs.count(first) == 1
+            # The output may take over its first input's variable when that value dies here, unless the
+            # variable carries a label (`branch1 = torch.cat([branch1, ...])` would misread).
+            dies = last_use.get(first) == index and inputs.count(first) == 1 and _generic(args[0])
             out = _output(item)
             if isinstance(item, OpNode) and (item.name is None or get_op(item.op).torch is None):
                 op = get_op(item.op)
@@ -202,13 +206,13 @@ class _Collector:
                     lines.append(f"{args[0]} += {' + '.join(args[1:])}")
                     name = args[0]
                 else:
-                    name = args[0] if dies and args[0] != "x" or (dies and args[0] == "x") else self._fresh(live, item)
+                    name = args[0] if dies else self._fresh(live, item, _branch(readers.get(out, []), index))
                     lines.append(f"{name} = {op.functional(item.attrs, args)}")
             else:
                 if isinstance(item, OpNode) and get_op(item.op).extra.get("inplace") and dies \
                         and self._safe_to_overwrite(first, scope):
                     inplace_ok.add(item.id)
-                name = args[0] if dies else self._fresh(live, item)
+                name = args[0] if dies else self._fresh(live, item, _branch(readers.get(out, []), index))
                 lines.append(f"{name} = self.{item.name}({args[0]})")
             for value in set(inputs):
                 if last_use.get(value) == index and var[value] != name:
@@ -221,14 +225,25 @@ class _Collector:
         return lines, inplace_ok
 
     @staticmethod
-    def _fresh(live: set[str], item) -> str:
-        for candidate in ("out", item.name if item.name and item.name.isidentifier() else None):
+    def _fresh(live: set[str], item, branch: bool) -> str:
+        """A variable for a value that must outlive its input. A branch (a value read later than the
+        next line, like an Inception branch waiting for its concat) is called by its label."""
+        label = item.name if item.name and item.name.isidentifier() else None
+        for candidate in ((label, "out") if branch else ("out", label)):
             if candidate and candidate not in live and candidate not in _TAKEN and not keyword.iskeyword(candidate):
                 return candidate
         k = 2
         while f"out{k}" in live:
             k += 1
         return f"out{k}"
+
+
+def _generic(variable: str) -> bool:
+    return variable == "x" or re.fullmatch(r"out\d*", variable) is not None
+
+
+def _branch(readers: list[int], index: int) -> bool:
+    return len(readers) > 1 or any(reader != index + 1 for reader in readers)
 
 
 def _indent_doc(text: str) -> str:

@@ -46,11 +46,11 @@ class Inception(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.branch1(x)
+        branch1 = self.branch1(x)
         branch2 = self.branch2(x)
         branch3 = self.branch3(x)
         x = self.branch4(x)
-        out = torch.cat([out, branch2, branch3, x], 1)
+        out = torch.cat([branch1, branch2, branch3, x], 1)
         return out
 
 

@@ -61,9 +61,9 @@ class InvertedResidual(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.branch1(x)
+        branch1 = self.branch1(x)
         x = self.branch2(x)
-        out = torch.cat([out, x], 1)
+        out = torch.cat([branch1, x], 1)
         out = channel_shuffle(out, 2)
         return out
 

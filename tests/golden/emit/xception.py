@@ -35,10 +35,10 @@ class XceptionBlock(nn.Module):
         self.skipbn = nn.BatchNorm2d(128)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.rep(x)
+        rep = self.rep(x)
         x = self.skip(x)
         x = self.skipbn(x)
-        out = out + x
+        out = rep + x
         return out
 
 
@@ -60,10 +60,10 @@ class XceptionBlock_1(nn.Module):
         self.skipbn = nn.BatchNorm2d(out_1)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.rep(x)
+        rep = self.rep(x)
         x = self.skip(x)
         x = self.skipbn(x)
-        out = out + x
+        out = rep + x
         return out
 
 
