@@ -122,3 +122,23 @@ def test_chained_comparisons_are_refused_with_a_fix():
         parse_expression("a < b < c")
     assert info.value.span.col == 7 and "a < b and b < c" in info.value.hint
     assert parse_expression("(a < b) == c").op == "=="
+
+
+def _code_lines(text: str) -> int:
+    """Non-blank lines that are not only a comment (docstrings count: they are code to the parser)."""
+    return sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
+
+
+def test_resnet34_with_the_family_lines_it_uses_fits_in_40_lines():
+    """Issue 2: specs/resnet34.arch plus the family-file definitions it uses is at most 40 lines."""
+    variant = read_source(SPECS / "resnet34.arch")
+    family_source = read_source(SPECS / "families" / "resnet.arch")
+    family = parse(family_source)
+    used = {"BasicBlock", "ResNet"}  # resnet34 = ResNet(block=BasicBlock, ...)
+    lines = _code_lines(variant.text)
+    for item in family.items:
+        if getattr(item, "name", None) in used:
+            lines += _code_lines("\n".join(family_source.lines[item.span.line - 1:item.span.end_line]))
+    alias = parse(variant).items[-1]
+    assert {alias.base, *(kw.value.id for kw in alias.kwargs if kw.name == "block")} == used
+    assert lines <= 40, lines

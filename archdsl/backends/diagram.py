@@ -93,13 +93,10 @@ def build_diagram(graph: Graph, depth: int | str | None = AUTO, expand: tuple[st
 
 
 def total_macs(graph: Graph) -> int:
-    """Multiply-accumulates of one forward pass (conv and linear weights), from each op's `macs` rule."""
-    total = 0
-    for _, node in graph.ops():
-        op = get_op(node.op)
-        if op is not None:
-            total += op.macs(node.attrs, [graph.shape_of(i) for i in node.inputs], node.shape)
-    return total
+    """Multiply-accumulates of one forward pass (conv and linear weights), as `archdsl summary` counts them."""
+    from .summary import summarize
+
+    return summarize(graph, 0).totals.macs
 
 
 def max_depth(graph: Graph) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
+from collections import Counter
 import math
 import re
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ NO_DEFAULT = object()
 # Producers whose output may be overwritten in place without breaking autograd: their backward
 # never reads their own output. In-place ReLU / `+=` happen only on values made by these ops.
 _INPLACE_SAFE = {"conv2d", "linear", "batchnorm2d", "batchnorm1d", "add", "concat"}
+_PASS_THROUGH = {"identity", "dropout", "dropout2d", "stochastic_depth"}
 
 # Names the generated code itself uses; a parameter or variable never takes one of them.
 _TAKEN = {"self", "x", "nn", "torch", "Tensor", "F", "super", "OrderedDict", "channel_shuffle", "int", "float",
@@ -93,6 +95,7 @@ class _Collector:
         self.graph = graph
         self.producers: dict[int, OpNode] = {node.id: node for _, node in graph.ops()}
         self.shapes: dict[int, tuple] = {0: graph.input_shape} | {i: n.shape for i, n in self.producers.items()}
+        self.readers: Counter = Counter(value for node in self.producers.values() for value in node.inputs)
         self.instances: list[Instance] = []
         self.helpers: list[str] = []
         self.imports: list[str] = []
@@ -169,8 +172,18 @@ class _Collector:
     # -- forward() ---------------------------------------------------------------------------------
 
     def _safe_to_overwrite(self, value: int, scope: ScopeNode) -> bool:
+        """May `value` be overwritten in place? Its producer's backward must not need it, and it must be
+        made inside this scope (the caller may still hold the scope's input). A pass-through op (identity,
+        dropout, stochastic depth: in eval they return their input itself) is as safe as its input,
+        provided nothing else reads that input."""
         producer = self.producers.get(value)
-        return value != scope.input and producer is not None and producer.op in _INPLACE_SAFE
+        if value == scope.input or producer is None:
+            return False
+        if producer.op in _INPLACE_SAFE:
+            return True
+        source = producer.inputs[0] if producer.inputs else None
+        return producer.op in _PASS_THROUGH and source is not None and self.readers[source] == 1 \
+            and source != self.graph.root.output and self._safe_to_overwrite(source, scope)
 
     def _sequential_inplace(self, scope: ScopeNode) -> set[int]:
         """In a chain every value dies at the next layer, so an activation may work in place when its

@@ -113,7 +113,7 @@ class MBConv_2(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = self.block(x)
         out = self.stochastic_depth(out)
-        out = out + x
+        out += x
         return out
 
 

@@ -91,7 +91,7 @@ class MBConv_1(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = self.block(x)
         out = self.stochastic_depth(out)
-        out = out + x
+        out += x
         return out
 
 
@@ -134,7 +134,7 @@ class MBConv_3(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = self.block(x)
         out = self.stochastic_depth(out)
-        out = out + x
+        out += x
         return out
 
 
