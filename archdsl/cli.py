@@ -25,6 +25,8 @@ InputOption = typer.Option(None, "--input", "-i", metavar="CxHxW", help="Input s
 NetworkOption = typer.Option(None, "--network", "-n", help="Which network of the file to build (default: the file's).")
 MaxParamsOption = typer.Option(10**10, "--max-params", min=1, metavar="N",
                                help="Stop with an error if the network has more than N parameters (static count).")
+MaxLayersOption = typer.Option(50_000, "--max-layers", min=1, metavar="N",
+                               help="Stop with an error if the network has more than N layers.")
 
 
 class Format(str, Enum):
@@ -131,7 +133,7 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
 
 
 def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, network: str | None,
-                 json_output: bool = False, max_params: int = 10**10):
+                 json_output: bool = False, max_params: int = 10**10, max_layers: int = 50_000):
     """Run the static pipeline; print warnings; on a user error print it and exit 1."""
     from . import api
     from .errors import ArchError
@@ -140,7 +142,8 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     params = parse_sets(sets)
     shape = parse_shape(input_shape)
     try:
-        checked = api.check(spec, params, input_shape=shape, network=network, limits=Limits(max_params=max_params))
+        checked = api.check(spec, params, input_shape=shape, network=network,
+                            limits=Limits(max_params=max_params, max_nodes=max_layers))
     except ArchError as error:
         explain_options(error, sets, input_shape)
         fail(error, json_output=json_output)
@@ -211,12 +214,13 @@ def check(
     network: Optional[str] = NetworkOption,
     format: Format = FormatOption,
     max_params: int = MaxParamsOption,
+    max_layers: int = MaxLayersOption,
 ) -> None:
     """Parse the spec and prove every shape; print name, input -> output, and the parameter count."""
     from .shapes import fmt
 
     json_output = format == Format.json
-    checked = load_checked(spec, set_, input_shape, network, json_output, max_params)
+    checked = load_checked(spec, set_, input_shape, network, json_output, max_params, max_layers)
     if json_output:
         import json
 
@@ -238,6 +242,7 @@ def compile_(
     network: Optional[str] = NetworkOption,
     depth: int = typer.Option(2, "--depth", "-d", min=1, help="Table depth: 1 = top-level modules only."),
     max_params: int = MaxParamsOption,
+    max_layers: int = MaxLayersOption,
 ) -> None:
     """Compile to PyTorch: print a per-layer table, then write OUT.py, or build the model and run it once."""
     from . import api
@@ -246,7 +251,7 @@ def compile_(
 
     if output is not None:
         check_output(output, [spec])
-    checked = load_checked(spec, set_, input_shape, network, max_params=max_params)
+    checked = load_checked(spec, set_, input_shape, network, max_params=max_params, max_layers=max_layers)
     if output is not None:
         check_output(output, [spec, *protected(checked)])  # imported files too, before anything is printed
     console = _console()

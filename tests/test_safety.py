@@ -202,7 +202,7 @@ NET = "network n(k=1):\n    input 3x32x32\n"
 
 @pytest.mark.parametrize("body, limits, code, words", [
     ("    relu x 1000001\n", Limits(), "E601", "repeat count 1,000,001 is more than the limit of 100,000"),
-    ("    relu x 500\n", Limits(max_nodes=100), "E602", "more than 100 layers"),
+    ("    relu x 500\n", Limits(max_nodes=100), "E602", "more than the limit of 100"),
     ("    (relu -> relu) x 20\n", Limits(max_nodes=100_000, max_depth=2), None, None),
     ("    conv(4096, 3) -> conv(4096, 3)\n", Limits(max_params=10**6), "E604", "more than 1,000,000 parameters"),
     ("    conv(10000000, 3, padding=1)\n", Limits(), "E605", "numbers per sample"),
@@ -296,3 +296,27 @@ def test_an_unwritable_output_is_a_user_error(tmp_path):
     spec = _spec(tmp_path)
     result = CliRunner().invoke(app, ["compile", str(spec), "-o", str(tmp_path)])
     assert result.exit_code == 1 and "error[E801]" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_runaway_repeat_stops_after_two_copies():
+    """`x n` copies are alike, so the layer limit is checked from the first copies' size at once,
+    instead of after elaborating 50,000 layers."""
+    from archdsl.errors import ArchError
+
+    text = "network n():\n    input 3x8x8\n    (conv(4, 1) -> relu) x 30000\n"
+    with pytest.raises(ArchError) as info:
+        archdsl.check(text)
+    error = info.value
+    assert error.code == "E602" and "would make about 60,000 layers" in error.message
+    assert (error.span.line, error.span.col) == (3, 28)
+    assert archdsl.check(text, limits=Limits(max_nodes=70_000)).total_params == 16 + 29999 * 20  # 3->4, then 4->4
+
+
+def test_a_runaway_loop_stops_early():
+    from archdsl.errors import ArchError
+
+    text = "network n():\n    input 3x8x8\n    for i in range(40000):\n        conv(4, 1) -> relu\n"
+    with pytest.raises(ArchError) as info:
+        archdsl.check(text)
+    assert info.value.code == "E602" and "about 80,000 layers" in info.value.message
+    assert (info.value.span.line, info.value.span.col) == (3, 14)

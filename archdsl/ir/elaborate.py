@@ -38,7 +38,9 @@ class Limits(BaseModel):
     so a spec that asks too much stops with a located error before any tensor is allocated."""
 
     max_repeat: int = 100_000  # `x n`
-    max_nodes: int = 100_000  # layers in the whole network (the largest library spec has ~1,000)
+    # Layers (IR ops) in the whole network. The largest library spec has about 1,000; checking runs at
+    # about 35 us per layer, so this bounds `check` to under 2 s whatever the spec asks (`--max-layers`).
+    max_nodes: int = 50_000
     max_depth: int = 64  # blocks and groups inside each other
     max_params: int = 10**10  # parameters in the whole network (`--max-params`)
     max_numel: int = 2**31  # numbers in one value of one sample (torch indexes with int32 in places)
@@ -369,7 +371,8 @@ class Elaborator:
         self.evaluator.mark(items)
         if not isinstance(items, tuple):
             raise _err(f"`for` needs a list to loop over, got {type_name(items)}", stmt.iter, code="E301")
-        for item in items:
+        smallest = None  # layers made by the smallest iteration so far
+        for index, item in enumerate(items):
             if len(stmt.targets) == 1:
                 frame.env[stmt.targets[0]] = item
             else:
@@ -378,7 +381,16 @@ class Elaborator:
                                stmt.iter, code="E301")
                 for name, value in zip(stmt.targets, item):
                     frame.env[name] = value
+            made_before = self.next_id
             self.run_body(stmt.body, frame)
+            # A runaway loop stops as soon as even its smallest iteration, repeated, would pass the limit.
+            made = self.next_id - made_before
+            smallest = made if smallest is None else min(smallest, made)
+            projected = self.next_id - 1 + smallest * (len(items) - index - 1)
+            if index >= 1 and projected > self.limits.max_nodes:
+                raise LimitError(f"this loop would make about {projected:,} layers, more than the limit of "
+                                 f"{self.limits.max_nodes:,}", stmt.iter.span, code="E602",
+                                 hint="check what the loop runs over (or raise the limit with --max-layers)")
 
     # ------------------------------------------------------------------------------------------
     # chains, steps, labels
@@ -433,9 +445,16 @@ class Elaborator:
         self.repeat_groups += 1
         group = self.repeat_groups
         for index in range(count):
+            made_before = self.next_id
             current = self.apply(step.expr, frame, current, piped or index > 0, None, RepeatInfo(index=index, count=count, group=group))
             if isinstance(current, Poisoned):
                 break  # the copy failed; the next copies would only repeat it
+            if index == 1:  # copies after the first are alike: stop a runaway repeat now, not 50,000 layers later
+                projected = self.next_id + (self.next_id - made_before) * (count - 2)
+                if projected > self.limits.max_nodes + 1:
+                    raise LimitError(f"`x {count:,}` would make about {projected - 1:,} layers, more than the limit of "
+                                     f"{self.limits.max_nodes:,}", step.repeat.span, code="E602",
+                                     hint="check the repeat count (or raise the limit with --max-layers)")
         return current
 
     def apply(self, expr: ast.Node, frame: Frame, current, piped: bool, label: str | None, repeat: RepeatInfo | None):
