@@ -134,7 +134,12 @@ def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
         return None
     (c1, h1, w1), (c2, h2, w2) = pair[0].shape, pair[1].shape
     if op == "add":
-        big, small = (pair[0], pair[1]) if h1 * w1 >= h2 * w2 else (pair[1], pair[0])
+        # The shortcut is the input that skipped the layers: the larger one when a branch downsampled,
+        # otherwise the one made first (`in`). It is the one to project onto the other's shape.
+        if h1 * w1 != h2 * w2:
+            big, small = (pair[0], pair[1]) if h1 * w1 > h2 * w2 else (pair[1], pair[0])
+        else:
+            big, small = (pair[0], pair[1]) if pair[0].id < pair[1].id else (pair[1], pair[0])
         (big_channels, bh, bw), (channels, sh, sw) = big.shape, small.shape
         shrink = bh - sh
         if shrink == bw - sw and 0 < shrink <= 6 and shrink % 2 == 0 and bh // sh < 2:
