@@ -63,14 +63,14 @@ def parse_file(source: Source) -> ast.SpecFile:
     return parse(source)
 
 
-def load(spec: str | Path) -> Program:
-    """Read and parse a spec (a path, or spec text) and everything it imports."""
-    source = read_source(spec)
+def load(spec: str | Path | Source) -> Program:
+    """Read and parse a spec (a path, spec text, or a `Source`) and everything it imports."""
+    source = spec if isinstance(spec, Source) else read_source(spec)
     return load_program(source, parse_file)
 
 
 def check(
-    spec: str | Path,
+    spec: str | Path | Source,
     params: dict[str, Any] | None = None,
     *,
     input_shape: tuple[int, ...] | None = None,
@@ -81,11 +81,12 @@ def check(
     """Parse, elaborate and shape-check a spec. Raises an ArchError subclass on the first problem.
 
     `params` (or keyword arguments) override network parameters: Python values, or `ast` expressions
-    (what `--set name=value` parses to). `input_shape` replaces the spec's `input` line.
+    (what `--set name=value` parses to). `input_shape` replaces the spec's `input` line. A `Source`
+    checks text under a path of its own (an editor's unsaved buffer: imports resolve next to it).
     """
     overrides = {**(params or {}), **kwargs}
     sources: dict[str, Source] = {}
-    source = read_source(spec)
+    source = spec if isinstance(spec, Source) else read_source(spec)
     try:
         with paused_gc():  # see paused_gc: everything made here lives until the check returns
             program = load_program(source, parse_file, sources)

@@ -487,6 +487,14 @@ def draw(
     print(f"wrote {output}: {checked.name}, depth {depth}, {nodes} nodes{how}")
 
 
+@app.command()
+def lsp() -> None:
+    """Run the language server on stdin/stdout, for editors (docs/editors.md). Needs the `lsp` extra (pygls)."""
+    from .lsp import serve
+
+    serve()
+
+
 def main() -> None:
     """Console entry point."""
     try:

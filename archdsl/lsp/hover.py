@@ -1,0 +1,174 @@
+"""Hover: a label or layer shows its output shape, parameters and MACs (every instance, from the last
+check); a block, network or op name its signature and docstring; `in` the input's shape in each
+instance of the enclosing block."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from ..backends.summary import count_op
+from ..backends.table import scope_params
+from ..frontend import unparse
+from ..ir.nodes import Graph, OpNode, ScopeNode
+from ..ops.registry import REQUIRED, OpDef, get_op
+from ..shapes import fmt
+from .documents import Analysis, IRItem, contains, graphs_for, same_file, word_at
+from .index import Symbol
+from .navigation import global_definition, local_definitions, symbol_at
+from .syntax import ast
+
+SHOWN = 8  # instances listed before "... and N more"
+
+
+def hover(analysis: Analysis, others: list[Analysis], position: types.Position) -> types.Hover | None:
+    word, start, end = word_at(analysis.text, position)
+    index = analysis.index()
+    if not word or index is None:
+        return None
+    line, col = position.line + 1, position.character + 1
+    found = graphs_for(analysis.path, [analysis, *others])
+    parts: list[str] = []
+    label = symbol_at(index, line, col)
+    if word == "in":
+        parts.append(input_shapes(analysis, [analysis, *others], line))
+    elif label is not None and label.kind == "label":
+        parts.append(layers(_label_nodes(found, label)))
+    else:
+        used = next((u for u in index.uses if u.name == word and contains(u.span, line, col)), None)
+        local = local_definitions(index, word, line) if used is not None else []
+        if local and local[-1].kind == "label":  # a label read as a value: `add(bn2, shortcut)`
+            parts.append(layers(_label_nodes(found, local[-1])))
+        elif not local:
+            parts.append(signature(analysis, word))
+            parts.append(layers(_innermost(found, line, col)))
+    text = "\n\n---\n\n".join(p for p in parts if p)
+    if not text:
+        return None
+    where = types.Range(
+        start=types.Position(line=position.line, character=start), end=types.Position(line=position.line, character=end)
+    )
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=where)
+
+
+def signature(analysis: Analysis, name: str) -> str:
+    """`block Name(params)` with its docstring, or an op's signature with its arguments' docs."""
+    found = global_definition(analysis, name)
+    if found is not None:
+        node = found[0].node
+        if isinstance(node, ast.NetworkAlias):
+            args = [unparse.expr(a) for a in node.args] + [f"{k.name}={unparse.expr(k.value)}" for k in node.kwargs]
+            head = f"network {node.name} = {node.base}({', '.join(args)})"
+        else:
+            params = ", ".join(
+                p.name + (f"={unparse.expr(p.default)}" if p.default is not None else "")
+                for p in getattr(node, "params", ())
+            )
+            head = (
+                f"{found[0].kind} {name}({params})"
+                if found[0].kind != "const"
+                else f"{name} = {unparse.expr(node.value)}"
+            )
+        where = f"defined in `{found[1]}`, line {found[0].line}"
+        return "\n\n".join(x for x in (f"```archdsl\n{head}\n```", getattr(node, "doc", None), where) if x)
+    op = get_op(name)
+    return op_signature(op) if op is not None else ""
+
+
+def op_signature(op: OpDef) -> str:
+    args = ", ".join(a.name if a.required else f"{a.name}={show_default(a.default)}" for a in op.args)
+    lines = [f"```archdsl\n{op.name}({args})\n```", f"op ({op.family})" + (f": {op.doc}" if op.doc else "")]
+    lines += [f"- `{a.name}`: {a.doc}" for a in op.args if a.doc]
+    return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else "")
+
+
+def show_default(value: object) -> str:
+    """A default as the spec language writes it: true, false, none, "same", (1, 1)."""
+    if value is REQUIRED:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def layers(found: list[tuple[Graph, IRItem]]) -> str:
+    """What the last check computed for these IR nodes (all instances of one layer or label)."""
+    if not found:
+        return ""
+    graph, (path, node) = found[0]
+    what = node.op if isinstance(node, OpNode) else (node.block or "group")
+    shape, params, macs = _figures(graph, node)
+    text = f"**`{path}`** ({what}): output **{fmt(shape)}**, {params:,} params, {macs:,} MACs"
+    if len(found) == 1:
+        return text
+    rows = [f"- `{p}`: {fmt(_figures(g, n)[0])}" for g, (p, n) in found[:SHOWN]]
+    more = [f"- ... and {len(found) - SHOWN} more"] if len(found) > SHOWN else []
+    return "\n".join([f"{len(found)} instances; the first: {text}", "", *rows, *more])
+
+
+def _figures(graph: Graph, node: OpNode | ScopeNode) -> tuple[tuple[int, ...], int, int]:
+    if isinstance(node, OpNode):
+        return node.shape, node.params, count_op(graph, node).macs or 0
+    macs = sum(count_op(graph, n).macs or 0 for _, n in node.walk() if isinstance(n, OpNode))
+    return graph.shape_of(node.output), scope_params(node), macs
+
+
+def _label_nodes(found: list[tuple[Graph, list[IRItem]]], label: Symbol) -> list[tuple[Graph, IRItem]]:
+    prefix = label.name.split("{", 1)[0]
+    exact = "{" not in label.name
+    return [
+        (g, (p, n))
+        for g, items in found
+        for p, n in items
+        if n.span.line == label.span.line
+        and n.span.col >= label.span.col
+        and n.name is not None
+        and (n.name == label.name if exact else n.name.startswith(prefix))
+    ]
+
+
+def _innermost(found: list[tuple[Graph, list[IRItem]]], line: int, col: int) -> list[tuple[Graph, IRItem]]:
+    hits = [(g, (p, n)) for g, items in found for p, n in items if contains(n.span, line, col)]
+    if not hits:
+        return []
+    size = min(_extent(n.span) for _, (_, n) in hits)
+    return [h for h in hits if _extent(h[1][1].span) == size]
+
+
+def _extent(span) -> tuple[int, int]:
+    return span.end_line - span.line, span.end_col - span.col
+
+
+def input_shapes(analysis: Analysis, documents: list[Analysis], line: int) -> str:
+    """`in` inside a block: the input shape of each instance; inside a network: the network's input."""
+    scope = analysis.index().enclosing(line)
+    if scope is None:
+        return ""
+    seen: set[str] = set()
+    rows: list[str] = []
+    for document in documents:
+        checked = document.checked
+        if checked is None or id(checked) in seen:
+            continue
+        seen.add(id(checked))
+        graph = checked.graph
+        if scope.kind == "network" and scope.name in (graph.name, graph.class_name):
+            rows.append(f"- `{graph.name}`: {fmt(graph.input_shape)}")
+        for path, node in graph.root.walk():
+            if (
+                isinstance(node, ScopeNode)
+                and node.block == scope.name
+                and node.defn_span is not None
+                and same_file(node.defn_span.path, analysis.path)
+                and node.defn_span.line == scope.line
+            ):
+                rows.append(f"- `{path}`: {fmt(graph.shape_of(node.input))}")
+        if rows:
+            break  # one check's instances: the document's own first
+    if not rows:
+        return f"`in`: the input of `{scope.name}` (no checked instance yet)"
+    more = [f"- ... and {len(rows) - SHOWN} more"] if len(rows) > SHOWN else []
+    return "\n".join([f"`in`: the input of `{scope.name}`, {len(rows)} instance(s)", "", *rows[:SHOWN], *more])
