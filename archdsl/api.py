@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,8 +53,11 @@ class Checked:
         return self.graph.total_params
 
 
+@lru_cache(maxsize=64)
 def parse_file(source: Source) -> ast.SpecFile:
-    """The front end for one file, chosen by extension (.yaml/.yml or .arch)."""
+    """The front end for one file, chosen by extension (.yaml/.yml or .arch). Cached by (text, path):
+    the AST is frozen, and an unchanged file is parsed once (an editor's imports on every keystroke,
+    `emit`'s re-checks)."""
     if source.is_yaml:
         from .frontend.yaml_loader import load_yaml
 
