@@ -4,6 +4,8 @@ instance of the enclosing block."""
 
 from __future__ import annotations
 
+import inspect
+
 from lsprotocol import types
 
 from ..backends.summary import count_op
@@ -69,7 +71,8 @@ def signature(analysis: Analysis, name: str) -> str:
                 else f"{name} = {unparse.expr(node.value)}"
             )
         where = f"defined in `{found[1]}`, line {found[0].line}"
-        return "\n\n".join(x for x in (f"```archdsl\n{head}\n```", getattr(node, "doc", None), where) if x)
+        doc = inspect.cleandoc(node.doc) if getattr(node, "doc", None) else None
+        return "\n\n".join(x for x in (f"```archdsl\n{head}\n```", doc, where) if x)
     op = get_op(name)
     return op_signature(op) if op is not None else ""
 
