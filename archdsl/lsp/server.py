@@ -1,5 +1,5 @@
 """The server: each LSP request is one small function that hands the document's last analysis to its
-feature module. Checks run on one worker thread, debounced, so requests are answered while a check runs."""
+feature module. Checks run on one worker thread (see `schedule`), so requests are answered while one runs."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from .. import __version__
 from . import actions, completion, diagnostics, hover, navigation, outline
 from .documents import Analysis, analyze, display_path
 
-DEBOUNCE_S = 0.05  # edits closer together than this are checked once, after the last of them
-
 log = logging.getLogger(__name__)
 
 
@@ -25,7 +23,8 @@ class ArchServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("archdsl", __version__)
         self.analyses: dict[str, Analysis] = {}
-        self.pending: dict[str, asyncio.Task] = {}
+        self.dirty: set[str] = set()  # documents edited since their check started
+        self.running: dict[str, asyncio.Task] = {}
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archdsl-check")
 
     def analysis(self, uri: str) -> Analysis:
@@ -37,37 +36,40 @@ class ArchServer(LanguageServer):
     def others(self, uri: str) -> list[Analysis]:
         return [a for u, a in self.analyses.items() if u != uri]
 
-    def schedule(self, uri: str, delay: float) -> None:
-        """Check the document after `delay` seconds, replacing a check scheduled earlier."""
-        previous = self.pending.pop(uri, None)
-        if previous is not None:
-            previous.cancel()
-        self.pending[uri] = asyncio.ensure_future(self.check(uri, delay))
+    def schedule(self, uri: str) -> None:
+        """Check the document's latest text. Debounced by coalescing: an edit after a quiet moment is
+        checked at once; edits that arrive while a check runs make one more check of the text as it is
+        then, and only the newest result is published."""
+        self.dirty.add(uri)
+        running = self.running.get(uri)
+        if running is None or running.done():
+            self.running[uri] = asyncio.ensure_future(self.check(uri))
 
-    async def check(self, uri: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        document = self.workspace.get_text_document(uri)
-        try:
-            analysis = await asyncio.get_running_loop().run_in_executor(
-                self.checker, analyze, uri, document.source, document.version, self.analyses.get(uri)
-            )
-        except Exception as error:  # a bug in archdsl: say so, keep serving
-            log.exception("checking %s failed", uri)
-            self.window_log_message(
-                types.LogMessageParams(
-                    type=types.MessageType.Error, message=f"archdsl: checking {uri} failed: {error!r}"
+    async def check(self, uri: str) -> None:
+        loop = asyncio.get_running_loop()
+        while uri in self.dirty:
+            self.dirty.discard(uri)
+            document = self.workspace.get_text_document(uri)
+            try:
+                analysis = await loop.run_in_executor(
+                    self.checker, analyze, uri, document.source, document.version, self.analyses.get(uri)
+                )
+            except Exception as error:  # a bug in archdsl: say so, keep serving
+                log.exception("checking %s failed", uri)
+                self.window_log_message(
+                    types.LogMessageParams(
+                        type=types.MessageType.Error, message=f"archdsl: checking {uri} failed: {error!r}"
+                    )
+                )
+                continue
+            if uri in self.dirty or uri not in self.analyses:
+                continue  # edited again while this check ran (check the newer text), or closed
+            self.analyses[uri] = analysis
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=uri, version=analysis.version, diagnostics=diagnostics.diagnostics(analysis)
                 )
             )
-            return
-        if self.pending.get(uri) is not asyncio.current_task():
-            return  # a newer edit (or a close) came in while this one was checked
-        del self.pending[uri]
-        self.analyses[uri] = analysis
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, version=analysis.version, diagnostics=diagnostics.diagnostics(analysis)
-            )
-        )
 
 
 def make_server() -> ArchServer:
@@ -78,18 +80,16 @@ def make_server() -> ArchServer:
         uri = params.text_document.uri
         # Known at once, so requests sent before its first check are answered (with what is known).
         ls.analyses.setdefault(uri, Analysis(uri=uri, path=display_path(uri), text=params.text_document.text))
-        ls.schedule(uri, 0)
+        ls.schedule(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: ArchServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, DEBOUNCE_S)
+        ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: ArchServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        task = ls.pending.pop(uri, None)
-        if task is not None:
-            task.cancel()
+        ls.dirty.discard(uri)
         ls.analyses.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
