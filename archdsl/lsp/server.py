@@ -12,7 +12,7 @@ from pygls.lsp.server import LanguageServer
 
 from .. import __version__
 from . import actions, completion, diagnostics, hover, navigation, outline
-from .documents import Analysis, analyze, display_path
+from .documents import Analysis, analyze, display_path, same_file
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,14 @@ def make_server() -> ArchServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: ArchServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.schedule(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: ArchServer, params: types.DidSaveTextDocumentParams) -> None:
+        # Imports are read from disk: a saved family file changes what the open variants import.
+        saved = ls.analysis(params.text_document.uri).path
+        for other in ls.others(params.text_document.uri):
+            if other.program is not None and any(same_file(path, saved) for path in other.program.files):
+                ls.schedule(other.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: ArchServer, params: types.DidCloseTextDocumentParams) -> None:
