@@ -12,6 +12,13 @@ from __future__ import annotations
 
 def serve() -> None:
     """Run the server on stdin/stdout until the client says exit."""
-    from .server import make_server
+    try:
+        from .server import make_server
+    except ImportError as error:
+        if error.name not in ("pygls", "lsprotocol"):
+            raise
+        import sys
 
+        sys.stderr.write("error: `archdsl lsp` needs pygls; install it with: pip install 'archdsl[lsp]'\n")
+        raise SystemExit(1) from None
     make_server().start_io()
