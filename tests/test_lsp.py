@@ -164,6 +164,8 @@ async def test_hover_label_op_block_and_input(client: LanguageClient):
     inputs = await hover_text(client, family, 22, 12)  # `in` of `concat(in, new)`
     assert "- `features.denseblock1.denselayer1`: 64x56x56" in inputs
     assert "- `features.denseblock1.denselayer2`: 96x56x56" in inputs
+    value = await hover_text(client, family, 22, 17)  # `new` in `concat(in, new)`: `new = conv2` (drop_rate 0)
+    assert "`new` as bound on line 19" in value and "`features.denseblock1.denselayer1.conv2`: 32x56x56" in value
 
 
 async def test_definition_of_imported_block_label_and_import_path(client: LanguageClient):

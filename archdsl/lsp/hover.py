@@ -35,11 +35,16 @@ def hover(analysis: Analysis, others: list[Analysis], position: types.Position) 
         parts.append(input_shapes(analysis, [analysis, *others], line))
     elif label is not None and label.kind == "label":
         parts.append(layers(_label_nodes(found, label)))
+    elif label is not None and label.kind == "value":
+        parts.append(value(analysis, [analysis, *others], found, label))
     else:
         used = next((u for u in index.uses if u.name == word and contains(u.span, line, col)), None)
         local = local_definitions(index, word, line) if used is not None else []
         if local and local[-1].kind == "label":  # a label read as a value: `add(bn2, shortcut)`
             parts.append(layers(_label_nodes(found, local[-1])))
+        elif local and local[-1].kind == "value":  # every place the value may come from
+            bindings = [b for b in local if b.kind == "value"]
+            parts.extend(value(analysis, [analysis, *others], found, b, len(bindings) > 1) for b in bindings)
         elif not local:
             parts.append(signature(analysis, word))
             parts.append(layers(_innermost(found, line, col)))
@@ -131,6 +136,48 @@ def _label_nodes(found: list[tuple[Graph, list[IRItem]]], label: Symbol) -> list
         and n.name is not None
         and (n.name == label.name if exact else n.name.startswith(prefix))
     ]
+
+
+def value(
+    analysis: Analysis,
+    documents: list[Analysis],
+    found: list[tuple[Graph, list[IRItem]]],
+    binding: Symbol,
+    say_where: bool = False,
+) -> str:
+    """A value bound by `name = chain`: the layer that ends the chain, or the input for `name = in`."""
+    where = f"`{binding.name}` as bound on line {binding.line}:\n\n" if say_where else ""
+    nodes = _value_nodes(found, binding)
+    if nodes:
+        return where + layers(nodes)
+    items = binding.node.chain.items
+    first = items[0].expr if len(items) == 1 and isinstance(items[0], ast.Step) else None
+    if isinstance(first, ast.InputRef):
+        return where + input_shapes(analysis, documents, binding.line)
+    if isinstance(first, ast.Name):  # `new = conv2`: another name for a label
+        named = [s for s in local_definitions(analysis.index(), first.id, binding.line) if s.kind == "label"]
+        return where + layers(_label_nodes(found, named[-1])) if named else ""
+    return ""
+
+
+def _value_nodes(found: list[tuple[Graph, list[IRItem]]], binding: Symbol) -> list[tuple[Graph, IRItem]]:
+    """What `name = chain` binds: the outermost layer that ends the chain (none for `name = in`)."""
+    span = binding.node.span
+    inside = [
+        (g, (p, n))
+        for g, items in found
+        for p, n in items
+        if (span.line, span.col) <= (n.span.line, n.span.col)
+        and (n.span.end_line, n.span.end_col) <= (span.end_line, span.end_col)
+    ]
+    if not inside:
+        return []
+    last = max(_ends_last(n.span) for _, (_, n) in inside)
+    return [hit for hit in inside if _ends_last(hit[1][1].span) == last]
+
+
+def _ends_last(span) -> tuple[int, int, int, int]:
+    return span.end_line, span.end_col, -span.line, -span.col
 
 
 def _innermost(found: list[tuple[Graph, list[IRItem]]], line: int, col: int) -> list[tuple[Graph, IRItem]]:
