@@ -117,14 +117,18 @@ def to_range(span: Span) -> types.Range:
     )
 
 
-def library_only(error: ArchError) -> bool:
-    """Errors that only say a file is a library meant to be imported (a family file): it defines no
-    network, or its network needs arguments that a variant gives. `archdsl check` reports them for the
-    file alone; in an editor they would mark every family file, so the server leaves them out."""
+def library_only(error: ArchError, path: str) -> bool:
+    """Errors that only say the document is a library meant to be imported (a family file): it defines
+    no network, or its own network needs arguments that a variant gives. `archdsl check` reports them for
+    the file alone; in an editor they would mark every family file, so the server leaves them out. (A
+    variant that leaves out such an argument still gets the error: its span is in the family file.)"""
+    if error.code == "E210" and "defines no network" in error.message:
+        return True
     return (
-        error.code == "E210"
-        and "defines no network" in error.message
-        or (error.code == "E204" and error.message.startswith("network `"))
+        error.code == "E204"
+        and error.message.startswith("network `")
+        and error.span is not None
+        and same_file(error.span.path, path)
     )
 
 
@@ -137,7 +141,7 @@ def analyze(uri: str, text: str, version: int | None, previous: Analysis | None)
         analysis.checked = api.check(source)
         analysis.errors = list(analysis.checked.warnings)
     except ArchError as error:
-        analysis.errors = [e for e in flatten(error) if not library_only(e)]
+        analysis.errors = [e for e in flatten(error) if not library_only(e, path)]
     try:
         analysis.program = api.load(source)
     except ArchError:
