@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
@@ -17,9 +18,11 @@ from pygls.uris import from_fs_path, to_fs_path
 from .. import api
 from ..errors import ArchError, flatten
 from ..ir.nodes import Graph, OpNode, ScopeNode
-from ..ir.program import Program
 from ..source import Source, Span
 from .index import FileIndex, build_index
+
+if TYPE_CHECKING:
+    from ..ir.program import Program
 
 IRItem = tuple[str, OpNode | ScopeNode]  # a node of the IR with its dotted module path
 
@@ -52,6 +55,14 @@ class Analysis:
         if key not in self._indexes:
             self._indexes[key] = build_index(self.program.files[key], self.program.sources[key])
         return self._indexes[key]
+
+    def namespace(self, path: str | None = None) -> dict[str, object]:
+        """The top-level names a file sees (its own and those it imports), as the compiler bound them.
+        A block or network value has `.defn`, its AST definition (the only thing read from it here)."""
+        if self.program is None:
+            return {}
+        env = next((e for k, e in self.program.envs.items() if same_file(k, path or self.path)), None)
+        return dict(env.values) if env is not None else {}
 
     def ir_nodes(self) -> dict[str, list[IRItem]]:
         """The IR's nodes grouped by the resolved file their span points into."""

@@ -32,10 +32,7 @@ def global_definition(analysis: Analysis, name: str, path: str | None = None) ->
     found = index.top(name)
     if found is not None:
         return found, index.path
-    program = analysis.program
-    env = next((e for k, e in program.envs.items() if same_file(k, index.path)), None)
-    value = env.values.get(name) if env is not None else None
-    defn = getattr(value, "defn", None)
+    defn = getattr(analysis.namespace(index.path).get(name), "defn", None)
     if defn is None or defn.span is None:
         return None
     other = analysis.index(defn.span.path)
