@@ -186,6 +186,8 @@ async def test_definition_of_imported_block_label_and_import_path(client: Langua
 
     [block] = await definition(variant, 4, 40)  # `BasicBlock` in resnet34.arch
     assert (block.uri, block.range.start.line + 1, block.range.start.character + 1) == (uri(family), 8, 7)
+    [network] = await definition(variant, 4, 25)  # `ResNet`, the network the variant aliases
+    assert (network.uri, network.range.start.line + 1, network.range.start.character + 1) == (uri(family), 36, 9)
     [label] = await definition(family, 17, 10)  # `bn2` in `add(bn2, shortcut)`
     assert (label.range.start.line + 1, label.range.start.character + 1) == (13, 5)
     values = await definition(family, 17, 15)  # `shortcut`, bound twice
