@@ -338,6 +338,16 @@ async def test_did_you_mean_quick_fix(client: LanguageClient, tmp_path: Path):
     assert action.kind == types.CodeActionKind.QuickFix and action.title == "Replace with `conv`"
     [edit] = action.edit.changes[uri(spec)]
     assert (edit.range.start, edit.range.end, edit.new_text) == (at(3, 11), at(3, 16), "conv")
+    # A client that does not send `data` back gets the same fix.
+    bare = types.Diagnostic(range=diagnostic.range, message=diagnostic.message, code=diagnostic.code)
+    [again] = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(spec)),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[bare]),
+        )
+    )
+    assert again.edit == action.edit
 
 
 @ON_THE_SERVER

@@ -7,6 +7,7 @@ from difflib import get_close_matches
 
 from lsprotocol import types
 
+from .diagnostics import diagnostics
 from .documents import Analysis
 
 CANDIDATE = re.compile(r'"([^"\n]*)"|([A-Za-z_]\w*)')
@@ -14,8 +15,14 @@ CANDIDATE = re.compile(r'"([^"\n]*)"|([A-Za-z_]\w*)')
 
 def code_actions(analysis: Analysis, params: types.CodeActionParams) -> list[types.CodeAction]:
     actions = []
+    # Some clients do not send a diagnostic's `data` back: find the fix by code and range instead.
+    ours = {(d.code, _key(d.range)): d.data for d in diagnostics(analysis) if d.data}
     for diagnostic in params.context.diagnostics:
-        fix = diagnostic.data if isinstance(diagnostic.data, dict) else None
+        fix = (
+            diagnostic.data
+            if isinstance(diagnostic.data, dict)
+            else ours.get((diagnostic.code, _key(diagnostic.range)))
+        )
         if not fix or not fix.get("with"):
             continue
         where = target_range(analysis.text, diagnostic.range, fix.get("replace"), fix["with"])
@@ -32,6 +39,10 @@ def code_actions(analysis: Analysis, params: types.CodeActionParams) -> list[typ
             )
         )
     return actions
+
+
+def _key(where: types.Range) -> tuple[int, int, int, int]:
+    return where.start.line, where.start.character, where.end.line, where.end.character
 
 
 def target_range(text: str, where: types.Range, subject: str | None, suggestion: str) -> types.Range | None:

@@ -105,7 +105,7 @@ def semantic_tokens(analysis: Analysis) -> types.SemanticTokens:
             if kind == "name":
                 if (number + 1, match.start() + 1) in labels:
                     kind = "property"
-                elif word in KEYWORDS:
+                elif word in KEYWORDS and not (word == "x" and word in kinds):  # `x n` repeats; x may be a name
                     kind = "keyword"
                 elif word in kinds:
                     kind = kinds[word]
