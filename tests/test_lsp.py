@@ -128,6 +128,8 @@ async def test_diagnostics_on_change_are_debounced_to_the_last_edit(client: Lang
     assert seen and seen[-1].startswith("unknown op or block `convv`") and len(seen) < 3
     [diagnostic] = client.diagnostics[doc]
     assert diagnostic.code == "E202" and (diagnostic.range.start.line, diagnostic.range.start.character) == (14, 11)
+    stale = await hover_text(client, spec, 16, 6)  # `norm2`: shapes from the last check without errors
+    assert "output **128x56x56**" in stale and "last check without errors" in stale
 
 
 @ON_THE_SERVER

@@ -37,6 +37,7 @@ class Analysis:
     version: int | None = None
     errors: list[ArchError] = field(default_factory=list)
     checked: api.Checked | None = None
+    stale: bool = False  # `checked` is from an earlier text: the current one has errors
     program: Program | None = None
     _nodes: dict[str, list[IRItem]] | None = field(default=None, repr=False)
     _indexes: dict[str, FileIndex] = field(default_factory=dict, repr=False)
@@ -144,7 +145,8 @@ def library_only(error: ArchError, path: str) -> bool:
 
 
 def analyze(uri: str, text: str, version: int | None, previous: Analysis | None) -> Analysis:
-    """Check the document's text with the compiler; keep the last good AST when the text does not parse."""
+    """Check the document's text with the compiler. When it fails, the last good IR (for shapes) and the
+    last AST that parsed (for navigation) are kept."""
     path = display_path(uri)
     source = Source(text=text, path=path)
     analysis = Analysis(uri=uri, path=path, text=text, version=version)
@@ -153,6 +155,8 @@ def analyze(uri: str, text: str, version: int | None, previous: Analysis | None)
         analysis.errors = list(analysis.checked.warnings)
     except ArchError as error:
         analysis.errors = [e for e in flatten(error) if not library_only(e, path)]
+        if previous is not None and previous.checked is not None:  # shapes while a mistake is being fixed
+            analysis.checked, analysis.stale = previous.checked, True
     try:
         analysis.program = api.load(source)
     except ArchError:

@@ -51,6 +51,8 @@ def hover(analysis: Analysis, others: list[Analysis], position: types.Position) 
     text = "\n\n---\n\n".join(p for p in parts if p)
     if not text:
         return None
+    if analysis.stale and found and found[0][0] is analysis.checked.graph:
+        text += "\n\n*(shapes from the last check without errors)*"
     where = types.Range(
         start=types.Position(line=position.line, character=start), end=types.Position(line=position.line, character=end)
     )
