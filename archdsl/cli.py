@@ -493,6 +493,20 @@ def draw(
     print(f"wrote {output}: {checked.name}, depth {depth}, {nodes} nodes{how}")
 
 
+@app.command()
+def serve(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+    network: Optional[str] = NetworkOption,
+) -> None:
+    """Live preview on 127.0.0.1: the interactive diagram, summary and diagnostics, updated on every save."""
+    from .serve.cli import run
+
+    run(spec, port, set_, input_shape, network)
+
+
 def main() -> None:
     """Console entry point."""
     try:

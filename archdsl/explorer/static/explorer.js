@@ -236,6 +236,7 @@
   let positions = {}; // last layout: id -> centre, to keep a clicked block in place
 
   function render(anchor) {
+    hideTip(); // the node under the pointer is about to be replaced
     const before = anchor && positions[anchor];
     const vis = visible();
     const edges = visibleEdges(vis.rep);

@@ -25,7 +25,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    const events = new EventSource("events");
+    const events = new EventSource("/_archdsl/events");
     events.onmessage = (event) => show(JSON.parse(event.data));
   });
 })();
