@@ -80,8 +80,12 @@ def _handler(root: Path, hub: Hub, title: str, stopping: threading.Event) -> typ
             self.wfile.write(body)
 
         def _file(self, path: str) -> None:
-            target = (root / path.lstrip("/")).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
+            try:
+                target = (root / path.lstrip("/")).resolve()
+                found = target.is_relative_to(root) and target.is_file()
+            except (OSError, ValueError):  # a NUL byte, a name too long: nothing there either
+                found = False
+            if not found:
                 self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
                 return
             kind = mimetypes.guess_type(target.name)[0] or "text/plain"
