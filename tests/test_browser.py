@@ -38,8 +38,9 @@ def node(driver, node_id: str):
     return driver.find_element(By.CSS_SELECTOR, f'#diagram g.node[data-id="{node_id}"]')
 
 
-def frame(driver, unit: str):
-    return driver.find_element(By.CSS_SELECTOR, f'#diagram g.frame[data-unit="{unit}"] rect')
+def frame_label(driver, unit: str):
+    """The label in the top-left corner of an open block's frame (a click there closes the block)."""
+    return driver.find_element(By.CSS_SELECTOR, f'#diagram g.frame[data-unit="{unit}"] text')
 
 
 def only_local(urls: list[str], allowed: tuple[str, ...]) -> list[str]:
@@ -66,6 +67,11 @@ def test_explorer_file(driver, tmp_path):
     wait_for(lambda: node_count(driver) == 14, what="layer2 to open")
     titles = [n.text for n in driver.find_elements(By.CSS_SELECTOR, "#diagram g.node")]
     assert any("Bottleneck x 3" in t for t in titles)  # layer2.1–3, folded
+    # And its first block: the projection shortcut appears.
+    ActionChains(driver).move_to_element(node(driver, "layer2.0")).click().perform()
+    wait_for(lambda: node_count(driver) > 14, what="layer2.0 to open")
+    assert driver.find_elements(By.CSS_SELECTOR, '#diagram g.frame[data-unit="layer2.0.downsample"]')
+    ActionChains(driver).move_to_element(driver.find_element(By.ID, "title")).perform()
     screenshot(driver, "explorer-resnet50-layer2.png")
 
     # Hover a node: its full path, op and arguments, shapes, parameters, MACs and spec line.
@@ -86,9 +92,7 @@ def test_explorer_file(driver, tmp_path):
     screenshot(driver, "explorer-resnet50-tooltip.png")
 
     # Click the frame of layer2: it closes again.
-    box = frame(driver, "layer2")
-    corner = (-box.size["width"] // 2 + 8, -box.size["height"] // 2 + 6)  # its top-left corner, by the label
-    ActionChains(driver).move_to_element_with_offset(box, *corner).click().perform()
+    ActionChains(driver).move_to_element(frame_label(driver, "layer2")).click().perform()
     wait_for(lambda: node_count(driver) == 13, what="layer2 to close")
 
     # Search a label inside a folded run: layer3.4 is drawn by layer3.1 (layer3.1–5); its blocks open.
@@ -97,6 +101,7 @@ def test_explorer_file(driver, tmp_path):
     found = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#diagram g.node.found"), what="the search hit")
     assert found[0].get_attribute("data-id") == "layer3.1.conv2"
     assert {"layer3", "layer3.1"} <= set(driver.execute_script("return archdslExplorer.state()"))
+    ActionChains(driver).move_to_element(driver.find_element(By.ID, "title")).perform()
     screenshot(driver, "explorer-resnet50-search.png")
 
     # Expand all shows every op (identical blocks folded), collapse all the top level.

@@ -45,6 +45,8 @@ def explorer_model(checked: Checked, depth: int | str = AUTO, expand: tuple[str,
             unit["closed"] = _node_json(node, _block_tip(graph, run, node, checked))
             if len(run) > 1:  # a folded run: search finds `layer3.7.conv2` in the box of `layer3.1–35`
                 unit["members"] = [scope.name for scope in run]
+            if run and _opens_with_parent(run[0]):
+                unit["auto"] = True
     nodes = {node.id: _node_json(node, _op_tip(graph, ops.get(node.id), node, checked)) for node in full.nodes}
     return {
         "name": full.name,
@@ -100,6 +102,14 @@ def _opened(default: Diagram, units: dict[str, dict[str, Any]]) -> set[str]:
         parts = node.id.split(".")
         opened.update(p for p in (".".join(parts[:i]) for i in range(1, len(parts))) if p in units)
     return opened
+
+
+def _opens_with_parent(scope: ScopeNode) -> bool:
+    """A plain group (`downsample`, `features`) opens with the block around it, as at depth "auto";
+    block instances and stages stay closed until clicked."""
+    from ..backends.diagram import _is_stage  # the "auto" depth's own rule
+
+    return scope.block is None and not _is_stage(scope)
 
 
 def _node_json(node: DiagramNode, tip: Tip) -> dict[str, Any]:

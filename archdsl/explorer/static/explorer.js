@@ -128,7 +128,9 @@
 
   function layout(vis, edges) {
     const g = new dagre.graphlib.Graph({ compound: true, multigraph: true });
-    g.setGraph({ rankdir: "TB", nodesep: 18, ranksep: 22, edgesep: 8, marginx: 16, marginy: 16 });
+    // dagre halves ranksep when edges carry labels; half of it is the space above a box's first row,
+    // which holds the box's label.
+    g.setGraph({ rankdir: "TB", nodesep: 18, ranksep: 34, edgesep: 8, marginx: 16, marginy: 24 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const [id, box] of vis.boxes) {
       g.setNode("box:" + id, { paddingTop: 16, label: box.unit.label, width: textWidth(box.unit.label, 10) + 16 });
@@ -155,9 +157,9 @@
     const b = g.node("box:" + id);
     const level = box.unit.level;
     const group = el("g", { class: "frame", "data-unit": id }, scene);
-    el("rect", { x: b.x - b.width / 2, y: b.y - b.height / 2 - 14, width: b.width, height: b.height + 14, rx: 6,
+    el("rect", { x: b.x - b.width / 2, y: b.y - b.height / 2, width: b.width, height: b.height, rx: 6,
       fill: model.palette.clusters[(level - 1) % 2], stroke: "#9A9A9A", "stroke-width": 1 }, group);
-    const label = el("text", { x: b.x - b.width / 2 + 8, y: b.y - b.height / 2 - 2, "font-size": 10, "font-family": FONT,
+    const label = el("text", { x: b.x - b.width / 2 + 8, y: b.y - b.height / 2 + 11, "font-size": 10, "font-family": FONT,
       fill: "#333333" }, group);
     label.textContent = box.unit.label;
     tip(group, id, [["", box.unit.tip || box.unit.label]], "click the frame to close");
@@ -266,8 +268,14 @@
 
   // -- interaction -------------------------------------------------------------------------------
 
+  /* Opening a block also opens the plain groups inside it (`downsample`), as the default depth does. */
+  function openWithGroups(id) {
+    open.add(id);
+    for (const child of children[id] || []) if (model.units[child].auto) openWithGroups(child);
+  }
+
   function toggle(id, wantOpen) {
-    if (wantOpen) open.add(id);
+    if (wantOpen) openWithGroups(id);
     else open.delete(id);
     found = null;
     hideTip();
