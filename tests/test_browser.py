@@ -72,7 +72,9 @@ def test_explorer_file(driver, tmp_path):
     wait_for(lambda: node_count(driver) > 14, what="layer2.0 to open")
     assert driver.find_elements(By.CSS_SELECTOR, '#diagram g.frame[data-unit="layer2.0.downsample"]')
     ActionChains(driver).move_to_element(driver.find_element(By.ID, "title")).perform()
+    driver.execute_script("archdslExplorer.reveal('layer2')")
     screenshot(driver, "explorer-resnet50-layer2.png")
+    driver.execute_script("archdslExplorer.fit()")
 
     # Hover a node: its full path, op and arguments, shapes, parameters, MACs and spec line.
     ActionChains(driver).move_to_element(node(driver, "conv1")).perform()

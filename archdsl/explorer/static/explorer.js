@@ -357,6 +357,15 @@
     apply();
   }
 
+  /* Scroll so that the top of a node or box shows near the top of the canvas. */
+  function reveal(id) {
+    const p = positions[id];
+    if (!p) return;
+    view.x = $("canvas").clientWidth / 2 - p.x * view.k;
+    view.y = 30 - (p.y - p.height / 2) * view.k;
+    apply();
+  }
+
   function panAndZoom() {
     const canvas = $("canvas");
     let start = null;
@@ -550,7 +559,7 @@
   }
 
   window.archdslExplorer = {
-    setModel, search, expandAll, collapseAll, svgText, fit,
+    setModel, search, expandAll, collapseAll, svgText, fit, reveal,
     open: (id) => toggle(id, true),
     close: (id) => toggle(id, false),
     state: () => [...open].sort(),
