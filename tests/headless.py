@@ -58,11 +58,13 @@ def chromium(width: int = 1400, height: int = 900) -> Iterator:
 
 
 def requested_urls(driver) -> list[str]:
-    """Every URL the browser asked for since the last call (from the DevTools performance log)."""
+    """Every URL the browser asked for since the last call (from the DevTools performance log), but for
+    those of Chromium's own pages (its new tab page goes on loading for a while after start-up)."""
     urls = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
+        internal = message["params"].get("documentURL", "").startswith(("chrome://", "chrome-"))
+        if message["method"] == "Network.requestWillBeSent" and not internal:
             urls.append(message["params"]["request"]["url"])
     return urls
 
