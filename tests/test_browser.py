@@ -5,6 +5,7 @@ local server. Screenshots go to out/browser/ (docs/draw.md shows one of them).""
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from conftest import ROOT
 from headless import chromium, console, requested_urls, screenshot, start_server, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -41,6 +43,12 @@ def node(driver, node_id: str):
 def frame_label(driver, unit: str):
     """The label in the top-left corner of an open block's frame (a click there closes the block)."""
     return driver.find_element(By.CSS_SELECTOR, f'#diagram g.frame[data-unit="{unit}"] text')
+
+
+def scale_and_offset(driver) -> tuple[float, float, float]:
+    transform = driver.find_element(By.ID, "viewport").get_attribute("transform")
+    x, y, k = re.fullmatch(r"translate\(([-\d.]+),([-\d.]+)\) scale\(([-\d.e]+)\)", transform).groups()
+    return float(k), float(x), float(y)
 
 
 def only_local(urls: list[str], allowed: tuple[str, ...]) -> list[str]:
@@ -105,6 +113,19 @@ def test_explorer_file(driver, tmp_path):
     assert {"layer3", "layer3.1"} <= set(driver.execute_script("return archdslExplorer.state()"))
     ActionChains(driver).move_to_element(driver.find_element(By.ID, "title")).perform()
     screenshot(driver, "explorer-resnet50-search.png")
+
+    # Zoom with the wheel, pan by dragging (a drag is not a click: nothing opens or closes).
+    canvas = driver.find_element(By.ID, "canvas")
+    before = scale_and_offset(driver)
+    ActionChains(driver).scroll_from_origin(ScrollOrigin.from_element(canvas, -600, 0), 0, -400).perform()
+    zoomed = wait_for(lambda: scale_and_offset(driver) if scale_and_offset(driver)[0] > before[0] else None, 5, "zoom")
+    count = node_count(driver)
+    ActionChains(driver).move_to_element_with_offset(canvas, -600, 0).click_and_hold().move_by_offset(
+        80, 40
+    ).release().perform()
+    panned = scale_and_offset(driver)
+    assert panned[0] == zoomed[0] and (round(panned[1] - zoomed[1]), round(panned[2] - zoomed[2])) == (80, 40)
+    assert node_count(driver) == count
 
     # Expand all shows every op (identical blocks folded), collapse all the top level.
     driver.find_element(By.ID, "expand-all").click()

@@ -8,24 +8,22 @@ import http.client
 import json
 import re
 import signal
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT
 from headless import start_server
+from typer.testing import CliRunner
 
 import archdsl
 from archdsl.backends.diagram import build_diagram
+from archdsl.cli import app
 from archdsl.explorer.model import explorer_model
 
 MAX_BYTES = 3_000_000  # the issue's limit for resnet152's page
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "archdsl", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+def run_cli(*args: str):
+    """The command line, in this process (the same code as `python -m archdsl`, without its start-up)."""
+    return CliRunner().invoke(app, list(args))
 
 
 @pytest.mark.parametrize("spec", ["resnet50", "densenet121", "googlenet", "efficientnet_b0", "mobilenet_v2"])
@@ -54,7 +52,7 @@ def test_model_is_consistent(spec):
 def test_draw_html_is_self_contained(tmp_path):
     out = tmp_path / "resnet152.html"
     result = run_cli("draw", "specs/resnet152.arch", "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"wrote {out}: resnet152, interactive")
     html = out.read_text(encoding="utf-8")
     assert len(html.encode("utf-8")) <= MAX_BYTES
@@ -70,18 +68,18 @@ def test_draw_html_is_self_contained(tmp_path):
 
 def test_draw_html_options_and_errors(tmp_path):
     out = tmp_path / "r18.html"
-    assert run_cli("draw", "specs/resnet18.arch", "-o", str(out), "--expand", "layer2").returncode == 0
+    assert run_cli("draw", "specs/resnet18.arch", "-o", str(out), "--expand", "layer2").exit_code == 0
     html = out.read_text(encoding="utf-8")
     model = json.loads(re.search(r'type="application/json">(.*?)</script>', html, re.DOTALL)[1])
     assert "layer2" in model["open"]
     bad = tmp_path / "bad.arch"
     bad.write_text("network bad():\n    input 3x8x8\n    y = conv(4, 3)\n    add(y, in)\n")
     result = run_cli("draw", str(bad), "-o", str(tmp_path / "bad.html"))
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert re.match(rf"{re.escape(str(bad))}:4:5: error\[E401\]", result.stderr), result.stderr
     assert not (tmp_path / "bad.html").exists()
     result = run_cli("draw", "specs/resnet18.arch", "-o", str(tmp_path / "x.html"), "--expand", "layer9")
-    assert result.returncode == 2 and "layer9" in result.stderr
+    assert result.exit_code == 2 and "layer9" in result.stderr
 
 
 def raw_get(url: str, path: str) -> tuple[int, bytes]:
