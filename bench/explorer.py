@@ -3,6 +3,7 @@ takes from a save to the new model reaching a page.
 
     python bench/explorer.py                 # page sizes of specs/*, then 5 timed saves of resnet50
     python bench/explorer.py --saves 10
+    python bench/explorer.py --browser       # and the time of "expand all" in headless Chromium
 
 Sizes: `explorer_html` for each spec at the default depth, in bytes of UTF-8 (the file `archdsl draw SPEC
 -o net.html` writes), with the time to make it after the check. Latency: a copy of resnet50 and its
@@ -90,12 +91,44 @@ def serve_latency(saves: int) -> float:
     return median
 
 
+def expand_all_times(specs: list[str]) -> None:
+    """In headless Chromium (tests/headless.py): the time of "expand all" (the layout of every op) per spec."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from headless import chromium, wait_for
+
+    import archdsl
+    from archdsl.explorer import explorer_html
+
+    with tempfile.TemporaryDirectory() as folder, chromium() as driver:
+        driver.set_script_timeout(600)
+        for name in specs:
+            page = Path(folder) / f"{name}.html"
+            page.write_text(explorer_html(archdsl.check(ROOT / "specs" / f"{name}.arch")), encoding="utf-8")
+            driver.get(page.as_uri())
+            wait_for(lambda: driver.execute_script("return document.body.dataset.nodes"), 60)
+            ms, nodes = driver.execute_script(
+                "const t = performance.now(); archdslExplorer.expandAll();"
+                "return [performance.now() - t, document.body.dataset.nodes]"
+            )
+            print(f"expand all, {name:16} {nodes:>5} nodes  {ms / 1e3:6.2f} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=5, help="timed saves for the serve latency")
+    parser.add_argument(
+        "--browser",
+        nargs="*",
+        metavar="SPEC",
+        default=None,
+        help="also time 'expand all' in headless Chromium for these specs (names in specs/; "
+        "default: resnet152 googlenet densenet201)",
+    )
     args = parser.parse_args()
     largest = page_sizes()
     median = serve_latency(args.saves)
+    if args.browser is not None:
+        expand_all_times(args.browser or ["resnet152", "googlenet", "densenet201"])
     return 0 if largest <= MAX_BYTES and median <= MAX_LATENCY_S else 1
 
 
