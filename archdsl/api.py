@@ -218,7 +218,7 @@ def draw(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, de
 
     checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
     diagram = build_diagram(checked.graph, depth, tuple(expand), fold)
-    return Drawing(to_dot(diagram, rankdir), diagram)
+    return Drawing(to_dot(diagram, rankdir), diagram, checked, depth, tuple(expand))
 
 
 def pick_network(program: Program, name: str | None) -> NetworkInfo:

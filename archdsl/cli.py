@@ -446,7 +446,7 @@ def convert(
 @app.command()
 def draw(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
-    output: Path = typer.Option(..., "--output", "-o", help="OUT.svg, OUT.png, OUT.pdf or OUT.dot."),
+    output: Path = typer.Option(..., "--output", "-o", help="OUT.svg, OUT.png, OUT.pdf, OUT.dot or OUT.html."),
     depth: str = typer.Option("auto", "--depth", "-d", metavar="N|auto|all",
                               help="Levels to open: auto (blocks and stages closed), 1 = top level, all = every op."),
     expand: Optional[list[str]] = typer.Option(None, "--expand", "-e", metavar="NAME",
@@ -459,12 +459,18 @@ def draw(
 ) -> None:
     """Draw a block diagram (SVG, PNG, PDF or DOT) with shapes on the edges; never imports torch.
 
-    Renders with the system `dot` when it is on PATH, else in-process with pygraphviz.
+    Renders with the system `dot` when it is on PATH, else in-process with pygraphviz. An .html output is
+    the interactive explorer: one offline file where blocks open and close in place (docs/draw.md).
     """
     from . import api
     from .backends.diagram import DrawOptionError
     from .backends.render import RenderError, format_of, render_with
 
+    if output.suffix.lower() in (".html", ".htm"):
+        from .explorer.cli import draw_html
+
+        draw_html(load_checked(spec, set_, input_shape, network), spec, output, depth, tuple(expand or ()))
+        return
     try:
         fmt = format_of(output)
     except ValueError as exc:
@@ -493,6 +499,20 @@ def lsp() -> None:
     from .lsp import serve
 
     serve()
+
+
+@app.command()
+def serve(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+    network: Optional[str] = NetworkOption,
+) -> None:
+    """Live preview on 127.0.0.1: the interactive diagram, summary and diagnostics, updated on every save."""
+    from .serve.cli import run
+
+    run(spec, port, set_, input_shape, network)
 
 
 def main() -> None:

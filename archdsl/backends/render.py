@@ -146,9 +146,11 @@ class Drawing:
     """A network's diagram: `.source` is its DOT text; `.pipe(fmt)` renders it; `.save(path)` writes
     it in the format its suffix names; in Jupyter it displays inline as SVG."""
 
-    def __init__(self, source: str, diagram=None) -> None:
+    def __init__(self, source: str, diagram=None, checked=None, depth: int | str = "auto", expand: tuple = ()) -> None:
         self.source = source
         self.diagram = diagram  # the backends.diagram.Diagram it was drawn from
+        self.checked = checked  # the api.Checked spec, for the interactive view (`_repr_html_`)
+        self.options = (depth, tuple(expand))
 
     def pipe(self, format: str = "svg") -> bytes:
         """The diagram rendered as svg, png, pdf (bytes), or dot (the source, encoded)."""
@@ -173,6 +175,14 @@ class Drawing:
 
     def _repr_svg_(self) -> str:
         return self.pipe("svg").decode("utf-8")
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the interactive explorer (blocks open on click), isolated in an iframe."""
+        if self.checked is None:
+            return None
+        from ..explorer.notebook import explorer_iframe
+
+        return explorer_iframe(self.checked, *self.options)
 
     def __repr__(self) -> str:
         name = self.diagram.name if self.diagram is not None else "?"

@@ -90,6 +90,11 @@ class Summary(_Model):
 
         return render_summary(self, format, other_ops=other_ops)
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from .html_table import summary_html
+
+        return summary_html(self)
+
 
 class CompareRow(_Model):
     """One architecture in a comparison: the totals of its summary, and its latency if measured."""
@@ -115,6 +120,11 @@ class Comparison(_Model):
         from .report import render_comparison
 
         return render_comparison(self, format)
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from .html_table import comparison_html
+
+        return comparison_html(self)
 
     def sorted_by(self, column: str, descending: bool = False) -> "Comparison":
         """The same rows ordered by a column (one of `COMPARE_COLUMNS`); rows without it go last."""
