@@ -105,10 +105,12 @@ def _positional_hint(name: str, params: tuple[Arg, ...], positional: list[Arg], 
     if not keywords:
         return f"its arguments are ({', '.join(a.name for a in params)})"
     extra = args[len(positional)]
-    shown = str(extra).lower() if isinstance(extra, bool) else str(extra)
-    return (f"its positional arguments are ({', '.join(a.name for a in positional)}); {', '.join(keywords)} "
-            f"are given by name, e.g. `{keywords[0]}={shown}`" if positional else
-            f"{', '.join(keywords)} are given by name, e.g. `{name}({keywords[0]}={shown})`")
+    shown = str(extra).lower() if isinstance(extra, bool) else f'"{extra}"' if isinstance(extra, str) else str(extra)
+    verb = "is" if len(keywords) == 1 else "are"
+    example = f"{keywords[0]}={shown}"
+    return (f"its positional arguments are ({', '.join(a.name for a in positional)}); {', '.join(keywords)} {verb} "
+            f"given by name, e.g. `{example}`" if positional else
+            f"{', '.join(keywords)} {verb} given by name, e.g. `{name}({example})`")
 
 
 def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None = None) -> dict[str, Any]:
@@ -122,8 +124,8 @@ def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None 
     positional = [a for a in params if not a.keyword_only]
     if len(args) > len(positional):
         raise ArgError(
-            f"`{name}` takes at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}, "
-            f"got {len(args)}",
+            (f"`{name}` takes at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}, "
+             if positional else f"`{name}` takes no positional arguments, ") + f"got {len(args)}",
             len(positional),
             hint=_positional_hint(name, params, positional, args),
             code="E205",

@@ -44,8 +44,10 @@ _INPLACE = {"inplace": INPLACE}
 _CONV = TorchForm(
     "nn.Conv2d",
     ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"),
-    {"in_channels": "takes its input channels from its input",
-     "padding_mode": "pads with zeros only (padding_mode='zeros')"},
+    {
+        "in_channels": "takes its input channels from its input",
+        "padding_mode": "pads with zeros only (padding_mode='zeros')",
+    },
     {"out_channels": "out", "kernel_size": "kernel"},
 )
 _BN = ("num_features", "eps", "momentum", "affine", "track_running_stats")
@@ -54,10 +56,18 @@ _POOL_DROPPED = {"return_indices": "returns the pooled values only (return_indic
 
 FORMS: dict[str, TorchForm] = {
     "conv2d": _CONV,
-    "linear": TorchForm("nn.Linear", ("in_features", "out_features", "bias"),
-                        {"in_features": "takes its input features from its input"}, {"out_features": "out"}),
-    "batchnorm2d": TorchForm("nn.BatchNorm2d", _BN, {"num_features": "takes its channels from its input", **_BN_DROPPED}),
-    "batchnorm1d": TorchForm("nn.BatchNorm1d", _BN, {"num_features": "takes its features from its input", **_BN_DROPPED}),
+    "linear": TorchForm(
+        "nn.Linear",
+        ("in_features", "out_features", "bias"),
+        {"in_features": "takes its input features from its input"},
+        {"out_features": "out"},
+    ),
+    "batchnorm2d": TorchForm(
+        "nn.BatchNorm2d", _BN, {"num_features": "takes its channels from its input", **_BN_DROPPED}
+    ),
+    "batchnorm1d": TorchForm(
+        "nn.BatchNorm1d", _BN, {"num_features": "takes its features from its input", **_BN_DROPPED}
+    ),
     "local_response_norm": TorchForm("nn.LocalResponseNorm", ("size", "alpha", "beta", "k")),
     "relu": TorchForm("nn.ReLU", ("inplace",), _INPLACE),
     "relu6": TorchForm("nn.ReLU6", ("inplace",), _INPLACE),
@@ -70,18 +80,32 @@ FORMS: dict[str, TorchForm] = {
     "tanh": TorchForm("nn.Tanh", ()),
     "gelu": TorchForm("nn.GELU", ("approximate",)),
     "softmax": TorchForm("nn.Softmax", ("dim",)),
-    "maxpool2d": TorchForm("nn.MaxPool2d", ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
-                           _POOL_DROPPED, {"kernel_size": "kernel"}),
+    "maxpool2d": TorchForm(
+        "nn.MaxPool2d",
+        ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+        _POOL_DROPPED,
+        {"kernel_size": "kernel"},
+    ),
     "avgpool2d": TorchForm(
-        "nn.AvgPool2d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
-        {"divisor_override": "divides by the window size (divisor_override=None)"}, {"kernel_size": "kernel"}),
+        "nn.AvgPool2d",
+        ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+        {"divisor_override": "divides by the window size (divisor_override=None)"},
+        {"kernel_size": "kernel"},
+    ),
     "adaptive_avgpool": TorchForm("nn.AdaptiveAvgPool2d", ("output_size",), {}, {"output_size": "size"}),
-    "adaptive_maxpool": TorchForm("nn.AdaptiveMaxPool2d", ("output_size", "return_indices"), _POOL_DROPPED,
-                                  {"output_size": "size"}),
-    "global_avgpool": TorchForm("nn.AdaptiveAvgPool2d", ("output_size",),
-                                {"output_size": "always pools to 1x1 (adaptive_avgpool(size) pools to another size)"}),
-    "global_maxpool": TorchForm("nn.AdaptiveMaxPool2d", ("output_size",),
-                                {"output_size": "always pools to 1x1 (adaptive_maxpool(size) pools to another size)"}),
+    "adaptive_maxpool": TorchForm(
+        "nn.AdaptiveMaxPool2d", ("output_size", "return_indices"), _POOL_DROPPED, {"output_size": "size"}
+    ),
+    "global_avgpool": TorchForm(
+        "nn.AdaptiveAvgPool2d",
+        ("output_size",),
+        {"output_size": "always pools to 1x1 (adaptive_avgpool(size) pools to another size)"},
+    ),
+    "global_maxpool": TorchForm(
+        "nn.AdaptiveMaxPool2d",
+        ("output_size",),
+        {"output_size": "always pools to 1x1 (adaptive_maxpool(size) pools to another size)"},
+    ),
     "flatten": TorchForm("nn.Flatten", ("start_dim", "end_dim"), {}, {"start_dim": "start", "end_dim": "end"}),
     "dropout": TorchForm("nn.Dropout", ("p", "inplace"), _INPLACE),
     "dropout2d": TorchForm("nn.Dropout2d", ("p", "inplace"), _INPLACE),
@@ -104,13 +128,36 @@ class Habit(Exception):
     hint: str
 
 
-def _plausible(torch_name: str, value: Any) -> bool:
-    """Whether a value could be what torch takes there: `linear(10, false)` is not nn.Linear(10, false)."""
-    if torch_name in ("inplace", "return_indices", "track_running_stats"):
-        return isinstance(value, bool)
-    if torch_name == "padding_mode":
-        return isinstance(value, str)
-    return isinstance(value, (int, tuple)) and not isinstance(value, bool)
+# torch's flags archdsl does not take, with torch's default: passing the default changes nothing there.
+_FLAG_DEFAULTS = {"inplace": False, "return_indices": False, "track_running_stats": True}
+
+
+def _plausible(op: OpDef, form: TorchForm, by_torch_name: dict[str, Any]) -> bool:
+    """Whether every value could be what torch takes there: `linear(10, false)` is not nn.Linear(10, false),
+    and `maxpool(3, 2, 1, 1, false)` (return_indices=False) means nothing new read either way."""
+    kinds = {a.name: a.kind for a in op.args}
+    for torch_name, value in by_torch_name.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if torch_name in _FLAG_DEFAULTS:
+            ok = isinstance(value, bool) and value != _FLAG_DEFAULTS[torch_name]
+        elif torch_name == "padding_mode":
+            ok = isinstance(value, str)
+        elif torch_name in form.dropped:  # a size archdsl infers or fixes
+            ok = isinstance(value, tuple) or (number and float(value).is_integer())
+        else:
+            kind = kinds.get(form.renamed.get(torch_name, torch_name), "")
+            ok = (
+                isinstance(value, bool)
+                if kind == "bool"
+                else (
+                    isinstance(value, str)
+                    if kind == "str" or kind.startswith("choice:")
+                    else number or isinstance(value, tuple) or (kind == "padding" and isinstance(value, str))
+                )
+            )
+        if not ok:
+            return False
+    return True
 
 
 def _show(value: Any) -> str:
@@ -158,22 +205,30 @@ def positional_habit(op: OpDef, called: str, args: list[Any], kwargs: dict[str, 
     if len(args) > len(form.signature):
         return None
     by_torch_name = dict(zip(form.signature, args))
+    if not _plausible(op, form, by_torch_name):
+        return None
     # Read as torch reads them, some value lands on an argument archdsl does not take: that is the habit.
     for position, torch_name in enumerate(form.signature[: len(args)]):
         reason = form.dropped.get(torch_name)
-        if reason is None or not _plausible(torch_name, args[position]):
+        if reason is None:
             continue
         written = _call(called, args, kwargs)
         fixed = _archdsl_form(op, form, called, {**by_torch_name, **kwargs})
-        message = f"`{called}` {reason}: `{written}` reads as PyTorch's {form.callee}({', '.join(form.signature[:len(args)])})"
-        hint = f"write `{fixed}`, not `{written}`" if fixed != written else f"drop the argument `{_show(args[position])}`"
+        message = f"`{called}` {reason}: `{written}` reads as PyTorch's {form.callee}({', '.join(form.signature[: len(args)])})"
+        hint = (
+            f"write `{fixed}`, not `{written}`" if fixed != written else f"drop the argument `{_show(args[position])}`"
+        )
         if torch_name == "in_channels" and len(args) >= 2:
-            hint += f" (archdsl's conv is conv(out, kernel, ...); for a {args[1]}x{args[1]} kernel, write kernel={args[1]})"
+            hint += (
+                f" (archdsl's conv is conv(out, kernel, ...); for a {args[1]}x{args[1]} kernel, write kernel={args[1]})"
+            )
         return Habit(message, position, hint)
     return None
 
 
-def keyword_habit(op: OpDef, called: str, key: str, value: Any, args: list[Any], kwargs: dict[str, Any]) -> Habit | None:
+def keyword_habit(
+    op: OpDef, called: str, key: str, value: Any, args: list[Any], kwargs: dict[str, Any]
+) -> Habit | None:
     """A keyword archdsl does not have, named as PyTorch names it (kernel_size=, num_features=, inplace=)."""
     form = FORMS.get(op.name)
     reason = _EVERYWHERE.get(key) or (form.dropped.get(key) if form else None)
@@ -185,7 +240,13 @@ def keyword_habit(op: OpDef, called: str, key: str, value: Any, args: list[Any],
     fixed = _archdsl_form(op, form, called, {**by_name, **kwargs})
     written = _call(called, args, kwargs)
     if renamed:
-        return Habit(f"`{key}` is PyTorch's name in {form.callee}; archdsl's `{called}` calls it `{form.renamed[key]}`",
-                     key, f"write `{fixed}`, not `{written}`")
-    return Habit(f"`{called}` {reason}: `{key}=` is PyTorch's {form.callee if form else 'nn.Module'} argument", key,
-                 f"write `{fixed}`, not `{written}`")
+        return Habit(
+            f"`{key}` is PyTorch's name in {form.callee}; archdsl's `{called}` calls it `{form.renamed[key]}`",
+            key,
+            f"write `{fixed}`, not `{written}`",
+        )
+    return Habit(
+        f"`{called}` {reason}: `{key}=` is PyTorch's {form.callee if form else 'nn.Module'} argument",
+        key,
+        f"write `{fixed}`, not `{written}`",
+    )
