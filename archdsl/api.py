@@ -143,12 +143,17 @@ def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, d
           dtype: Any = None, **kwargs: Any):
     """An ordinary `torch.nn.Module` for a spec, built by executing the same source `emit` writes.
 
-    `device="meta"` builds the module without allocating weight memory.
+    `device="meta"` builds the module without allocating weight memory. On the CPU, a network whose
+    weights would not fit in available memory is refused with E606 before anything is allocated.
     """
     from .backends.pysource import emit_source
     from .backends.torch_module import instantiate
 
     checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    if device is None or str(device) == "cpu":  # "meta" allocates nothing; a GPU's memory is not MemAvailable
+        from .memory import refuse_if_too_large
+
+        refuse_if_too_large(checked, forward=False)
     # The factory is called with no arguments here, so which parameters it could take does not matter:
     # skipping that probe (one more elaboration per parameter) keeps `build` as fast as torchvision's
     # constructors. The classes, and so the module, are exactly those of the emitted file.
