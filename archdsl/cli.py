@@ -436,7 +436,8 @@ def convert(
     to: str = typer.Option(..., "--to", "-t", help="yaml or arch"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
 ) -> None:
-    """Rewrite a spec file in the other form (.arch <-> YAML). Imports are kept as imports."""
+    """Rewrite a spec file in the other form (.arch <-> YAML). Imports are kept as imports; with -o in
+    another folder their relative paths are rewritten to resolve from there."""
     from . import api
     from .errors import ArchError
     from .frontend.unparse import to_arch, to_yaml
@@ -450,6 +451,10 @@ def convert(
         tree = api.parse_file(source)
     except ArchError as error:
         fail(error.attach({str(spec): source}) if "source" in locals() else error)
+    if output is not None:
+        from .relocate import relocate_imports
+
+        tree = relocate_imports(tree, spec, output)  # imports are relative to the file: keep them resolving
     text = to_yaml(tree) if to == "yaml" else to_arch(tree)
     if output is None:
         sys.stdout.write(text)
