@@ -357,10 +357,10 @@ def compare(
                                        help="Order rows by name, params, macs, depth, activations or latency."),
     desc: bool = typer.Option(False, "--desc", help="With --sort: largest first."),
     bench: bool = typer.Option(False, "--bench", help="Also build each model with torch and time it on the CPU "
-                               "(ms per image at batch 1, median of --runs)."),
+                               "(ms per image at batch 1, after a warm-up: median and IQR of --runs)."),
     runs: int = typer.Option(20, "--runs", min=1, help="Timed forward passes per model with --bench."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch CPU threads with --bench "
-                                          "(default: torch's choice; 1 gives steadier figures on a busy machine)."),
+    threads: int = typer.Option(1, "--threads", min=1, help="torch CPU threads with --bench (default 1: "
+                                "more threads on a shared machine measure its load as much as the model)."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="OUT.png",
                                         help="Draw params against GMACs (needs matplotlib, from the plot extra)."),
     set_: Optional[list[str]] = SetOption,
@@ -414,7 +414,7 @@ def _check_plot_path(plot: Path, specs: list[Path]) -> None:
             fail(LoadError(f"refusing to overwrite the input spec {spec}", hint="choose another output path"))
 
 
-def _bench(checked: list, runs: int, threads: int | None):
+def _bench(checked: list, runs: int, threads: int):
     """api.compare with bench=True, with a progress bar on stderr (stdout stays clean for pasting)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
