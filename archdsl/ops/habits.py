@@ -37,7 +37,7 @@ def _conv_kernel_is_channels(args: list[Any]) -> bool:
         return False
     kernel = args[1]
     odd_stride = len(args) >= 3 and args[2] >= 3 and args[2] % 2 == 1
-    return kernel > 11 or (kernel >= 4 and kernel % 2 == 0 and odd_stride)
+    return 11 < kernel <= 8192 or (kernel >= 4 and kernel % 2 == 0 and odd_stride)  # 10^9 is no channel count
 
 
 _INPLACE = {"inplace": INPLACE}
