@@ -420,6 +420,8 @@ def _bench(checked: list, runs: int, threads: int):
 
     from . import api
 
+    from .errors import ArchError
+
     columns = (TextColumn("timing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
         task = progress.add_task(checked[0].name, total=runs * len(checked))
@@ -427,7 +429,10 @@ def _bench(checked: list, runs: int, threads: int):
         def tick(name: str) -> None:
             progress.update(task, advance=1, description=name)
 
-        return api.compare(checked, bench=True, runs=runs, threads=threads, on_run=tick)
+        try:
+            return api.compare(checked, bench=True, runs=runs, threads=threads, on_run=tick)
+        except ArchError as error:  # E606: a model too large to build here
+            fail(error)
 
 
 @app.command()

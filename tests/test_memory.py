@@ -72,3 +72,9 @@ def test_what_fits_passes(tmp_path):
     assert archdsl.memory.memory_problem(checked, forward=True, available=10**9) is None
     problem = archdsl.memory.memory_problem(checked, forward=False, available=500 * 10**6)
     assert problem is not None and "520 MB of weights;" in problem.message
+
+
+def test_compare_bench_refuses_without_internal_error(tmp_path, small_machine):
+    result = CliRunner().invoke(app, ["compare", write(tmp_path, MEDIUM), "--bench", "--runs", "1"])
+    assert result.exit_code == 1, result.output
+    assert "error[E606]" in result.stderr and "internal error" not in result.stderr
