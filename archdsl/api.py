@@ -148,12 +148,17 @@ def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, d
           dtype: Any = None, **kwargs: Any):
     """An ordinary `torch.nn.Module` for a spec, built by executing the same source `emit` writes.
 
-    `device="meta"` builds the module without allocating weight memory.
+    `device="meta"` builds the module without allocating weight memory. On the CPU, a network whose
+    weights would not fit in available memory is refused with E606 before anything is allocated.
     """
     from .backends.pysource import emit_source
     from .backends.torch_module import instantiate
 
     checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    if device is None or str(device) == "cpu":  # "meta" allocates nothing; a GPU's memory is not MemAvailable
+        from .memory import refuse_if_too_large
+
+        refuse_if_too_large(checked, forward=False)
     # The factory is called with no arguments here, so which parameters it could take does not matter:
     # skipping that probe (one more elaboration per parameter) keeps `build` as fast as torchvision's
     # constructors. The classes, and so the module, are exactly those of the emitted file.
@@ -174,11 +179,12 @@ def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *,
 
 
 def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = None, *, bench: bool = False,
-            runs: int = 20, warmup: int = 3, threads: int | None = None,
+            runs: int = 20, warmup: int = 3, threads: int | None = 1,
             on_run: Callable[[str], None] | None = None, **kwargs: Any) -> "Comparison":
     """One row per spec (name, input, params, MACs, depth, activation memory), all static. With
     `bench=True` each model is also built with torch and timed on the CPU at batch 1 (median of `runs`
-    forward passes after `warmup`, with `threads` torch threads if given); `on_run(name)` is called
+    forward passes after a warm-up, with their interquartile range, on `threads` torch threads: one by
+    default, steadier on a shared machine; None for torch's choice); `on_run(name)` is called
     after each timed pass (progress bars).
     `params` and keyword arguments apply to every spec, as in `check`.
     """
@@ -192,14 +198,14 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
                                macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes))
     if not bench:
         return Comparison(rows=tuple(rows))
-    from .backends.bench import cpu_latency_ms, torch_threads
+    from .backends.bench import cpu_latency, torch_threads
 
     timed = []
     with torch_threads(threads) as used:
         for item, row in zip(checked, rows):
             tick = (lambda name=item.name: on_run(name)) if on_run else None
-            latency = cpu_latency_ms(build(item), item.input_shape, runs, warmup, tick)
-            timed.append(row.model_copy(update={"latency_ms": latency}))
+            latency = cpu_latency(build(item), item.input_shape, runs, warmup, tick)
+            timed.append(row.model_copy(update={"latency_ms": latency.median_ms, "latency_iqr_ms": latency.iqr_ms}))
     return Comparison(rows=tuple(timed), threads=used)
 
 

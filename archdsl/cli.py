@@ -23,7 +23,9 @@ app = typer.Typer(
 SetOption = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Override a network parameter (repeatable).")
 InputOption = typer.Option(None, "--input", "-i", metavar="CxHxW", help="Input shape instead of the spec's `input` line.")
 NetworkOption = typer.Option(None, "--network", "-n", help="Which network of the file to build (default: the file's).")
-MaxParamsOption = typer.Option(10**10, "--max-params", min=1, metavar="N",
+# 10^9 parameters are 4 GB of float32 weights: more than any CNN in the library (VGG-19 has 1.4 x 10^8).
+DEFAULT_MAX_PARAMS = 10**9
+MaxParamsOption = typer.Option(DEFAULT_MAX_PARAMS, "--max-params", min=1, metavar="N",
                                help="Stop with an error if the network has more than N parameters (static count).")
 MaxLayersOption = typer.Option(50_000, "--max-layers", min=1, metavar="N",
                                help="Stop with an error if the network has more than N layers.")
@@ -133,7 +135,7 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
 
 
 def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, network: str | None,
-                 json_output: bool = False, max_params: int = 10**10, max_layers: int = 50_000):
+                 json_output: bool = False, max_params: int = DEFAULT_MAX_PARAMS, max_layers: int = 50_000):
     """Run the static pipeline; print warnings; on a user error print it and exit 1."""
     from . import api
     from .errors import ArchError
@@ -221,13 +223,18 @@ def check(
 
     json_output = format == Format.json
     checked = load_checked(spec, set_, input_shape, network, json_output, max_params, max_layers)
+    from .memory import memory_problem
+
+    too_large = memory_problem(checked, forward=True, severity="warning")
+    if too_large is not None and not json_output:
+        sys.stderr.write(str(too_large) + "\n")
     if json_output:
         import json
 
         print(json.dumps({
             "ok": True, "name": checked.name, "input": list(checked.input_shape),
             "output": list(checked.output_shape), "params": checked.total_params,
-            "diagnostics": [w.to_json() for w in checked.warnings],
+            "diagnostics": [w.to_json() for w in [*checked.warnings, *([too_large] if too_large else [])]],
         }, indent=2))
         return
     print(f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}, {checked.total_params:,} params")
@@ -264,6 +271,13 @@ def compile_(
         return
     import time
 
+    from .errors import ArchError
+    from .memory import refuse_if_too_large
+
+    try:
+        refuse_if_too_large(checked, forward=True)  # before torch allocates anything
+    except ArchError as error:
+        fail(error)
     import torch
 
     started = time.perf_counter()
@@ -343,10 +357,10 @@ def compare(
                                        help="Order rows by name, params, macs, depth, activations or latency."),
     desc: bool = typer.Option(False, "--desc", help="With --sort: largest first."),
     bench: bool = typer.Option(False, "--bench", help="Also build each model with torch and time it on the CPU "
-                               "(ms per image at batch 1, median of --runs)."),
+                               "(ms per image at batch 1, after a warm-up: median and IQR of --runs)."),
     runs: int = typer.Option(20, "--runs", min=1, help="Timed forward passes per model with --bench."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch CPU threads with --bench "
-                                          "(default: torch's choice; 1 gives steadier figures on a busy machine)."),
+    threads: int = typer.Option(1, "--threads", min=1, help="torch CPU threads with --bench (default 1: "
+                                "more threads on a shared machine measure its load as much as the model)."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="OUT.png",
                                         help="Draw params against GMACs (needs matplotlib, from the plot extra)."),
     set_: Optional[list[str]] = SetOption,
@@ -400,11 +414,13 @@ def _check_plot_path(plot: Path, specs: list[Path]) -> None:
             fail(LoadError(f"refusing to overwrite the input spec {spec}", hint="choose another output path"))
 
 
-def _bench(checked: list, runs: int, threads: int | None):
+def _bench(checked: list, runs: int, threads: int):
     """api.compare with bench=True, with a progress bar on stderr (stdout stays clean for pasting)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from . import api
+
+    from .errors import ArchError
 
     columns = (TextColumn("timing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
@@ -413,7 +429,10 @@ def _bench(checked: list, runs: int, threads: int | None):
         def tick(name: str) -> None:
             progress.update(task, advance=1, description=name)
 
-        return api.compare(checked, bench=True, runs=runs, threads=threads, on_run=tick)
+        try:
+            return api.compare(checked, bench=True, runs=runs, threads=threads, on_run=tick)
+        except ArchError as error:  # E606: a model too large to build here
+            fail(error)
 
 
 @app.command()
@@ -422,7 +441,8 @@ def convert(
     to: str = typer.Option(..., "--to", "-t", help="yaml or arch"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
 ) -> None:
-    """Rewrite a spec file in the other form (.arch <-> YAML). Imports are kept as imports."""
+    """Rewrite a spec file in the other form (.arch <-> YAML). Imports are kept as imports; with -o in
+    another folder their relative paths are rewritten to resolve from there."""
     from . import api
     from .errors import ArchError
     from .frontend.unparse import to_arch, to_yaml
@@ -436,6 +456,10 @@ def convert(
         tree = api.parse_file(source)
     except ArchError as error:
         fail(error.attach({str(spec): source}) if "source" in locals() else error)
+    if output is not None:
+        from .relocate import relocate_imports
+
+        tree = relocate_imports(tree, spec, output)  # imports are relative to the file: keep them resolving
     text = to_yaml(tree) if to == "yaml" else to_arch(tree)
     if output is None:
         sys.stdout.write(text)
@@ -522,6 +546,10 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except MemoryError:  # the static check (archdsl.memory) passed, but the machine still ran out
+        sys.stderr.write("error[E606]: out of memory while building or running the model\n"
+                         "help: close other programs, or pass --input with a smaller shape\n")
+        sys.exit(1)
     except Exception:  # a bug in archdsl, never a mistake in the spec: say so, with the traceback
         import traceback
 

@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "E302": "size must be positive",
     "E303": "invalid expression",
     "E304": "invalid value",
+    "E305": "argument written the PyTorch way",
     "E401": "shape mismatch at add or mul",
     "E402": "shape mismatch at concat",
     "E403": "groups do not divide channels",
@@ -52,12 +53,14 @@ CODES: dict[str, str] = {
     "E603": "nesting too deep",
     "E604": "too many parameters",
     "E605": "value or computation too large",
+    "E606": "not enough memory for the model",
     "E701": "YAML syntax error",
     "E702": "YAML does not match the spec schema",
     "E703": "unsafe YAML",
     "E801": "cannot write the output",
     "W501": "value is never used",
     "W502": "linear applied to a CxHxW value",
+    "W606": "the model may not fit in memory",
 }
 
 

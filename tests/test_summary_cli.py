@@ -122,17 +122,17 @@ def test_compare_markdown_for_notes():
 
 
 def test_compare_bench_measures_latency(tiny):
-    result = run("compare", str(tiny), "specs/resnet18.arch", "--input", "3x32x32", "--bench", "--runs", "3",
-                 "--threads", "1", "--format", "json")
+    result = run("compare", str(tiny), "specs/resnet18.arch", "--input", "3x32x32", "--bench", "--runs", "4",
+                 "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["threads"] == 1
+    assert data["threads"] == 1  # the default: one thread, steadier on a shared machine
     assert [r["name"] for r in data["rows"]] == ["tiny", "resnet18"]
-    assert all(r["latency_ms"] > 0 for r in data["rows"])
+    assert all(r["latency_ms"] > 0 and r["latency_iqr_ms"] >= 0 for r in data["rows"])
     table = Comparison.model_validate(data).sorted_by("latency").render("table")
-    assert table.splitlines()[0].split()[-2:] == ["CPU", "ms/image"]
+    assert table.splitlines()[0].split()[-4:] == ["CPU", "ms/image", "IQR", "ms"]
     assert table.splitlines()[1].split()[0] == "tiny"  # 8 channels at 32x32 runs faster than ResNet-18
-    assert "median of repeated runs on this machine's CPU (1 torch thread)" in table
+    assert "median and interquartile range (IQR) of the timed runs on this machine's CPU (one thread, the default" in table
 
 
 def test_compare_plot_writes_a_png(tmp_path):

@@ -170,7 +170,7 @@ def _compare_columns(comparison: Comparison) -> list[tuple[str, bool]]:
     columns = [("model", False), ("input", True), ("params", True), ("GMACs", True), ("depth", True),
                ("activations", True)]
     if any(r.latency_ms is not None for r in comparison.rows):
-        columns.append(("CPU ms/image", True))
+        columns += [("CPU ms/image", True), ("IQR ms", True)]
     return columns
 
 
@@ -180,12 +180,9 @@ def _compare_cells(comparison: Comparison, columns) -> list[list[str]]:
         line = [r.name, fmt(r.input), f"{r.params:,}", gmacs(r.macs), str(r.depth), size(r.activation_bytes)]
         if len(columns) > 6:
             line.append(f"{r.latency_ms:.1f}" if r.latency_ms is not None else "")
+            line.append(f"{r.latency_iqr_ms:.1f}" if r.latency_iqr_ms is not None else "")
         cells.append(line)
     return cells
-
-
-def _threads(count: int | None) -> str:
-    return "" if not count else f" ({count} torch thread{'s' if count > 1 else ''})"
 
 
 def render_comparison(comparison: Comparison, format: str = "table") -> str:
@@ -195,17 +192,22 @@ def render_comparison(comparison: Comparison, format: str = "table") -> str:
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["name", "spec", "input", "params", "macs", "depth", "activation_bytes", "latency_ms"])
+        writer.writerow(["name", "spec", "input", "params", "macs", "depth", "activation_bytes", "latency_ms",
+                         "latency_iqr_ms"])
         for r in comparison.rows:
             writer.writerow([r.name, r.spec, fmt(r.input), r.params, r.macs, r.depth, r.activation_bytes,
-                             "" if r.latency_ms is None else f"{r.latency_ms:.3f}"])
+                             "" if r.latency_ms is None else f"{r.latency_ms:.3f}",
+                             "" if r.latency_iqr_ms is None else f"{r.latency_iqr_ms:.3f}"])
         return buffer.getvalue()
     columns = _compare_columns(comparison)
     cells = _compare_cells(comparison, columns)
     note = ""
     if len(columns) > 6:
-        note = (f"latency: batch 1, median of repeated runs on this machine's CPU"
-                f"{_threads(comparison.threads)}\n")
+        threads = comparison.threads
+        why = ("one thread, the default: steadier on a shared machine; --threads N for more" if threads == 1 else
+               f"{threads} torch threads" if threads else "torch's default threads")
+        note = (f"latency: batch 1, after a warm-up; median and interquartile range (IQR) of the timed runs on "
+                f"this machine's CPU ({why})\n")
     if format == "markdown":
         return _markdown_table(columns, cells) + (f"\n{note}" if note else "")
     return _rich_table(None, columns, cells) + note

@@ -107,6 +107,7 @@ class CompareRow(_Model):
     depth: int
     activation_bytes: int
     latency_ms: float | None = None  # CPU, batch 1, median (only with bench)
+    latency_iqr_ms: float | None = None  # interquartile range of the same runs: their spread
 
 
 class Comparison(_Model):

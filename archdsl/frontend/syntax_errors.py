@@ -67,6 +67,9 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
     if token.type in CLOSERS:
         return _stray_closer(ctx, token)
     previous = _previous(exc)
+    layout = _layout_mistake(ctx, token.end_line or token.line or 1) if not at_end else None
+    if layout is not None:
+        return layout
     if at_end:
         return _early_end(ctx, expected, previous)
     if token.type == "_INDENT":
@@ -87,6 +90,10 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
         return ParseError("a module name cannot contain `.`", _token_span(previous, source.path),
                           hint="label the whole stage (`layer1: Block(64) x 3`): the copies of `x n` are numbered "
                                "layer1.0, layer1.1, ... for you", code="E101")
+    if token.type == "COLON" and str(previous) == "input" and re.match(r"\s*\d", source.line(token.line)[token.column:]):
+        shape = source.line(token.line)[token.column:].strip()  # `input: 3x32x32`, as YAML writes a key
+        return ParseError("`input` takes its shape without `:`", _token_span(token, source.path),
+                          hint=f"write `input {shape}` (the `input: [3, 32, 32]` form is for YAML specs)", code="E101")
     if token.type in ("COLON", "EQUAL") and isinstance(previous, Token) and str(previous) in KEYWORDS \
             and previous.type != "NAME":  # `input: conv(...)`, `x = ...` where `x` reads as a keyword
         return ParseError(f"`{previous}` is a keyword and cannot be used as a name", _token_span(previous, source.path),
@@ -232,6 +239,36 @@ def _missing_separator(ctx: Context, token: Token, expected: set[str], previous)
         return ParseError(f"missing `->` before {_show(token)}", _token_span(token, path),
                           hint=f"layers on one line are chained with `->`: `{fixed}`; or put each on its own line",
                           code="E106")
+    return None
+
+
+def _layout_mistake(ctx: Context, line: int) -> ParseError | None:
+    """A tab among space indentation, or a body line pushed back to column 1: said in those words, with the
+    line as written (tabs shown as `\\t`, which the caret line would show as spaces)."""
+    source = ctx.source
+    for number in (line, _line_above(source, line)):
+        if number is None:
+            continue
+        text = source.line(number)
+        lead = text[: len(text) - len(text.lstrip(" \t"))]
+        spaces_elsewhere = any(other.startswith(" ") for other in source.lines if other.strip())
+        if "\t" in lead and spaces_elsewhere:
+            shown = text.rstrip().replace("\t", "\\t")
+            return ParseError(f"a tab in the indentation of line {number}; the lines around it indent with spaces", ctx.span(
+                number, 1, len(lead) + 1), hint=f"as written: `{shown}`; indent with spaces only (4 per level), "
+                "since a tab's width is a guess", code="E103")
+    text = _code(source.line(line))
+    above = _line_above(source, line)
+    first = text.split("(")[0].split(":")[0].split()
+    top_level = (not first or first[0] in ("block", "network", "import", "from") or text.rstrip().endswith(":")
+                 or re.match(r"[A-Za-z_]\w*\s*=", text))
+    if text[:1].strip() and above is not None and source.line(above)[:1] in (" ", "\t") and not top_level:
+        body = next((n for n in range(above, 0, -1) if source.line(n).startswith(("network", "block"))), None)
+        owner = f" of `{source.line(body).split('(')[0].strip()}` (line {body})" if body else ""
+        return ParseError(f"this line starts at column 1, outside the body{owner}: check its indentation",
+                          ctx.span(line, 1, len(text.rstrip()) + 1),
+                          hint=f"indent it like the line above: `{source.line(above)[: len(source.line(above)) - len(source.line(above).lstrip())]}"
+                          f"{text.strip()}`", code="E103")
     return None
 
 

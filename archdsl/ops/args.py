@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .habits import HABIT, keyword_habit, positional_habit
 from .registry import Arg, OpDef
 
 
@@ -97,16 +98,36 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
     raise ArgError(f"internal: unknown argument kind {kind!r}", arg.name)
 
 
+def _positional_hint(name: str, params: tuple[Arg, ...], positional: list[Arg], args: list[Any]) -> str:
+    if not params:
+        return f"write `{name}` with no arguments"
+    keywords = [a.name for a in params if a.keyword_only]
+    if not keywords:
+        return f"its arguments are ({', '.join(a.name for a in params)})"
+    extra = args[len(positional)]
+    shown = str(extra).lower() if isinstance(extra, bool) else f'"{extra}"' if isinstance(extra, str) else str(extra)
+    verb = "is" if len(keywords) == 1 else "are"
+    example = f"{keywords[0]}={shown}"
+    return (f"its positional arguments are ({', '.join(a.name for a in positional)}); {', '.join(keywords)} {verb} "
+            f"given by name, e.g. `{example}`" if positional else
+            f"{', '.join(keywords)} {verb} given by name, e.g. `{name}({example})`")
+
+
 def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None = None) -> dict[str, Any]:
     """Positional then keyword arguments -> a complete, validated attribute dict. `called` is the name
     the spec used (an alias such as `conv`), for messages."""
     params = op.args
     name = called or op.name
-    if len(args) > len(params):
+    habit = positional_habit(op, name, args, kwargs)
+    if habit is not None:
+        raise ArgError(habit.message, habit.index, habit.hint, HABIT)
+    positional = [a for a in params if not a.keyword_only]
+    if len(args) > len(positional):
         raise ArgError(
-            f"`{name}` takes at most {len(params)} positional argument{'s' if len(params) != 1 else ''}, got {len(args)}",
-            len(params),
-            hint=f"its arguments are ({', '.join(a.name for a in params)})" if params else f"write `{name}` with no arguments",
+            (f"`{name}` takes at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}, "
+             if positional else f"`{name}` takes no positional arguments, ") + f"got {len(args)}",
+            len(positional),
+            hint=_positional_hint(name, params, positional, args),
             code="E205",
         )
     by_name = {a.name: a for a in params}
@@ -121,6 +142,9 @@ def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None 
             hint = f"did you mean `{close[0]}`?" if close else (
                 f"`{name}` takes ({', '.join(by_name)})" if by_name else f"`{name}` takes no arguments"
             )
+            habit = keyword_habit(op, name, key, value, args, kwargs)
+            if habit is not None:
+                raise ArgError(habit.message, habit.index, habit.hint, HABIT)
             raise ArgError(f"`{name}` has no argument `{key}`", key, hint=hint, code="E203")
         if key in values:
             raise ArgError(f"`{name}` got argument `{key}` twice", key, code="E205")

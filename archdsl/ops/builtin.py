@@ -12,6 +12,7 @@ Conventions (docs/analysis.md publishes the full table; keep the two in step):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..shapes import OpShapeError, Shape, fmt, numel
 from ..shapes.rules import broadcast, pair, same_shape, sliding, spatial
@@ -81,6 +82,11 @@ def _nothing(attrs, inputs: list[Shape], output: Shape) -> int:
     return 0
 
 
+def _keywords(*args: Arg) -> tuple[Arg, ...]:
+    """Arguments rarely positional in PyTorch code (eps, momentum, ceil_mode...), made keyword-only."""
+    return tuple(replace(arg, keyword_only=True) for arg in args)
+
+
 def _flat(shape: Shape, op: str) -> Shape:
     if len(shape) != 1:
         raise OpShapeError(f"`{op}` needs a flat input, got {fmt(shape)}", hint="add `flatten` before it", code="E405")
@@ -130,9 +136,9 @@ register_op(OpDef(
         Arg("kernel", "pair", doc="kernel size, or (h, w)"),
         Arg("stride", "pair", 1),
         Arg("padding", "padding", 0, doc='size, (h, w), "same" (stride 1) or "valid"'),
-        Arg("dilation", "pair", 1),
-        Arg("groups", "int", 1),
-        Arg("bias", "bool", True),
+        Arg("dilation", "pair", 1, keyword_only=True),
+        Arg("groups", "int", 1, keyword_only=True),
+        Arg("bias", "bool", True, keyword_only=True),
     ),
     shape=_conv_shape,
     params=lambda a, i: _conv_weights(a, i) + (a["out"] if a["bias"] else 0),
@@ -165,7 +171,7 @@ register_op(OpDef(
     name="linear",
     family="linear",
     doc="Fully connected layer over the last dimension (use `flatten` first for CxHxW input).",
-    args=(Arg("out", "int", doc="output features"), Arg("bias", "bool", True)),
+    args=(Arg("out", "int", doc="output features"), Arg("bias", "bool", True, keyword_only=True)),
     shape=_linear_shape,
     params=lambda a, i: i[0][-1] * a["out"] + (a["out"] if a["bias"] else 0),
     # Over the last dim, so a linear on tokens (197x768) does numel(output) x in_features MACs.
@@ -191,7 +197,7 @@ register_op(OpDef(
     aliases=("batchnorm", "bn"),
     family="norm",
     doc="Batch normalisation over channels of a CxHxW input.",
-    args=(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
+    args=_keywords(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
     shape=_bn_shape,
     params=lambda a, i: 2 * i[0][0] if a["affine"] else 0,
     buffers=lambda a, i: 2 * i[0][0] + 1,
@@ -206,7 +212,7 @@ register_op(OpDef(
     name="batchnorm1d",
     family="norm",
     doc="Batch normalisation over features of a flat input (MLPs).",
-    args=(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
+    args=_keywords(Arg("eps", "float", 1e-5), Arg("momentum", "float", 0.1), Arg("affine", "bool", True)),
     shape=lambda a, i: _flat(i[0], "batchnorm1d"),
     params=lambda a, i: 2 * i[0][0] if a["affine"] else 0,
     buffers=lambda a, i: 2 * i[0][0] + 1,
@@ -266,7 +272,7 @@ _activation("hardsigmoid", "Hardsigmoid", 4)
 _activation("sigmoid", "Sigmoid", 3, inplace=False)
 _activation("tanh", "Tanh", 1, inplace=False)
 _activation("gelu", "GELU", lambda a: 9 if a["approximate"] == "tanh" else 5,
-            (Arg("approximate", "choice:none,tanh", "none"),), (("approximate", "none"),), inplace=False)
+            (Arg("approximate", "choice:none,tanh", "none", keyword_only=True),), (("approximate", "none"),), inplace=False)
 _activation("softmax", "Softmax", None, (Arg("dim", "dim", 1),), (("dim", None),), inplace=False,
             doc="Softmax over `dim` of the batched tensor (1 = channels/features).",
             extra_ops=lambda a, i, o: softmax_ops(o, a["dim"]))
@@ -312,8 +318,8 @@ register_op(OpDef(
     aliases=("maxpool",),
     family="pool",
     doc="Max pooling; stride defaults to the kernel size.",
-    args=(Arg("kernel", "pair"), Arg("stride", "pair", None), Arg("padding", "pair0", 0), Arg("dilation", "pair", 1),
-          Arg("ceil_mode", "bool", False)),
+    args=(Arg("kernel", "pair"), Arg("stride", "pair", None), Arg("padding", "pair0", 0),
+          *_keywords(Arg("dilation", "pair", 1), Arg("ceil_mode", "bool", False))),
     shape=_pool_shape("maxpool"),
     extra_ops=_max_window_ops,
     torch=lambda a, i: TorchCall(
@@ -329,8 +335,8 @@ register_op(OpDef(
     aliases=("avgpool",),
     family="pool",
     doc="Average pooling; stride defaults to the kernel size.",
-    args=(Arg("kernel", "pair"), Arg("stride", "pair", None), Arg("padding", "pair0", 0), Arg("ceil_mode", "bool", False),
-          Arg("count_include_pad", "bool", True)),
+    args=(Arg("kernel", "pair"), Arg("stride", "pair", None), Arg("padding", "pair0", 0),
+          *_keywords(Arg("ceil_mode", "bool", False), Arg("count_include_pad", "bool", True))),
     shape=_pool_shape("avgpool"),
     extra_ops=_avg_window_ops,
     torch=lambda a, i: TorchCall(
@@ -444,7 +450,7 @@ register_op(OpDef(
     aliases=("drop_path",),
     family="regularize",
     doc="Stochastic depth on a residual branch (torchvision's StochasticDepth); identity in eval mode.",
-    args=(Arg("p", "prob"), Arg("mode", "choice:row,batch", "row")),
+    args=(Arg("p", "prob"), Arg("mode", "choice:row,batch", "row", keyword_only=True)),
     shape=lambda a, i: i[0],
     extra_ops=_nothing,
     view=True,

@@ -26,6 +26,8 @@ class Arg:
     kind: str  # int | nonneg | float | prob | bool | pair | padding | str | dim | size | choice:a,b
     default: Any = REQUIRED
     doc: str = ""
+    # Given by name only (eps, momentum, bias...): a number written in PyTorch's order never slides into it.
+    keyword_only: bool = False
 
     @property
     def required(self) -> bool:
