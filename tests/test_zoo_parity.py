@@ -28,6 +28,8 @@ ZOO = [
     ("mnasnet1_3", "mnasnet1_3", 224),
     ("resnext50_32x4d", "resnext50_32x4d", 224),
     ("densenet161", "densenet161", 224),
+    ("mobilenet_v3_large", "mobilenet_v3_large", 224),
+    ("mobilenet_v3_small", "mobilenet_v3_small", 224),
 ]
 
 # Parameters and every layer's configuration on the meta device: too slow to run on 2 cores in CI.
