@@ -30,6 +30,7 @@ ZOO = [
     ("densenet161", "densenet161", 224),
     ("mobilenet_v3_large", "mobilenet_v3_large", 224),
     ("mobilenet_v3_small", "mobilenet_v3_small", 224),
+    ("efficientnet_v2_s", "efficientnet_v2_s", 384),
 ]
 
 # Parameters and every layer's configuration on the meta device: too slow to run on 2 cores in CI.
@@ -37,6 +38,8 @@ ZOO_STRUCTURE = [
     ("resnext101_32x8d", "resnext101_32x8d", 224),
     ("resnext101_64x4d", "resnext101_64x4d", 224),
     ("wide_resnet101_2", "wide_resnet101_2", 224),
+    ("efficientnet_v2_m", "efficientnet_v2_m", 480),
+    ("efficientnet_v2_l", "efficientnet_v2_l", 480),
 ]
 
 
