@@ -75,3 +75,11 @@ def test_zoo_structure_on_meta(spec, reference, size):
     assert _weighted_layers(model) == _weighted_layers(ref)
     x = torch.empty(1, 3, size, size, device="meta")
     assert tuple(model(x).shape[1:]) == checked.output_shape == tuple(ref(x).shape[1:])
+
+
+@pytest.mark.parametrize("spec, reference, size", ZOO + ZOO_STRUCTURE, ids=[row[0] for row in ZOO + ZOO_STRUCTURE])
+def test_zoo_macs_equal_torchvision_published_figure(spec, reference, size):
+    """torchvision publishes conv + linear multiply-adds as `Weights.meta["_ops"]` (GFLOPS, 3 decimals)."""
+    published = {weights.meta["_ops"] for weights in models.get_model_weights(reference)}
+    macs = archdsl.summary(f"specs/{spec}.arch", depth=0).totals.macs
+    assert {round(macs / 1e9, 3)} == published
