@@ -31,6 +31,7 @@ class Param:
     position: int  # its atom's position in the constructor tree
     rank: tuple  # where it goes in the signature: in_channels, the block's arguments, locals, the rest
     default: Any = NO_DEFAULT
+    qualified: str = ""  # its name hint with the enclosing nn.Sequential's name, should the hint be taken
 
 
 @dataclass
@@ -41,19 +42,22 @@ class ClassDef:
     source: str = ""
 
 
-def atoms(parts, exposable: frozenset[str]) -> list[tuple[Any, str]]:
-    """Every value a constructor tree needs, depth first: (value, name hint). Network parameters that
-    cannot be exposed by the factory become plain values here."""
-    out: list[tuple[Any, str]] = []
+def atoms(parts, exposable: frozenset[str], within: str = "") -> list[tuple[Any, str, str]]:
+    """Every value a constructor tree needs, depth first: (value, name hint, the hint qualified by the
+    enclosing nn.Sequential's name). Network parameters the factory cannot expose are plain values."""
+    out: list[tuple[Any, str, str]] = []
     for name, part in parts:
         if isinstance(part, Call):
-            out.extend((untag(slot.value, exposable), slot.hint) for slot in part.slots)
+            out.extend((untag(slot.value, exposable), slot.hint, within + slot.hint) for slot in part.slots)
         elif isinstance(part, Seq):
-            out.extend(atoms(part.children, exposable))
+            out.extend(atoms(part.children, exposable, within if name.isdigit() else f"{within}{name}_"))
         else:
             child = part.instance
             prefix = "" if name.isdigit() else f"{name}_"  # `padding`, not `1_padding`
-            out.extend((value, prefix + param.name) for param, value in zip(child.cls.params, child.values))
+            out.extend(
+                (value, prefix + param.name, within + prefix + param.name)
+                for param, value in zip(child.cls.params, child.values)
+            )
     return out
 
 
@@ -150,33 +154,45 @@ class Classes:
         taken = set(TAKEN) | self.reserved
         by_column: dict[tuple, Param] = {}
         by_name: dict[str, Param] = {}
-        param_at: dict[int, str] = {}
-        for position, (value, hint) in enumerate(vectors[0]):
+        users: dict[int, list[int]] = {}  # parameter's first position -> every position it fills
+        for position, (value, hint, qualified) in enumerate(vectors[0]):
             column = [vec[position][0] for vec in vectors]
             varies = any(not same(column[0], v) for v in column[1:]) or any(isinstance(v, ParamValue) for v in column)
-            identity = tuple(_key(v) for v in column)
+            name, rank, arg = self._name(cls, column, hint, position, first="in_channels" not in by_name)
+            # Equal columns share a parameter, unless the spec names them apart: BasicBlock's `planes`
+            # stays itself even where it always equals `in_channels`.
+            identity = (rank[0] == 3 or name, *(_key(v) for v in column))
             if varies and identity in by_column:
-                param_at[position] = by_column[identity].name
+                users[by_column[identity].position].append(position)
                 continue
-            name, rank, arg = self._name(cls, column, hint, position)
             if not varies:
                 if not (is_block and rank[0] < 3 and _is_width(value)):
                     continue
                 if name in by_name:  # the same named width used again
-                    param_at[position] = name
+                    users[by_name[name].position].append(position)
                     continue
-            param = Param(unique(name, taken), position, rank, self._default(cls, arg, column) if arg else NO_DEFAULT)
+            param = Param(name, position, rank, self._default(cls, arg, column) if arg else NO_DEFAULT, qualified)
             if is_root and isinstance(value, ParamValue):
                 param.default = value.raw
             by_column[identity] = by_name[name] = param
             cls.params.append(param)
-            param_at[position] = param.name
+            users[position] = [position]
+        # The spec's names first: a name taken from a layer argument (`out` of a child block) never
+        # pushes the block's own `out` aside.
+        param_at: dict[int, str] = {}
+        for param in sorted(cls.params, key=lambda p: p.rank[0] == 3):
+            if param.name in taken and param.rank[0] == 3 and param.qualified.isidentifier():
+                param.name = param.qualified  # `rep_out` where the block has an `out` of its own
+            param.name = unique(param.name, taken)
+            param_at.update(dict.fromkeys(users[param.position], param.name))
         cls.params.sort(key=lambda p: (p.default is not NO_DEFAULT, p.rank))
         for inst, vec in zip(cls.instances, vectors):
             inst.values = [vec[param.position][0] for param in cls.params]
         cls.source = self._render(cls, vectors[0], param_at)
 
-    def _name(self, cls: ClassDef, column: list, hint: str, position: int) -> tuple[str, tuple, str | None]:
+    def _name(
+        self, cls: ClassDef, column: list, hint: str, position: int, first: bool
+    ) -> tuple[str, tuple, str | None]:
         """(name, signature rank, the block argument it is) for a parameter taking `column`."""
         if all(isinstance(v, ParamValue) for v in column) and len({v.param for v in column}) == 1:
             return column[0].param, (3, position), None
@@ -187,7 +203,9 @@ class Classes:
 
         in_channels = matches([inst.in_channels for inst in instances])
         constant = all(same(column[0], v) for v in column[1:])
-        if in_channels and (constant or hint.endswith(("in_channels", "in_features"))):
+        # The first layer reads the block's input; a later one that reads `planes` channels says so,
+        # even in the blocks where planes equals in_channels.
+        if in_channels and (constant or (first and hint.endswith(("in_channels", "in_features", "num_features")))):
             return "in_channels", (0,), None
         scope = instances[0].scope
         for index, arg in enumerate(scope.args):

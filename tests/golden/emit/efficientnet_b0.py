@@ -123,7 +123,14 @@ class MBConvResidual(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
     def __init__(
-        self, in_channels: int, kernel: int, drop: float, hidden: int, padding: int, squeeze: int
+        self,
+        in_channels: int,
+        out: int,
+        kernel: int,
+        drop: float,
+        hidden: int,
+        padding: int,
+        squeeze: int,
     ) -> None:
         super().__init__()
         self.block = nn.Sequential(
@@ -132,7 +139,7 @@ class MBConvResidual(nn.Module):
                 in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
             ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
-            ConvBNActNoAct(in_channels=hidden, out=in_channels),
+            ConvBNActNoAct(in_channels=hidden, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -157,7 +164,7 @@ class EfficientNet(nn.Module):
             nn.Sequential(
                 MBConv(in_channels=16, out=24, kernel=3, stride=2, hidden=96, padding=1, squeeze=4),
                 MBConvResidual(
-                    in_channels=24, kernel=3, drop=0.025, hidden=144, padding=1, squeeze=6
+                    in_channels=24, out=24, kernel=3, drop=0.025, hidden=144, padding=1, squeeze=6
                 ),
             ),
             nn.Sequential(
@@ -165,7 +172,7 @@ class EfficientNet(nn.Module):
                     in_channels=24, out=40, kernel=5, stride=2, hidden=144, padding=2, squeeze=6
                 ),
                 MBConvResidual(
-                    in_channels=40, kernel=5, drop=0.05, hidden=240, padding=2, squeeze=10
+                    in_channels=40, out=40, kernel=5, drop=0.05, hidden=240, padding=2, squeeze=10
                 ),
             ),
             nn.Sequential(
@@ -173,10 +180,10 @@ class EfficientNet(nn.Module):
                     in_channels=40, out=80, kernel=3, stride=2, hidden=240, padding=1, squeeze=10
                 ),
                 MBConvResidual(
-                    in_channels=80, kernel=3, drop=0.075, hidden=480, padding=1, squeeze=20
+                    in_channels=80, out=80, kernel=3, drop=0.075, hidden=480, padding=1, squeeze=20
                 ),
                 MBConvResidual(
-                    in_channels=80, kernel=3, drop=0.0875, hidden=480, padding=1, squeeze=20
+                    in_channels=80, out=80, kernel=3, drop=0.0875, hidden=480, padding=1, squeeze=20
                 ),
             ),
             nn.Sequential(
@@ -184,10 +191,22 @@ class EfficientNet(nn.Module):
                     in_channels=80, out=112, kernel=5, stride=1, hidden=480, padding=2, squeeze=20
                 ),
                 MBConvResidual(
-                    in_channels=112, kernel=5, drop=0.1125, hidden=672, padding=2, squeeze=28
+                    in_channels=112,
+                    out=112,
+                    kernel=5,
+                    drop=0.1125,
+                    hidden=672,
+                    padding=2,
+                    squeeze=28,
                 ),
                 MBConvResidual(
-                    in_channels=112, kernel=5, drop=0.125, hidden=672, padding=2, squeeze=28
+                    in_channels=112,
+                    out=112,
+                    kernel=5,
+                    drop=0.125,
+                    hidden=672,
+                    padding=2,
+                    squeeze=28,
                 ),
             ),
             nn.Sequential(
@@ -195,13 +214,31 @@ class EfficientNet(nn.Module):
                     in_channels=112, out=192, kernel=5, stride=2, hidden=672, padding=2, squeeze=28
                 ),
                 MBConvResidual(
-                    in_channels=192, kernel=5, drop=0.15, hidden=1152, padding=2, squeeze=48
+                    in_channels=192,
+                    out=192,
+                    kernel=5,
+                    drop=0.15,
+                    hidden=1152,
+                    padding=2,
+                    squeeze=48,
                 ),
                 MBConvResidual(
-                    in_channels=192, kernel=5, drop=0.1625, hidden=1152, padding=2, squeeze=48
+                    in_channels=192,
+                    out=192,
+                    kernel=5,
+                    drop=0.1625,
+                    hidden=1152,
+                    padding=2,
+                    squeeze=48,
                 ),
                 MBConvResidual(
-                    in_channels=192, kernel=5, drop=0.175, hidden=1152, padding=2, squeeze=48
+                    in_channels=192,
+                    out=192,
+                    kernel=5,
+                    drop=0.175,
+                    hidden=1152,
+                    padding=2,
+                    squeeze=48,
                 ),
             ),
             nn.Sequential(

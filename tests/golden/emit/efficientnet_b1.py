@@ -144,7 +144,14 @@ class MBConvResidual(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
     def __init__(
-        self, in_channels: int, kernel: int, drop: float, hidden: int, padding: int, squeeze: int
+        self,
+        in_channels: int,
+        out: int,
+        kernel: int,
+        drop: float,
+        hidden: int,
+        padding: int,
+        squeeze: int,
     ) -> None:
         super().__init__()
         self.block = nn.Sequential(
@@ -153,7 +160,7 @@ class MBConvResidual(nn.Module):
                 in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
             ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
-            ConvBNActNoAct(in_channels=hidden, out=in_channels),
+            ConvBNActNoAct(in_channels=hidden, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -179,10 +186,22 @@ class EfficientNet(nn.Module):
             nn.Sequential(
                 MBConv(in_channels=16, out=24, kernel=3, stride=2, hidden=96, padding=1, squeeze=4),
                 MBConvResidual(
-                    in_channels=24, kernel=3, drop=0.0260869565217, hidden=144, padding=1, squeeze=6
+                    in_channels=24,
+                    out=24,
+                    kernel=3,
+                    drop=0.0260869565217,
+                    hidden=144,
+                    padding=1,
+                    squeeze=6,
                 ),
                 MBConvResidual(
-                    in_channels=24, kernel=3, drop=0.0347826086957, hidden=144, padding=1, squeeze=6
+                    in_channels=24,
+                    out=24,
+                    kernel=3,
+                    drop=0.0347826086957,
+                    hidden=144,
+                    padding=1,
+                    squeeze=6,
                 ),
             ),
             nn.Sequential(
@@ -191,6 +210,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=5,
                     drop=0.0521739130435,
                     hidden=240,
@@ -199,6 +219,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=5,
                     drop=0.0608695652174,
                     hidden=240,
@@ -212,6 +233,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=3,
                     drop=0.0782608695652,
                     hidden=480,
@@ -220,6 +242,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=3,
                     drop=0.0869565217391,
                     hidden=480,
@@ -227,7 +250,13 @@ class EfficientNet(nn.Module):
                     squeeze=20,
                 ),
                 MBConvResidual(
-                    in_channels=80, kernel=3, drop=0.095652173913, hidden=480, padding=1, squeeze=20
+                    in_channels=80,
+                    out=80,
+                    kernel=3,
+                    drop=0.095652173913,
+                    hidden=480,
+                    padding=1,
+                    squeeze=20,
                 ),
             ),
             nn.Sequential(
@@ -236,6 +265,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=112,
+                    out=112,
                     kernel=5,
                     drop=0.113043478261,
                     hidden=672,
@@ -244,6 +274,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=112,
+                    out=112,
                     kernel=5,
                     drop=0.121739130435,
                     hidden=672,
@@ -252,6 +283,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=112,
+                    out=112,
                     kernel=5,
                     drop=0.130434782609,
                     hidden=672,
@@ -265,6 +297,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=192,
+                    out=192,
                     kernel=5,
                     drop=0.147826086957,
                     hidden=1152,
@@ -273,6 +306,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=192,
+                    out=192,
                     kernel=5,
                     drop=0.15652173913,
                     hidden=1152,
@@ -281,6 +315,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=192,
+                    out=192,
                     kernel=5,
                     drop=0.165217391304,
                     hidden=1152,
@@ -289,6 +324,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=192,
+                    out=192,
                     kernel=5,
                     drop=0.173913043478,
                     hidden=1152,
@@ -302,6 +338,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=320,
+                    out=320,
                     kernel=3,
                     drop=0.191304347826,
                     hidden=1920,

@@ -144,7 +144,14 @@ class MBConvResidual(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
     def __init__(
-        self, in_channels: int, kernel: int, drop: float, hidden: int, padding: int, squeeze: int
+        self,
+        in_channels: int,
+        out: int,
+        kernel: int,
+        drop: float,
+        hidden: int,
+        padding: int,
+        squeeze: int,
     ) -> None:
         super().__init__()
         self.block = nn.Sequential(
@@ -153,7 +160,7 @@ class MBConvResidual(nn.Module):
                 in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
             ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
-            ConvBNActNoAct(in_channels=hidden, out=in_channels),
+            ConvBNActNoAct(in_channels=hidden, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -181,10 +188,22 @@ class EfficientNet(nn.Module):
                     in_channels=24, out=32, kernel=3, stride=2, hidden=144, padding=1, squeeze=6
                 ),
                 MBConvResidual(
-                    in_channels=32, kernel=3, drop=0.0230769230769, hidden=192, padding=1, squeeze=8
+                    in_channels=32,
+                    out=32,
+                    kernel=3,
+                    drop=0.0230769230769,
+                    hidden=192,
+                    padding=1,
+                    squeeze=8,
                 ),
                 MBConvResidual(
-                    in_channels=32, kernel=3, drop=0.0307692307692, hidden=192, padding=1, squeeze=8
+                    in_channels=32,
+                    out=32,
+                    kernel=3,
+                    drop=0.0307692307692,
+                    hidden=192,
+                    padding=1,
+                    squeeze=8,
                 ),
             ),
             nn.Sequential(
@@ -193,6 +212,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=5,
                     drop=0.0461538461538,
                     hidden=288,
@@ -201,6 +221,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=5,
                     drop=0.0538461538462,
                     hidden=288,
@@ -214,6 +235,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=96,
+                    out=96,
                     kernel=3,
                     drop=0.0692307692308,
                     hidden=576,
@@ -222,6 +244,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=96,
+                    out=96,
                     kernel=3,
                     drop=0.0769230769231,
                     hidden=576,
@@ -230,6 +253,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=96,
+                    out=96,
                     kernel=3,
                     drop=0.0846153846154,
                     hidden=576,
@@ -238,6 +262,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=96,
+                    out=96,
                     kernel=3,
                     drop=0.0923076923077,
                     hidden=576,
@@ -251,6 +276,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=136,
+                    out=136,
                     kernel=5,
                     drop=0.107692307692,
                     hidden=816,
@@ -259,6 +285,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=136,
+                    out=136,
                     kernel=5,
                     drop=0.115384615385,
                     hidden=816,
@@ -267,6 +294,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=136,
+                    out=136,
                     kernel=5,
                     drop=0.123076923077,
                     hidden=816,
@@ -275,6 +303,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=136,
+                    out=136,
                     kernel=5,
                     drop=0.130769230769,
                     hidden=816,
@@ -288,6 +317,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=232,
+                    out=232,
                     kernel=5,
                     drop=0.146153846154,
                     hidden=1392,
@@ -296,6 +326,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=232,
+                    out=232,
                     kernel=5,
                     drop=0.153846153846,
                     hidden=1392,
@@ -304,6 +335,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=232,
+                    out=232,
                     kernel=5,
                     drop=0.161538461538,
                     hidden=1392,
@@ -312,6 +344,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=232,
+                    out=232,
                     kernel=5,
                     drop=0.169230769231,
                     hidden=1392,
@@ -320,6 +353,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=232,
+                    out=232,
                     kernel=5,
                     drop=0.176923076923,
                     hidden=1392,
@@ -333,6 +367,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=3,
                     drop=0.192307692308,
                     hidden=2304,

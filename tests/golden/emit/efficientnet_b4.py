@@ -144,7 +144,14 @@ class MBConvResidual(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
     def __init__(
-        self, in_channels: int, kernel: int, drop: float, hidden: int, padding: int, squeeze: int
+        self,
+        in_channels: int,
+        out: int,
+        kernel: int,
+        drop: float,
+        hidden: int,
+        padding: int,
+        squeeze: int,
     ) -> None:
         super().__init__()
         self.block = nn.Sequential(
@@ -153,7 +160,7 @@ class MBConvResidual(nn.Module):
                 in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
             ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
-            ConvBNActNoAct(in_channels=hidden, out=in_channels),
+            ConvBNActNoAct(in_channels=hidden, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -181,13 +188,13 @@ class EfficientNet(nn.Module):
                     in_channels=24, out=32, kernel=3, stride=2, hidden=144, padding=1, squeeze=6
                 ),
                 MBConvResidual(
-                    in_channels=32, kernel=3, drop=0.01875, hidden=192, padding=1, squeeze=8
+                    in_channels=32, out=32, kernel=3, drop=0.01875, hidden=192, padding=1, squeeze=8
                 ),
                 MBConvResidual(
-                    in_channels=32, kernel=3, drop=0.025, hidden=192, padding=1, squeeze=8
+                    in_channels=32, out=32, kernel=3, drop=0.025, hidden=192, padding=1, squeeze=8
                 ),
                 MBConvResidual(
-                    in_channels=32, kernel=3, drop=0.03125, hidden=192, padding=1, squeeze=8
+                    in_channels=32, out=32, kernel=3, drop=0.03125, hidden=192, padding=1, squeeze=8
                 ),
             ),
             nn.Sequential(
@@ -195,13 +202,25 @@ class EfficientNet(nn.Module):
                     in_channels=32, out=56, kernel=5, stride=2, hidden=192, padding=2, squeeze=8
                 ),
                 MBConvResidual(
-                    in_channels=56, kernel=5, drop=0.04375, hidden=336, padding=2, squeeze=14
+                    in_channels=56,
+                    out=56,
+                    kernel=5,
+                    drop=0.04375,
+                    hidden=336,
+                    padding=2,
+                    squeeze=14,
                 ),
                 MBConvResidual(
-                    in_channels=56, kernel=5, drop=0.05, hidden=336, padding=2, squeeze=14
+                    in_channels=56, out=56, kernel=5, drop=0.05, hidden=336, padding=2, squeeze=14
                 ),
                 MBConvResidual(
-                    in_channels=56, kernel=5, drop=0.05625, hidden=336, padding=2, squeeze=14
+                    in_channels=56,
+                    out=56,
+                    kernel=5,
+                    drop=0.05625,
+                    hidden=336,
+                    padding=2,
+                    squeeze=14,
                 ),
             ),
             nn.Sequential(
@@ -209,19 +228,49 @@ class EfficientNet(nn.Module):
                     in_channels=56, out=112, kernel=3, stride=2, hidden=336, padding=1, squeeze=14
                 ),
                 MBConvResidual(
-                    in_channels=112, kernel=3, drop=0.06875, hidden=672, padding=1, squeeze=28
+                    in_channels=112,
+                    out=112,
+                    kernel=3,
+                    drop=0.06875,
+                    hidden=672,
+                    padding=1,
+                    squeeze=28,
                 ),
                 MBConvResidual(
-                    in_channels=112, kernel=3, drop=0.075, hidden=672, padding=1, squeeze=28
+                    in_channels=112,
+                    out=112,
+                    kernel=3,
+                    drop=0.075,
+                    hidden=672,
+                    padding=1,
+                    squeeze=28,
                 ),
                 MBConvResidual(
-                    in_channels=112, kernel=3, drop=0.08125, hidden=672, padding=1, squeeze=28
+                    in_channels=112,
+                    out=112,
+                    kernel=3,
+                    drop=0.08125,
+                    hidden=672,
+                    padding=1,
+                    squeeze=28,
                 ),
                 MBConvResidual(
-                    in_channels=112, kernel=3, drop=0.0875, hidden=672, padding=1, squeeze=28
+                    in_channels=112,
+                    out=112,
+                    kernel=3,
+                    drop=0.0875,
+                    hidden=672,
+                    padding=1,
+                    squeeze=28,
                 ),
                 MBConvResidual(
-                    in_channels=112, kernel=3, drop=0.09375, hidden=672, padding=1, squeeze=28
+                    in_channels=112,
+                    out=112,
+                    kernel=3,
+                    drop=0.09375,
+                    hidden=672,
+                    padding=1,
+                    squeeze=28,
                 ),
             ),
             nn.Sequential(
@@ -229,19 +278,49 @@ class EfficientNet(nn.Module):
                     in_channels=112, out=160, kernel=5, stride=1, hidden=672, padding=2, squeeze=28
                 ),
                 MBConvResidual(
-                    in_channels=160, kernel=5, drop=0.10625, hidden=960, padding=2, squeeze=40
+                    in_channels=160,
+                    out=160,
+                    kernel=5,
+                    drop=0.10625,
+                    hidden=960,
+                    padding=2,
+                    squeeze=40,
                 ),
                 MBConvResidual(
-                    in_channels=160, kernel=5, drop=0.1125, hidden=960, padding=2, squeeze=40
+                    in_channels=160,
+                    out=160,
+                    kernel=5,
+                    drop=0.1125,
+                    hidden=960,
+                    padding=2,
+                    squeeze=40,
                 ),
                 MBConvResidual(
-                    in_channels=160, kernel=5, drop=0.11875, hidden=960, padding=2, squeeze=40
+                    in_channels=160,
+                    out=160,
+                    kernel=5,
+                    drop=0.11875,
+                    hidden=960,
+                    padding=2,
+                    squeeze=40,
                 ),
                 MBConvResidual(
-                    in_channels=160, kernel=5, drop=0.125, hidden=960, padding=2, squeeze=40
+                    in_channels=160,
+                    out=160,
+                    kernel=5,
+                    drop=0.125,
+                    hidden=960,
+                    padding=2,
+                    squeeze=40,
                 ),
                 MBConvResidual(
-                    in_channels=160, kernel=5, drop=0.13125, hidden=960, padding=2, squeeze=40
+                    in_channels=160,
+                    out=160,
+                    kernel=5,
+                    drop=0.13125,
+                    hidden=960,
+                    padding=2,
+                    squeeze=40,
                 ),
             ),
             nn.Sequential(
@@ -249,25 +328,67 @@ class EfficientNet(nn.Module):
                     in_channels=160, out=272, kernel=5, stride=2, hidden=960, padding=2, squeeze=40
                 ),
                 MBConvResidual(
-                    in_channels=272, kernel=5, drop=0.14375, hidden=1632, padding=2, squeeze=68
+                    in_channels=272,
+                    out=272,
+                    kernel=5,
+                    drop=0.14375,
+                    hidden=1632,
+                    padding=2,
+                    squeeze=68,
                 ),
                 MBConvResidual(
-                    in_channels=272, kernel=5, drop=0.15, hidden=1632, padding=2, squeeze=68
+                    in_channels=272,
+                    out=272,
+                    kernel=5,
+                    drop=0.15,
+                    hidden=1632,
+                    padding=2,
+                    squeeze=68,
                 ),
                 MBConvResidual(
-                    in_channels=272, kernel=5, drop=0.15625, hidden=1632, padding=2, squeeze=68
+                    in_channels=272,
+                    out=272,
+                    kernel=5,
+                    drop=0.15625,
+                    hidden=1632,
+                    padding=2,
+                    squeeze=68,
                 ),
                 MBConvResidual(
-                    in_channels=272, kernel=5, drop=0.1625, hidden=1632, padding=2, squeeze=68
+                    in_channels=272,
+                    out=272,
+                    kernel=5,
+                    drop=0.1625,
+                    hidden=1632,
+                    padding=2,
+                    squeeze=68,
                 ),
                 MBConvResidual(
-                    in_channels=272, kernel=5, drop=0.16875, hidden=1632, padding=2, squeeze=68
+                    in_channels=272,
+                    out=272,
+                    kernel=5,
+                    drop=0.16875,
+                    hidden=1632,
+                    padding=2,
+                    squeeze=68,
                 ),
                 MBConvResidual(
-                    in_channels=272, kernel=5, drop=0.175, hidden=1632, padding=2, squeeze=68
+                    in_channels=272,
+                    out=272,
+                    kernel=5,
+                    drop=0.175,
+                    hidden=1632,
+                    padding=2,
+                    squeeze=68,
                 ),
                 MBConvResidual(
-                    in_channels=272, kernel=5, drop=0.18125, hidden=1632, padding=2, squeeze=68
+                    in_channels=272,
+                    out=272,
+                    kernel=5,
+                    drop=0.18125,
+                    hidden=1632,
+                    padding=2,
+                    squeeze=68,
                 ),
             ),
             nn.Sequential(
@@ -275,7 +396,13 @@ class EfficientNet(nn.Module):
                     in_channels=272, out=448, kernel=3, stride=1, hidden=1632, padding=1, squeeze=68
                 ),
                 MBConvResidual(
-                    in_channels=448, kernel=3, drop=0.19375, hidden=2688, padding=1, squeeze=112
+                    in_channels=448,
+                    out=448,
+                    kernel=3,
+                    drop=0.19375,
+                    hidden=2688,
+                    padding=1,
+                    squeeze=112,
                 ),
             ),
             ConvBNAct(in_channels=448, out=1792, kernel=1, padding=0),

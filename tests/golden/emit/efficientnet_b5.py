@@ -144,7 +144,14 @@ class MBConvResidual(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
     def __init__(
-        self, in_channels: int, kernel: int, drop: float, hidden: int, padding: int, squeeze: int
+        self,
+        in_channels: int,
+        out: int,
+        kernel: int,
+        drop: float,
+        hidden: int,
+        padding: int,
+        squeeze: int,
     ) -> None:
         super().__init__()
         self.block = nn.Sequential(
@@ -153,7 +160,7 @@ class MBConvResidual(nn.Module):
                 in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
             ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
-            ConvBNActNoAct(in_channels=hidden, out=in_channels),
+            ConvBNActNoAct(in_channels=hidden, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -184,6 +191,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0205128205128,
                     hidden=240,
@@ -191,10 +199,17 @@ class EfficientNet(nn.Module):
                     squeeze=10,
                 ),
                 MBConvResidual(
-                    in_channels=40, kernel=3, drop=0.025641025641, hidden=240, padding=1, squeeze=10
+                    in_channels=40,
+                    out=40,
+                    kernel=3,
+                    drop=0.025641025641,
+                    hidden=240,
+                    padding=1,
+                    squeeze=10,
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0307692307692,
                     hidden=240,
@@ -203,6 +218,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0358974358974,
                     hidden=240,
@@ -216,6 +232,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=64,
+                    out=64,
                     kernel=5,
                     drop=0.0461538461538,
                     hidden=384,
@@ -224,6 +241,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=64,
+                    out=64,
                     kernel=5,
                     drop=0.0512820512821,
                     hidden=384,
@@ -232,6 +250,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=64,
+                    out=64,
                     kernel=5,
                     drop=0.0564102564103,
                     hidden=384,
@@ -240,6 +259,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=64,
+                    out=64,
                     kernel=5,
                     drop=0.0615384615385,
                     hidden=384,
@@ -253,6 +273,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=128,
+                    out=128,
                     kernel=3,
                     drop=0.0717948717949,
                     hidden=768,
@@ -261,6 +282,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=128,
+                    out=128,
                     kernel=3,
                     drop=0.0769230769231,
                     hidden=768,
@@ -269,6 +291,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=128,
+                    out=128,
                     kernel=3,
                     drop=0.0820512820513,
                     hidden=768,
@@ -277,6 +300,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=128,
+                    out=128,
                     kernel=3,
                     drop=0.0871794871795,
                     hidden=768,
@@ -285,6 +309,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=128,
+                    out=128,
                     kernel=3,
                     drop=0.0923076923077,
                     hidden=768,
@@ -293,6 +318,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=128,
+                    out=128,
                     kernel=3,
                     drop=0.0974358974359,
                     hidden=768,
@@ -306,6 +332,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=176,
+                    out=176,
                     kernel=5,
                     drop=0.107692307692,
                     hidden=1056,
@@ -314,6 +341,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=176,
+                    out=176,
                     kernel=5,
                     drop=0.112820512821,
                     hidden=1056,
@@ -322,6 +350,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=176,
+                    out=176,
                     kernel=5,
                     drop=0.117948717949,
                     hidden=1056,
@@ -330,6 +359,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=176,
+                    out=176,
                     kernel=5,
                     drop=0.123076923077,
                     hidden=1056,
@@ -338,6 +368,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=176,
+                    out=176,
                     kernel=5,
                     drop=0.128205128205,
                     hidden=1056,
@@ -346,6 +377,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=176,
+                    out=176,
                     kernel=5,
                     drop=0.133333333333,
                     hidden=1056,
@@ -359,6 +391,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.14358974359,
                     hidden=1824,
@@ -367,6 +400,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.148717948718,
                     hidden=1824,
@@ -375,6 +409,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.153846153846,
                     hidden=1824,
@@ -383,6 +418,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.158974358974,
                     hidden=1824,
@@ -391,6 +427,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.164102564103,
                     hidden=1824,
@@ -399,6 +436,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.169230769231,
                     hidden=1824,
@@ -407,6 +445,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.174358974359,
                     hidden=1824,
@@ -415,6 +454,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=304,
+                    out=304,
                     kernel=5,
                     drop=0.179487179487,
                     hidden=1824,
@@ -428,6 +468,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=512,
+                    out=512,
                     kernel=3,
                     drop=0.189743589744,
                     hidden=3072,
@@ -436,6 +477,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=512,
+                    out=512,
                     kernel=3,
                     drop=0.194871794872,
                     hidden=3072,

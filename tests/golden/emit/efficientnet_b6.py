@@ -144,7 +144,14 @@ class MBConvResidual(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
     def __init__(
-        self, in_channels: int, kernel: int, drop: float, hidden: int, padding: int, squeeze: int
+        self,
+        in_channels: int,
+        out: int,
+        kernel: int,
+        drop: float,
+        hidden: int,
+        padding: int,
+        squeeze: int,
     ) -> None:
         super().__init__()
         self.block = nn.Sequential(
@@ -153,7 +160,7 @@ class MBConvResidual(nn.Module):
                 in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
             ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
-            ConvBNActNoAct(in_channels=hidden, out=in_channels),
+            ConvBNActNoAct(in_channels=hidden, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -184,6 +191,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0177777777778,
                     hidden=240,
@@ -192,6 +200,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0222222222222,
                     hidden=240,
@@ -200,6 +209,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0266666666667,
                     hidden=240,
@@ -208,6 +218,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0311111111111,
                     hidden=240,
@@ -216,6 +227,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=40,
+                    out=40,
                     kernel=3,
                     drop=0.0355555555556,
                     hidden=240,
@@ -229,6 +241,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=72,
+                    out=72,
                     kernel=5,
                     drop=0.0444444444444,
                     hidden=432,
@@ -237,6 +250,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=72,
+                    out=72,
                     kernel=5,
                     drop=0.0488888888889,
                     hidden=432,
@@ -245,6 +259,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=72,
+                    out=72,
                     kernel=5,
                     drop=0.0533333333333,
                     hidden=432,
@@ -253,6 +268,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=72,
+                    out=72,
                     kernel=5,
                     drop=0.0577777777778,
                     hidden=432,
@@ -261,6 +277,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=72,
+                    out=72,
                     kernel=5,
                     drop=0.0622222222222,
                     hidden=432,
@@ -274,6 +291,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=144,
+                    out=144,
                     kernel=3,
                     drop=0.0711111111111,
                     hidden=864,
@@ -282,6 +300,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=144,
+                    out=144,
                     kernel=3,
                     drop=0.0755555555556,
                     hidden=864,
@@ -289,10 +308,11 @@ class EfficientNet(nn.Module):
                     squeeze=36,
                 ),
                 MBConvResidual(
-                    in_channels=144, kernel=3, drop=0.08, hidden=864, padding=1, squeeze=36
+                    in_channels=144, out=144, kernel=3, drop=0.08, hidden=864, padding=1, squeeze=36
                 ),
                 MBConvResidual(
                     in_channels=144,
+                    out=144,
                     kernel=3,
                     drop=0.0844444444444,
                     hidden=864,
@@ -301,6 +321,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=144,
+                    out=144,
                     kernel=3,
                     drop=0.0888888888889,
                     hidden=864,
@@ -309,6 +330,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=144,
+                    out=144,
                     kernel=3,
                     drop=0.0933333333333,
                     hidden=864,
@@ -317,6 +339,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=144,
+                    out=144,
                     kernel=3,
                     drop=0.0977777777778,
                     hidden=864,
@@ -330,6 +353,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=200,
+                    out=200,
                     kernel=5,
                     drop=0.106666666667,
                     hidden=1200,
@@ -338,6 +362,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=200,
+                    out=200,
                     kernel=5,
                     drop=0.111111111111,
                     hidden=1200,
@@ -346,6 +371,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=200,
+                    out=200,
                     kernel=5,
                     drop=0.115555555556,
                     hidden=1200,
@@ -353,10 +379,17 @@ class EfficientNet(nn.Module):
                     squeeze=50,
                 ),
                 MBConvResidual(
-                    in_channels=200, kernel=5, drop=0.12, hidden=1200, padding=2, squeeze=50
+                    in_channels=200,
+                    out=200,
+                    kernel=5,
+                    drop=0.12,
+                    hidden=1200,
+                    padding=2,
+                    squeeze=50,
                 ),
                 MBConvResidual(
                     in_channels=200,
+                    out=200,
                     kernel=5,
                     drop=0.124444444444,
                     hidden=1200,
@@ -365,6 +398,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=200,
+                    out=200,
                     kernel=5,
                     drop=0.128888888889,
                     hidden=1200,
@@ -373,6 +407,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=200,
+                    out=200,
                     kernel=5,
                     drop=0.133333333333,
                     hidden=1200,
@@ -386,6 +421,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.142222222222,
                     hidden=2064,
@@ -394,6 +430,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.146666666667,
                     hidden=2064,
@@ -402,6 +439,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.151111111111,
                     hidden=2064,
@@ -410,6 +448,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.155555555556,
                     hidden=2064,
@@ -417,10 +456,17 @@ class EfficientNet(nn.Module):
                     squeeze=86,
                 ),
                 MBConvResidual(
-                    in_channels=344, kernel=5, drop=0.16, hidden=2064, padding=2, squeeze=86
+                    in_channels=344,
+                    out=344,
+                    kernel=5,
+                    drop=0.16,
+                    hidden=2064,
+                    padding=2,
+                    squeeze=86,
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.164444444444,
                     hidden=2064,
@@ -429,6 +475,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.168888888889,
                     hidden=2064,
@@ -437,6 +484,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.173333333333,
                     hidden=2064,
@@ -445,6 +493,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.177777777778,
                     hidden=2064,
@@ -453,6 +502,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=344,
+                    out=344,
                     kernel=5,
                     drop=0.182222222222,
                     hidden=2064,
@@ -466,6 +516,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=576,
+                    out=576,
                     kernel=3,
                     drop=0.191111111111,
                     hidden=3456,
@@ -474,6 +525,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=576,
+                    out=576,
                     kernel=3,
                     drop=0.195555555556,
                     hidden=3456,

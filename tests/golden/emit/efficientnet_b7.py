@@ -144,7 +144,14 @@ class MBConvResidual(nn.Module):
     """Block `MBConv` (specs/families/efficientnet.arch:35)."""
 
     def __init__(
-        self, in_channels: int, kernel: int, drop: float, hidden: int, padding: int, squeeze: int
+        self,
+        in_channels: int,
+        out: int,
+        kernel: int,
+        drop: float,
+        hidden: int,
+        padding: int,
+        squeeze: int,
     ) -> None:
         super().__init__()
         self.block = nn.Sequential(
@@ -153,7 +160,7 @@ class MBConvResidual(nn.Module):
                 in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
             ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
-            ConvBNActNoAct(in_channels=hidden, out=in_channels),
+            ConvBNActNoAct(in_channels=hidden, out=out),
         )
         self.stochastic_depth = StochasticDepth(drop)
 
@@ -185,6 +192,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=3,
                     drop=0.0181818181818,
                     hidden=288,
@@ -193,6 +201,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=3,
                     drop=0.0218181818182,
                     hidden=288,
@@ -201,6 +210,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=3,
                     drop=0.0254545454545,
                     hidden=288,
@@ -209,6 +219,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=3,
                     drop=0.0290909090909,
                     hidden=288,
@@ -217,6 +228,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=3,
                     drop=0.0327272727273,
                     hidden=288,
@@ -225,6 +237,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=48,
+                    out=48,
                     kernel=3,
                     drop=0.0363636363636,
                     hidden=288,
@@ -238,6 +251,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=5,
                     drop=0.0436363636364,
                     hidden=480,
@@ -246,6 +260,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=5,
                     drop=0.0472727272727,
                     hidden=480,
@@ -254,6 +269,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=5,
                     drop=0.0509090909091,
                     hidden=480,
@@ -262,6 +278,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=5,
                     drop=0.0545454545455,
                     hidden=480,
@@ -270,6 +287,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=5,
                     drop=0.0581818181818,
                     hidden=480,
@@ -278,6 +296,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=80,
+                    out=80,
                     kernel=5,
                     drop=0.0618181818182,
                     hidden=480,
@@ -291,6 +310,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0690909090909,
                     hidden=960,
@@ -299,6 +319,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0727272727273,
                     hidden=960,
@@ -307,6 +328,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0763636363636,
                     hidden=960,
@@ -314,10 +336,11 @@ class EfficientNet(nn.Module):
                     squeeze=40,
                 ),
                 MBConvResidual(
-                    in_channels=160, kernel=3, drop=0.08, hidden=960, padding=1, squeeze=40
+                    in_channels=160, out=160, kernel=3, drop=0.08, hidden=960, padding=1, squeeze=40
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0836363636364,
                     hidden=960,
@@ -326,6 +349,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0872727272727,
                     hidden=960,
@@ -334,6 +358,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0909090909091,
                     hidden=960,
@@ -342,6 +367,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0945454545455,
                     hidden=960,
@@ -350,6 +376,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=160,
+                    out=160,
                     kernel=3,
                     drop=0.0981818181818,
                     hidden=960,
@@ -363,6 +390,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.105454545455,
                     hidden=1344,
@@ -371,6 +399,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.109090909091,
                     hidden=1344,
@@ -379,6 +408,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.112727272727,
                     hidden=1344,
@@ -387,6 +417,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.116363636364,
                     hidden=1344,
@@ -394,10 +425,17 @@ class EfficientNet(nn.Module):
                     squeeze=56,
                 ),
                 MBConvResidual(
-                    in_channels=224, kernel=5, drop=0.12, hidden=1344, padding=2, squeeze=56
+                    in_channels=224,
+                    out=224,
+                    kernel=5,
+                    drop=0.12,
+                    hidden=1344,
+                    padding=2,
+                    squeeze=56,
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.123636363636,
                     hidden=1344,
@@ -406,6 +444,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.127272727273,
                     hidden=1344,
@@ -414,6 +453,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.130909090909,
                     hidden=1344,
@@ -422,6 +462,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=224,
+                    out=224,
                     kernel=5,
                     drop=0.134545454545,
                     hidden=1344,
@@ -435,6 +476,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.141818181818,
                     hidden=2304,
@@ -443,6 +485,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.145454545455,
                     hidden=2304,
@@ -451,6 +494,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.149090909091,
                     hidden=2304,
@@ -459,6 +503,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.152727272727,
                     hidden=2304,
@@ -467,6 +512,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.156363636364,
                     hidden=2304,
@@ -474,10 +520,17 @@ class EfficientNet(nn.Module):
                     squeeze=96,
                 ),
                 MBConvResidual(
-                    in_channels=384, kernel=5, drop=0.16, hidden=2304, padding=2, squeeze=96
+                    in_channels=384,
+                    out=384,
+                    kernel=5,
+                    drop=0.16,
+                    hidden=2304,
+                    padding=2,
+                    squeeze=96,
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.163636363636,
                     hidden=2304,
@@ -486,6 +539,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.167272727273,
                     hidden=2304,
@@ -494,6 +548,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.170909090909,
                     hidden=2304,
@@ -502,6 +557,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.174545454545,
                     hidden=2304,
@@ -510,6 +566,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.178181818182,
                     hidden=2304,
@@ -518,6 +575,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=384,
+                    out=384,
                     kernel=5,
                     drop=0.181818181818,
                     hidden=2304,
@@ -531,6 +589,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=640,
+                    out=640,
                     kernel=3,
                     drop=0.189090909091,
                     hidden=3840,
@@ -539,6 +598,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=640,
+                    out=640,
                     kernel=3,
                     drop=0.192727272727,
                     hidden=3840,
@@ -547,6 +607,7 @@ class EfficientNet(nn.Module):
                 ),
                 MBConvResidual(
                     in_channels=640,
+                    out=640,
                     kernel=3,
                     drop=0.196363636364,
                     hidden=3840,

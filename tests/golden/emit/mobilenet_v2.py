@@ -58,13 +58,13 @@ class InvertedResidual(nn.Sequential):
 class InvertedResidualShortcut(nn.Module):
     """Block `InvertedResidual` (specs/mobilenet_v2.arch:29)."""
 
-    def __init__(self, in_channels: int, hidden: int) -> None:
+    def __init__(self, in_channels: int, out: int, hidden: int) -> None:
         super().__init__()
         self.conv = nn.Sequential(
             ConvBNReLU(in_channels=in_channels, out=hidden, padding=0, kernel=1),
             ConvBNReLU(in_channels=hidden, out=hidden, padding=1, groups=hidden),
-            nn.Conv2d(hidden, in_channels, 1, bias=False),
-            nn.BatchNorm2d(in_channels),
+            nn.Conv2d(hidden, out, 1, bias=False),
+            nn.BatchNorm2d(out),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -87,20 +87,20 @@ class MobileNetV2(nn.Module):
             ConvBNReLU(in_channels=3, out=32, padding=1, stride=2),
             InvertedResidualExpand1(in_channels=32, out=16),
             InvertedResidual(in_channels=16, out=24, stride=2, hidden=96),
-            InvertedResidualShortcut(in_channels=24, hidden=144),
+            InvertedResidualShortcut(in_channels=24, out=24, hidden=144),
             InvertedResidual(in_channels=24, out=32, stride=2, hidden=144),
-            InvertedResidualShortcut(in_channels=32, hidden=192),
-            InvertedResidualShortcut(in_channels=32, hidden=192),
+            InvertedResidualShortcut(in_channels=32, out=32, hidden=192),
+            InvertedResidualShortcut(in_channels=32, out=32, hidden=192),
             InvertedResidual(in_channels=32, out=64, stride=2, hidden=192),
-            InvertedResidualShortcut(in_channels=64, hidden=384),
-            InvertedResidualShortcut(in_channels=64, hidden=384),
-            InvertedResidualShortcut(in_channels=64, hidden=384),
+            InvertedResidualShortcut(in_channels=64, out=64, hidden=384),
+            InvertedResidualShortcut(in_channels=64, out=64, hidden=384),
+            InvertedResidualShortcut(in_channels=64, out=64, hidden=384),
             InvertedResidual(in_channels=64, out=96, stride=1, hidden=384),
-            InvertedResidualShortcut(in_channels=96, hidden=576),
-            InvertedResidualShortcut(in_channels=96, hidden=576),
+            InvertedResidualShortcut(in_channels=96, out=96, hidden=576),
+            InvertedResidualShortcut(in_channels=96, out=96, hidden=576),
             InvertedResidual(in_channels=96, out=160, stride=2, hidden=576),
-            InvertedResidualShortcut(in_channels=160, hidden=960),
-            InvertedResidualShortcut(in_channels=160, hidden=960),
+            InvertedResidualShortcut(in_channels=160, out=160, hidden=960),
+            InvertedResidualShortcut(in_channels=160, out=160, hidden=960),
             InvertedResidual(in_channels=160, out=320, stride=1, hidden=960),
             ConvBNReLU(in_channels=320, out=1280, padding=0, kernel=1),
         )

@@ -15,13 +15,13 @@ class BasicBlock(nn.Module):
     Block `BasicBlock` (specs/resnet18.yaml:7).
     """
 
-    def __init__(self, in_channels: int) -> None:
+    def __init__(self, in_channels: int, planes: int) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, in_channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(in_channels, in_channels, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(in_channels)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
         self.relu_1 = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -77,20 +77,20 @@ class Resnet18(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.layer1 = nn.Sequential(
-            BasicBlock(in_channels=64),
-            BasicBlock(in_channels=64),
+            BasicBlock(in_channels=64, planes=64),
+            BasicBlock(in_channels=64, planes=64),
         )
         self.layer2 = nn.Sequential(
             BasicBlockDownsample(in_channels=64, planes=128),
-            BasicBlock(in_channels=128),
+            BasicBlock(in_channels=128, planes=128),
         )
         self.layer3 = nn.Sequential(
             BasicBlockDownsample(in_channels=128, planes=256),
-            BasicBlock(in_channels=256),
+            BasicBlock(in_channels=256, planes=256),
         )
         self.layer4 = nn.Sequential(
             BasicBlockDownsample(in_channels=256, planes=512),
-            BasicBlock(in_channels=512),
+            BasicBlock(in_channels=512, planes=512),
         )
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512, num_classes)

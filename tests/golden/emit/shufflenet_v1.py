@@ -64,7 +64,7 @@ class ShuffleUnitAvgpool(nn.Module):
 class ShuffleUnit(nn.Module):
     """Block `ShuffleUnit` (specs/shufflenet_v1.arch:13)."""
 
-    def __init__(self, in_channels: int, mid: int, groups: int) -> None:
+    def __init__(self, in_channels: int, out: int, mid: int, groups: int) -> None:
         super().__init__()
         self.compress_conv1 = nn.Conv2d(in_channels, mid, 1, groups=groups, bias=False)
         self.compress_bn1 = nn.BatchNorm2d(mid)
@@ -72,8 +72,8 @@ class ShuffleUnit(nn.Module):
         self.c_shuffle = ChannelShuffle(groups)
         self.dw_conv2 = nn.Conv2d(mid, mid, 3, padding=1, groups=mid, bias=False)
         self.dw_bn2 = nn.BatchNorm2d(mid)
-        self.expand_conv3 = nn.Conv2d(mid, in_channels, 1, groups=groups, bias=False)
-        self.expand_bn3 = nn.BatchNorm2d(in_channels)
+        self.expand_conv3 = nn.Conv2d(mid, out, 1, groups=groups, bias=False)
+        self.expand_bn3 = nn.BatchNorm2d(out)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -119,9 +119,9 @@ class ShuffleNet(nn.Module):
                             in_channels=24, compress_groups=1, mid=60, made=216, groups=groups
                         ),
                     ),
-                    ("unit2", ShuffleUnit(in_channels=240, mid=60, groups=groups)),
-                    ("unit3", ShuffleUnit(in_channels=240, mid=60, groups=groups)),
-                    ("unit4", ShuffleUnit(in_channels=240, mid=60, groups=groups)),
+                    ("unit2", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
+                    ("unit3", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
+                    ("unit4", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
                 ])),
             ),
             (
@@ -137,13 +137,13 @@ class ShuffleNet(nn.Module):
                             groups=groups,
                         ),
                     ),
-                    ("unit2", ShuffleUnit(in_channels=480, mid=120, groups=groups)),
-                    ("unit3", ShuffleUnit(in_channels=480, mid=120, groups=groups)),
-                    ("unit4", ShuffleUnit(in_channels=480, mid=120, groups=groups)),
-                    ("unit5", ShuffleUnit(in_channels=480, mid=120, groups=groups)),
-                    ("unit6", ShuffleUnit(in_channels=480, mid=120, groups=groups)),
-                    ("unit7", ShuffleUnit(in_channels=480, mid=120, groups=groups)),
-                    ("unit8", ShuffleUnit(in_channels=480, mid=120, groups=groups)),
+                    ("unit2", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit3", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit4", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit5", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit6", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit7", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit8", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
                 ])),
             ),
             (
@@ -159,9 +159,9 @@ class ShuffleNet(nn.Module):
                             groups=groups,
                         ),
                     ),
-                    ("unit2", ShuffleUnit(in_channels=960, mid=240, groups=groups)),
-                    ("unit3", ShuffleUnit(in_channels=960, mid=240, groups=groups)),
-                    ("unit4", ShuffleUnit(in_channels=960, mid=240, groups=groups)),
+                    ("unit2", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
+                    ("unit3", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
+                    ("unit4", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
                 ])),
             ),
             ("final_pool", nn.AvgPool2d(7, stride=1)),

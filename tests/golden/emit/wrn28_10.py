@@ -45,9 +45,9 @@ class WideBasic(nn.Module):
     Block `WideBasic` (specs/families/wide_resnet.arch:10).
     """
 
-    def __init__(self, planes: int, dropout: float) -> None:
+    def __init__(self, in_channels: int, planes: int, dropout: float) -> None:
         super().__init__()
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.bn1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU(inplace=True)
         self.conv1 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
@@ -56,14 +56,14 @@ class WideBasic(nn.Module):
         self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.bn1(x)  # planes x H x W
-        out = self.relu1(out)  # planes x H x W
-        out = self.conv1(out)  # planes x H x W
-        out = self.bn2(out)  # planes x H x W
-        out = self.relu2(out)  # planes x H x W
-        out = self.dropout(out)  # planes x H x W
-        out = self.conv2(out)  # planes x H x W
-        out += x  # planes x H x W
+        out = self.bn1(x)  # in_channels x H x W
+        out = self.relu1(out)  # in_channels x H x W
+        out = self.conv1(out)  # in_channels x H x W
+        out = self.bn2(out)  # in_channels x H x W
+        out = self.relu2(out)  # in_channels x H x W
+        out = self.dropout(out)  # in_channels x H x W
+        out = self.conv2(out)  # in_channels x H x W
+        out += x  # in_channels x H x W
         return out
 
 
@@ -77,21 +77,21 @@ class WideResNet(nn.Module):
         self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
         self.conv2 = nn.Sequential(
             WideBasicShortcut(in_channels=16, planes=160, dropout=dropout),
-            WideBasic(planes=160, dropout=dropout),
-            WideBasic(planes=160, dropout=dropout),
-            WideBasic(planes=160, dropout=dropout),
+            WideBasic(in_channels=160, planes=160, dropout=dropout),
+            WideBasic(in_channels=160, planes=160, dropout=dropout),
+            WideBasic(in_channels=160, planes=160, dropout=dropout),
         )
         self.conv3 = nn.Sequential(
             WideBasicShortcut(in_channels=160, planes=320, dropout=dropout, stride=2),
-            WideBasic(planes=320, dropout=dropout),
-            WideBasic(planes=320, dropout=dropout),
-            WideBasic(planes=320, dropout=dropout),
+            WideBasic(in_channels=320, planes=320, dropout=dropout),
+            WideBasic(in_channels=320, planes=320, dropout=dropout),
+            WideBasic(in_channels=320, planes=320, dropout=dropout),
         )
         self.conv4 = nn.Sequential(
             WideBasicShortcut(in_channels=320, planes=640, dropout=dropout, stride=2),
-            WideBasic(planes=640, dropout=dropout),
-            WideBasic(planes=640, dropout=dropout),
-            WideBasic(planes=640, dropout=dropout),
+            WideBasic(in_channels=640, planes=640, dropout=dropout),
+            WideBasic(in_channels=640, planes=640, dropout=dropout),
+            WideBasic(in_channels=640, planes=640, dropout=dropout),
         )
         self.bn = nn.BatchNorm2d(640)
         self.relu = nn.ReLU(inplace=True)

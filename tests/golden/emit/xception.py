@@ -47,25 +47,25 @@ class XceptionBlockNoStartWithReluSkip(nn.Module):
 class XceptionBlockSkip(nn.Module):
     """Block `XceptionBlock` (specs/xception.arch:18)."""
 
-    def __init__(self, in_channels: int, out_1: int, out: int) -> None:
+    def __init__(self, in_channels: int, out: int, rep_out: int) -> None:
         super().__init__()
         self.rep = nn.Sequential(
             nn.ReLU(),
-            SeparableConv(in_channels=in_channels, out=out),
-            nn.BatchNorm2d(out),
+            SeparableConv(in_channels=in_channels, out=rep_out),
+            nn.BatchNorm2d(rep_out),
             nn.ReLU(inplace=True),
-            SeparableConv(in_channels=out, out=out_1),
-            nn.BatchNorm2d(out_1),
+            SeparableConv(in_channels=rep_out, out=out),
+            nn.BatchNorm2d(out),
             nn.MaxPool2d(3, stride=2, padding=1),
         )
-        self.skip = nn.Conv2d(in_channels, out_1, 1, stride=2, bias=False)
-        self.skipbn = nn.BatchNorm2d(out_1)
+        self.skip = nn.Conv2d(in_channels, out, 1, stride=2, bias=False)
+        self.skipbn = nn.BatchNorm2d(out)
 
     def forward(self, x: Tensor) -> Tensor:
-        rep = self.rep(x)  # out_1 x H/2 x W/2
-        x = self.skip(x)  # out_1 x H/2 x W/2
-        x = self.skipbn(x)  # out_1 x H/2 x W/2
-        out = rep + x  # out_1 x H/2 x W/2
+        rep = self.rep(x)  # out x H/2 x W/2
+        x = self.skip(x)  # out x H/2 x W/2
+        x = self.skipbn(x)  # out x H/2 x W/2
+        out = rep + x  # out x H/2 x W/2
         return out
 
 
@@ -109,8 +109,8 @@ class Xception(nn.Module):
         self.bn2 = nn.BatchNorm2d(64)
         self.act2 = nn.ReLU(inplace=True)
         self.block1 = XceptionBlockNoStartWithReluSkip(in_channels=64, out=128)
-        self.block2 = XceptionBlockSkip(in_channels=128, out_1=256, out=256)
-        self.block3 = XceptionBlockSkip(in_channels=256, out_1=728, out=728)
+        self.block2 = XceptionBlockSkip(in_channels=128, out=256, rep_out=256)
+        self.block3 = XceptionBlockSkip(in_channels=256, out=728, rep_out=728)
         self.block4 = XceptionBlock(in_channels=728)
         self.block5 = XceptionBlock(in_channels=728)
         self.block6 = XceptionBlock(in_channels=728)
@@ -119,7 +119,7 @@ class Xception(nn.Module):
         self.block9 = XceptionBlock(in_channels=728)
         self.block10 = XceptionBlock(in_channels=728)
         self.block11 = XceptionBlock(in_channels=728)
-        self.block12 = XceptionBlockSkip(in_channels=728, out_1=1024, out=728)
+        self.block12 = XceptionBlockSkip(in_channels=728, out=1024, rep_out=728)
         self.conv3 = SeparableConv(in_channels=1024, out=1536)
         self.bn3 = nn.BatchNorm2d(1536)
         self.act3 = nn.ReLU(inplace=True)
