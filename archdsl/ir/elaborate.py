@@ -101,6 +101,8 @@ class ScopeItem:
     owned: set[int] = field(default_factory=set)
     label_spans: dict[str, Span | None] = field(default_factory=dict)
     defn: ast.BlockDef | None = None
+    defaulted: tuple[str, ...] = ()
+    locals: dict[str, Any] = field(default_factory=dict)
 
     @property
     def inputs(self) -> list[int]:
@@ -325,6 +327,8 @@ class Elaborator:
             result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
             if isinstance(result, Const):
                 frame.env[stmt.target] = result.value
+                if isinstance(result.value, (int, float, str)):  # named constants, for generated code
+                    frame.scope.locals[stmt.target] = result.value
             elif isinstance(result, Poisoned):
                 frame.env[stmt.target] = frame.current = POISON
             else:
@@ -592,6 +596,7 @@ class Elaborator:
         env = block.env.child(params)
         env["in"] = TensorRef(current.id, current.shape, "in", current.span)  # messages say `in`, as written
         scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
+        scope.defaulted = tuple(p.name for p in block.defn.params[len(args):] if p.name not in kwargs)
         sub = Frame(env, scope, current)
         shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
         copy = f", copy {repeat.index + 1} of {repeat.count}" if repeat else ""
@@ -757,6 +762,7 @@ class Elaborator:
             ScopeNode, name=name, block=scope.block, doc=scope.defn.doc if scope.defn else None,
             defn_span=scope.defn.span if scope.defn else None,
             args={k: _plain(v) for k, v in scope.args.items()}, input=scope.input,
+            defaulted=scope.defaulted, locals={k: _plain(v) for k, v in scope.locals.items()},
             output=scope.output, items=tuple(items), sequential=sequential, repeat=scope.repeat, span=scope.span,
         )
 

@@ -68,6 +68,8 @@ class ScopeNode(IRNode):
     doc: str | None = None  # the block's docstring
     defn_span: Span | None = Field(default=None, repr=False)  # where the block is defined
     args: dict[str, Any] = Field(default_factory=dict)  # the block's arguments, for tables and diagrams
+    defaulted: tuple[str, ...] = ()  # the arguments that took the block's declared default
+    locals: dict[str, Any] = Field(default_factory=dict)  # the block's named constants (`hidden = ...`), last value
     input: int
     output: int
     items: tuple[Union[OpNode, ScopeNode], ...]

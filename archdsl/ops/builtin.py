@@ -431,7 +431,7 @@ register_op(OpDef(
 
 _STOCHASTIC_DEPTH = '''
 class StochasticDepth(nn.Module):
-    """Drops whole residual branches per sample while training (Huang et al. 2016); identity in eval."""
+    """Drops whole residual branches per sample in training (Huang et al., 2016); eval: identity."""
 
     def __init__(self, p: float, mode: str = "row"):
         super().__init__()
