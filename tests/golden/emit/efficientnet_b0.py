@@ -46,7 +46,7 @@ class ConvBNAct(nn.Sequential):
 
 
 class SqueezeExcite(nn.Module):
-    """Block `SqueezeExcite` (specs/families/squeeze_excite.arch:9)."""
+    """Block `SqueezeExcite` (specs/families/squeeze_excite.arch:10)."""
 
     def __init__(self, in_channels: int, squeeze: int) -> None:
         super().__init__()

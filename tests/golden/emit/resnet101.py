@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 
 class BottleneckDownsample(nn.Module):
-    """Block `Bottleneck` (specs/families/resnet.arch:20)."""
+    """Block `Bottleneck` (specs/families/resnet.arch:22)."""
 
     def __init__(
         self, in_channels: int, planes: int, conv3_out_channels: int, stride: int = 1
@@ -46,7 +46,7 @@ class BottleneckDownsample(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """Block `Bottleneck` (specs/families/resnet.arch:20)."""
+    """Block `Bottleneck` (specs/families/resnet.arch:22)."""
 
     def __init__(self, in_channels: int, planes: int) -> None:
         super().__init__()

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 
 class SqueezeExcite(nn.Module):
-    """Block `SqueezeExcite` (specs/families/squeeze_excite.arch:9)."""
+    """Block `SqueezeExcite` (specs/families/squeeze_excite.arch:10)."""
 
     def __init__(self, in_channels: int, squeeze: int) -> None:
         super().__init__()

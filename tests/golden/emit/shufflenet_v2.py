@@ -38,7 +38,7 @@ class Chunk(nn.Module):
 
 
 class InvertedResidualBranch1(nn.Module):
-    """Block `InvertedResidual` (specs/shufflenet_v2.arch:13)."""
+    """Block `InvertedResidual` (specs/families/shufflenet_v2.arch:10)."""
 
     def __init__(self, in_channels: int, mid: int) -> None:
         super().__init__()
@@ -71,7 +71,7 @@ class InvertedResidualBranch1(nn.Module):
 
 
 class InvertedResidual(nn.Module):
-    """Block `InvertedResidual` (specs/shufflenet_v2.arch:13)."""
+    """Block `InvertedResidual` (specs/families/shufflenet_v2.arch:10)."""
 
     def __init__(self, mid: int) -> None:
         super().__init__()
@@ -101,9 +101,8 @@ class ShuffleNetV2(nn.Module):
 
     3x224x224 input, 1000 classes; reproduces torchvision's shufflenet_v2_x1_0() (2,278,604 params),
     with torchvision's module names (stage2.0.branch1.0, conv5.0), so its state_dict loads with
-    strict=True. Table 5 of the paper: other widths are other `channels` rows, e.g. 0.5x is `--set
-    "channels=[24, 48, 96, 192, 1024]"`, 1.5x [24, 176, 352, 704, 1024], 2.0x [24, 244, 488, 976,
-    2048]."""
+    strict=True. The other widths of Table 5 are the variants shufflenet_v2_x0_5, _x1_5 and
+    _x2_0."""
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
