@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArchError, ElaborationError, LimitError
-from .frontend import ast
+from .frontend import syntax
 from .ir.elaborate import Elaborator, Limits, paused_gc
 from .ir.graph import validate
 from .ir.nodes import Graph
@@ -52,7 +52,7 @@ class Checked:
         return self.graph.total_params
 
 
-def parse_file(source: Source) -> ast.SpecFile:
+def parse_file(source: Source) -> syntax.SpecFile:
     """The front end for one file, chosen by extension (.yaml/.yml or .arch)."""
     if source.is_yaml:
         from .frontend.yaml_loader import load_yaml
@@ -91,7 +91,7 @@ def check(
             program = load_program(source, parse_file, sources)
             info = pick_network(program, network)
             elaborator = Elaborator(program, limits)
-            values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, ast.Node) else
+            values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, syntax.Node) else
                       elaborator.evaluator.check_size(_from_python(v), info.defn) for k, v in overrides.items()}
             graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
             report = validate(graph)
@@ -208,7 +208,7 @@ def draw(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, de
     copy of a repeated block instead of one with a count.
     """
     from .backends.diagram import build_diagram
-    from .backends.graphviz import to_dot
+    from .backends.dot import to_dot
     from .backends.render import Drawing
 
     checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)

@@ -19,7 +19,7 @@ import pytest
 import archdsl
 from archdsl.api import Checked
 from archdsl.backends.diagram import DrawOptionError, build_diagram, max_depth, total_macs
-from archdsl.backends.graphviz import PALETTE
+from archdsl.backends.dot import PALETTE
 from archdsl.shapes import fmt
 from conftest import ROOT, spec_files, spec_ids
 

@@ -2,7 +2,7 @@
 repeated blocks fold together, and the edges between what is visible, each carrying its tensor shape.
 
 The model knows nothing of Graphviz, so its choices (depth, folding, dense-concat compaction) are
-plain data that tests can read; `backends/graphviz.py` turns it into DOT.
+plain data that tests can read; `backends/dot.py` turns it into DOT.
 
 Depth: level 1 is the network's direct children. `depth=N` opens every scope above level N, so
 `depth=1` shows only the top level and `depth="all"` shows every op. The default, `"auto"`, opens

@@ -16,7 +16,7 @@ from lark import Token, Tree
 from ..construct import new
 from ..errors import ParseError
 from ..source import Span
-from . import ast
+from . import syntax as ast
 
 # Binding power of binary operators: (left, right). Left-associative ops bind their right operand one
 # tighter; `**` is right-associative. Prefix operators: the power their operand is parsed with.

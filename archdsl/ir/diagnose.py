@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..errors import ElaborationError, Note, ShapeError
-from ..frontend import ast
+from ..frontend import syntax
 from ..ops.registry import OpDef
 from ..shapes import OpShapeError, fmt
 from ..source import Span
@@ -25,7 +25,7 @@ _VALUE_KINDS = {"name", "in", "attr", "index", "num", "str", "bool", "none", "li
                 "compare", "boolop", "ifexp"}
 
 
-def defined_names(stmt: ast.Node) -> Iterator[tuple[str | None, Span | None]]:
+def defined_names(stmt: syntax.Node) -> Iterator[tuple[str | None, Span | None]]:
     """The names a statement binds in its scope, with where; None for a label built at run time
     (`stage{i}`), whose name cannot be known once the statement has failed."""
     kind = stmt.kind
@@ -52,7 +52,7 @@ def defined_names(stmt: ast.Node) -> Iterator[tuple[str | None, Span | None]]:
             yield from defined_names(inner)
 
 
-def moves_flow(stmt: ast.Node) -> bool:
+def moves_flow(stmt: syntax.Node) -> bool:
     """Whether a statement could move the flowing value. `shortcut = in` does not; any statement that
     may apply a layer does."""
     if stmt.kind == "pass":
@@ -64,7 +64,7 @@ def moves_flow(stmt: ast.Node) -> bool:
     return True
 
 
-def poison(stmt: ast.Node, frame) -> None:
+def poison(stmt: syntax.Node, frame) -> None:
     """After `stmt` failed: make everything it would have defined unusable, quietly."""
     for name, _ in defined_names(stmt):
         if name is None:
@@ -101,7 +101,7 @@ def forward_reference(error: ElaborationError, body: tuple, index: int) -> Elabo
     return None
 
 
-def shape_error(op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: ast.Node,
+def shape_error(op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: syntax.Node,
                 repeat: RepeatInfo | None) -> ShapeError:
     """An op's shape complaint, located: a merge names both clashing producers (with notes at each) and
     a concrete fix; other ops point at where their input came from."""

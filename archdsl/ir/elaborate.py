@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from ..construct import new
 from ..errors import MAX_ERRORS, ArchError, Collector, ElaborationError, ErrorGroup, LimitError, Note
-from ..frontend import ast
+from ..frontend import syntax
 from ..ops.args import ArgError, bind
 from ..ops.registry import OpDef, get_op, op_names
 from ..shapes import OpShapeError, Shape, fmt, numel
@@ -67,7 +67,7 @@ class Const:
     """A non-tensor result of a chain step (a number, a list...), only valid in `name = expr`."""
 
     value: Any
-    node: ast.Node
+    node: syntax.Node
 
 
 @dataclass
@@ -100,7 +100,7 @@ class ScopeItem:
     items: list[OpItem | ScopeItem] = field(default_factory=list)
     owned: set[int] = field(default_factory=set)
     label_spans: dict[str, Span | None] = field(default_factory=dict)
-    defn: ast.BlockDef | None = None
+    defn: syntax.BlockDef | None = None
 
     @property
     def inputs(self) -> list[int]:
@@ -118,7 +118,7 @@ class Frame:
     lost_names: bool = False  # a failed statement would have defined a name built at run time
 
 
-def _err(message: str, node: ast.Node | None, hint: str | None = None, code: str = "E303", notes=None):
+def _err(message: str, node: syntax.Node | None, hint: str | None = None, code: str = "E303", notes=None):
     return ElaborationError(message, node.span if node is not None else None, hint, code, notes or [])
 
 
@@ -183,7 +183,7 @@ class Elaborator:
     def _resolve_alias(self, info: NetworkInfo) -> tuple[NetworkInfo, list[NetworkInfo]]:
         layers: list[NetworkInfo] = []
         seen: set[int] = set()
-        while isinstance(info.defn, ast.NetworkAlias):
+        while isinstance(info.defn, syntax.NetworkAlias):
             if id(info.defn) in seen:
                 raise _err(f"network `{info.name}` is defined in terms of itself", info.defn, code="E209")
             seen.add(id(info.defn))
@@ -200,7 +200,7 @@ class Elaborator:
         given: dict[str, Any] = {}
         for alias in reversed(layers):  # the alias the user named is applied last, so it wins
             defn = alias.defn
-            assert isinstance(defn, ast.NetworkAlias)
+            assert isinstance(defn, syntax.NetworkAlias)
             if len(defn.args) > len(names):
                 raise _err(f"network `{base.name}` takes {len(names)} parameters, got {len(defn.args)}", defn, code="E205")
             for name, node in zip(names, defn.args):
@@ -312,7 +312,7 @@ class Elaborator:
             context = [*context[:2], Note(f"... {len(context) - 3} more blocks in between"), context[-1]]
         error.notes.extend(context)
 
-    def statement(self, stmt: ast.Node, frame: Frame, input_fixed: bool = False) -> None:
+    def statement(self, stmt: syntax.Node, frame: Frame, input_fixed: bool = False) -> None:
         kind = stmt.kind
         if kind == "flow":
             result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
@@ -353,7 +353,7 @@ class Elaborator:
             self._bind_label(frame, label, result, stmt.label)
             frame.current = result
 
-    def _input(self, stmt: ast.InputStmt, frame: Frame, fixed: bool) -> None:
+    def _input(self, stmt: syntax.InputStmt, frame: Frame, fixed: bool) -> None:
         if not frame.scope.is_root or frame.scope.items or (frame.current is not None and not fixed):
             raise _err("`input` must be the first statement of a network", stmt, code="E303")
         if fixed:
@@ -366,7 +366,7 @@ class Elaborator:
                        hint="e.g. `input 3x224x224` for RGB images, `input 784` for flat vectors")
         self._start(frame, dims, stmt.span)
 
-    def _for(self, stmt: ast.For, frame: Frame) -> None:
+    def _for(self, stmt: syntax.For, frame: Frame) -> None:
         items = self.evaluator.eval(stmt.iter, frame.env)
         self.evaluator.mark(items)
         if not isinstance(items, tuple):
@@ -408,7 +408,7 @@ class Elaborator:
                 current = self.step(item, frame, current, step_piped)
         return current
 
-    def labeled(self, item: ast.Labeled, frame: Frame, current, piped: bool) -> TensorRef:
+    def labeled(self, item: syntax.Labeled, frame: Frame, current, piped: bool) -> TensorRef:
         label = self.label(item.label, frame.env)
         inner = item.chain.items
         # `label: v -> rest` means `v -> label: rest`: the group starts from v.
@@ -431,7 +431,7 @@ class Elaborator:
         self._bind_label(frame, label, result, item.label)
         return result
 
-    def step(self, step: ast.Step, frame: Frame, current, piped: bool):
+    def step(self, step: syntax.Step, frame: Frame, current, piped: bool):
         if step.repeat is None:
             return self.apply(step.expr, frame, current, piped, None, None)
         count_value = self.evaluator.eval(step.repeat, frame.env)
@@ -457,7 +457,7 @@ class Elaborator:
                                      hint="check the repeat count (or raise the limit with --max-layers)")
         return current
 
-    def apply(self, expr: ast.Node, frame: Frame, current, piped: bool, label: str | None, repeat: RepeatInfo | None):
+    def apply(self, expr: syntax.Node, frame: Frame, current, piped: bool, label: str | None, repeat: RepeatInfo | None):
         """One application of a step expression: a layer call, a parenthesised chain, or a value."""
         if expr.kind == "chain":
             self._need_input(frame, expr, current)
@@ -482,7 +482,7 @@ class Elaborator:
             return value
         return Const(value, expr)
 
-    def _unknown_layer(self, expr: ast.Call, env: Env) -> ElaborationError:
+    def _unknown_layer(self, expr: syntax.Call, env: Env) -> ElaborationError:
         """`convv(64, 3)`: suggest among ops, blocks and builtins, nothing else."""
         blocks = [n for n in env.names() if isinstance(env.lookup(n)[1], (BlockInfo, LayerRef))]
         hint = suggest_layer(expr.func, op_names() + blocks + sorted(BUILTIN_NAMES))
@@ -492,7 +492,7 @@ class Elaborator:
         error.subject = expr.func
         return error
 
-    def layer(self, ref: LayerRef, args: list, kwargs: list, node: ast.Node, frame: Frame, current, piped: bool,
+    def layer(self, ref: LayerRef, args: list, kwargs: list, node: syntax.Node, frame: Frame, current, piped: bool,
               label: str | None, repeat: RepeatInfo | None) -> TensorRef:
         all_args = list(ref.args) + args
         all_kwargs: dict[str, Any] = {}
@@ -532,7 +532,7 @@ class Elaborator:
             raise ElaborationError(exc.message, self._arg_span(node, exc.index, len(tensors)), exc.hint, exc.code) from None
         return self.make_op(op, attrs, inputs, frame, node, label, repeat)
 
-    def make_op(self, op: OpDef, attrs: dict, inputs: list[TensorRef], frame: Frame, node: ast.Node,
+    def make_op(self, op: OpDef, attrs: dict, inputs: list[TensorRef], frame: Frame, node: syntax.Node,
                 label: str | None, repeat: RepeatInfo | None) -> TensorRef:
         scope = frame.scope
         if any(isinstance(t, Poisoned) for t in inputs):
@@ -564,7 +564,7 @@ class Elaborator:
         return TensorRef(item.id, shape, label or _written_name(node, op.name), node.span)
 
     @staticmethod
-    def _check_owned(inputs: list[TensorRef], scope: ScopeItem, node: ast.Node) -> None:
+    def _check_owned(inputs: list[TensorRef], scope: ScopeItem, node: syntax.Node) -> None:
         for tensor in inputs:
             if not isinstance(tensor, Poisoned) and tensor.id not in scope.owned:
                 raise _err(f"`{tensor.producer}` comes from outside {scope.describe()}", node,
@@ -575,7 +575,7 @@ class Elaborator:
     # blocks and groups
     # ------------------------------------------------------------------------------------------
 
-    def instantiate(self, block: BlockInfo, args: list, kwargs: dict, node: ast.Node, frame: Frame, current,
+    def instantiate(self, block: BlockInfo, args: list, kwargs: dict, node: syntax.Node, frame: Frame, current,
                     label: str | None, repeat: RepeatInfo | None) -> TensorRef:
         self._need_input(frame, node, current)
         if any(name == block.name for name, _, _ in self.blocks_open):
@@ -603,7 +603,7 @@ class Elaborator:
             self.blocks_open.pop()
         return self._close(frame, scope, sub.current, label or block.name, node.span)
 
-    def bind_params(self, block: BlockInfo, args: list, kwargs: dict, node: ast.Node, current: TensorRef) -> dict:
+    def bind_params(self, block: BlockInfo, args: list, kwargs: dict, node: syntax.Node, current: TensorRef) -> dict:
         params = block.defn.params
         names = [p.name for p in params]
         if any(isinstance(a, TensorRef) for a in args) or any(isinstance(v, TensorRef) for v in kwargs.values()):
@@ -666,21 +666,21 @@ class Elaborator:
     # helpers
     # ------------------------------------------------------------------------------------------
 
-    def label(self, label: ast.Label, env: Env) -> str:
+    def label(self, label: syntax.Label, env: Env) -> str:
         text = "".join(p if isinstance(p, str) else str(self._label_part(p, env)) for p in label.parts)
         problem = naming.label_problem(text)
         if problem:
             raise _err(problem, label, code="E304")
         return text
 
-    def _label_part(self, expr: ast.Node, env: Env) -> Any:
+    def _label_part(self, expr: syntax.Node, env: Env) -> Any:
         value = self.evaluator.eval(expr, env)
         self.evaluator.mark(value)
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise _err(f"a name part must be an integer or a string, got {type_name(value)}", expr, code="E301")
         return value
 
-    def _bind_label(self, frame: Frame, label: str, result: TensorRef, node: ast.Label) -> None:
+    def _bind_label(self, frame: Frame, label: str, result: TensorRef, node: syntax.Label) -> None:
         previous = frame.scope.label_spans.get(label, False)
         if previous is not False:
             raise _err(f"`{label}` is already the name of a layer here", node, code="E206",
@@ -688,7 +688,7 @@ class Elaborator:
         frame.scope.label_spans[label] = node.span
         frame.env[label] = POISON if isinstance(result, Poisoned) else TensorRef(result.id, result.shape, label, node.span)
 
-    def _need_input(self, frame: Frame, node: ast.Node, current=None) -> None:
+    def _need_input(self, frame: Frame, node: syntax.Node, current=None) -> None:
         value = current if current is not None else frame.current
         if value is None:
             raise _err("this layer has no input: the network has no `input` yet", node,
@@ -706,7 +706,7 @@ class Elaborator:
         op = get_op(name)
         return LayerRef(op) if op is not None else None
 
-    def _tensor_reference(self, expr: ast.Node, env: Env) -> TensorRef | None:
+    def _tensor_reference(self, expr: syntax.Node, env: Env) -> TensorRef | None:
         if expr.kind == "in":
             return self.evaluator.eval(expr, env)
         if expr.kind == "name" and self.layer_named(expr.id, env) is None:
@@ -715,18 +715,18 @@ class Elaborator:
                 return value
         return None
 
-    def _is_layer(self, expr: ast.Node, env: Env) -> bool:
+    def _is_layer(self, expr: syntax.Node, env: Env) -> bool:
         if expr.kind == "chain":
             return True
         if expr.kind == "call":
             return self.layer_named(expr.func, env) is not None
         return expr.kind == "name" and self.layer_named(expr.id, env) is not None
 
-    def _is_single_layer(self, expr: ast.Node, env: Env) -> bool:
+    def _is_single_layer(self, expr: syntax.Node, env: Env) -> bool:
         return expr.kind != "chain" and self._is_layer(expr, env)
 
-    def _arg_span(self, node: ast.Node, index, tensor_count: int) -> Span | None:
-        if isinstance(node, ast.Call):
+    def _arg_span(self, node: syntax.Node, index, tensor_count: int) -> Span | None:
+        if isinstance(node, syntax.Call):
             if isinstance(index, str):
                 for kw in node.kwargs:
                     if kw.name == index:
@@ -783,7 +783,7 @@ class Elaborator:
 BUILTIN_NAMES = frozenset(BUILTINS)
 
 
-def _name_span(call: ast.Call) -> Span | None:
+def _name_span(call: syntax.Call) -> Span | None:
     """Just the callee's name in `name(...)`."""
     span = call.span
     if span is None:
@@ -791,8 +791,8 @@ def _name_span(call: ast.Call) -> Span | None:
     return Span(line=span.line, col=span.col, end_line=span.line, end_col=span.col + len(call.func), path=span.path)
 
 
-def _written_name(node: ast.Node, default: str) -> str:
-    return node.func if isinstance(node, ast.Call) else node.id if isinstance(node, ast.Name) else default
+def _written_name(node: syntax.Node, default: str) -> str:
+    return node.func if isinstance(node, syntax.Call) else node.id if isinstance(node, syntax.Name) else default
 
 
 def _is_chain(scope: ScopeItem) -> bool:

@@ -15,7 +15,7 @@ from difflib import get_close_matches
 from typing import Any
 
 from ..errors import ElaborationError, LimitError, Note
-from ..frontend import ast
+from ..frontend import syntax
 from ..ops.registry import OpDef, get_op, op_names
 from ..shapes import Shape, fmt
 from ..source import Span
@@ -105,7 +105,7 @@ class SkipStatement(Exception):
 class BlockInfo:
     """A block definition together with the namespace of the file that defines it."""
 
-    defn: ast.BlockDef
+    defn: syntax.BlockDef
     env: Env
 
     @property
@@ -115,7 +115,7 @@ class BlockInfo:
 
 @dataclass(frozen=True)
 class NetworkInfo:
-    defn: ast.NetworkDef | ast.NetworkAlias
+    defn: syntax.NetworkDef | syntax.NetworkAlias
     env: Env
 
     @property
@@ -339,11 +339,11 @@ BUILTINS: dict[str, Callable[..., Any]] = {
 # ----------------------------------------------------------------------------------------------
 
 
-def _error(message: str, node: ast.Node, hint: str | None = None, code: str = "E303") -> ElaborationError:
+def _error(message: str, node: syntax.Node, hint: str | None = None, code: str = "E303") -> ElaborationError:
     return ElaborationError(message, node.span, hint, code)
 
 
-def _too_large(message: str, node: ast.Node, hint: str | None = None) -> LimitError:
+def _too_large(message: str, node: syntax.Node, hint: str | None = None) -> LimitError:
     return LimitError(message, node.span, hint, "E605")
 
 
@@ -401,7 +401,7 @@ class Evaluator:
             elif isinstance(value, tuple):
                 self.mark(*value)
 
-    def lookup(self, name: str, env: Env, node: ast.Node) -> Any:
+    def lookup(self, name: str, env: Env, node: syntax.Node) -> Any:
         found, value, crossed = env.lookup(name)
         if isinstance(value, Poisoned):
             raise SkipStatement(name)
@@ -424,7 +424,7 @@ class Evaluator:
         error.subject = name
         raise error
 
-    def eval(self, node: ast.Node, env: Env) -> Any:
+    def eval(self, node: syntax.Node, env: Env) -> Any:
         self.steps += 1
         if self.steps > self.max_steps:
             raise _too_large(f"the spec evaluates more than {self.max_steps:,} expressions", node,
@@ -435,7 +435,7 @@ class Evaluator:
                          hint="assign it first (`y = a -> b`) and use the name", code="E303")
         return self.check_size(method(node, env), node)
 
-    def check_size(self, value: Any, node: ast.Node) -> Any:
+    def check_size(self, value: Any, node: syntax.Node) -> Any:
         """Stop numbers, strings and lists that no network needs before they eat the machine."""
         if isinstance(value, int) and not isinstance(value, bool):
             if value.bit_length() > MAX_INT_BITS:
@@ -472,19 +472,19 @@ class Evaluator:
         self._sizes[id(value)] = (value, size, depth)
         return size, depth
 
-    def _eval_num(self, node: ast.Num, env: Env) -> Any:
+    def _eval_num(self, node: syntax.Num, env: Env) -> Any:
         return node.value
 
-    def _eval_str(self, node: ast.Str, env: Env) -> Any:
+    def _eval_str(self, node: syntax.Str, env: Env) -> Any:
         return node.value
 
-    def _eval_bool(self, node: ast.Bool, env: Env) -> Any:
+    def _eval_bool(self, node: syntax.Bool, env: Env) -> Any:
         return node.value
 
-    def _eval_none(self, node: ast.NoneLit, env: Env) -> Any:
+    def _eval_none(self, node: syntax.NoneLit, env: Env) -> Any:
         return None
 
-    def _eval_name(self, node: ast.Name, env: Env) -> Any:
+    def _eval_name(self, node: syntax.Name, env: Env) -> Any:
         value = self.lookup(node.id, env, node)
         if callable(value) and not isinstance(value, (LayerRef, BlockInfo)):
             raise _error(f"`{node.id}` is a function; call it, e.g. `{node.id}(...)`", node, code="E211")
@@ -492,7 +492,7 @@ class Evaluator:
             return LayerRef(value)
         return value
 
-    def _eval_in(self, node: ast.InputRef, env: Env) -> Any:
+    def _eval_in(self, node: syntax.InputRef, env: Env) -> Any:
         found, value, _ = env.lookup("in")
         if isinstance(value, Poisoned):
             raise SkipStatement("in")
@@ -501,7 +501,7 @@ class Evaluator:
                          hint="start the network body with `input CxHxW`", code="E201")
         return value
 
-    def _eval_attr(self, node: ast.Attr, env: Env) -> Any:
+    def _eval_attr(self, node: syntax.Attr, env: Env) -> Any:
         value = self.eval(node.value, env)
         if not isinstance(value, TensorRef):
             raise _error(f"`.{node.attr}` needs a tensor value such as `in`, got {type_name(value)}", node, code="E301")
@@ -519,7 +519,7 @@ class Evaluator:
         hint = suggest(node.attr, list(TENSOR_FIELDS)) or "tensors have " + ", ".join(f"`.{f}`" for f in TENSOR_FIELDS)
         raise _error(f"tensors have no field `.{node.attr}`", node, hint=hint, code="E201")
 
-    def _eval_index(self, node: ast.Index, env: Env) -> Any:
+    def _eval_index(self, node: syntax.Index, env: Env) -> Any:
         value = self.eval(node.value, env)
         index = self.eval(node.index, env)
         self.mark(index)
@@ -533,7 +533,7 @@ class Evaluator:
                          "the list is empty")
         return value[index]
 
-    def _eval_call(self, node: ast.Call, env: Env) -> Any:
+    def _eval_call(self, node: syntax.Call, env: Env) -> Any:
         target = self.lookup(node.func, env, node)
         args = [self.eval(a, env) for a in node.args]
         kwargs = {k.name: self.eval(k.value, env) for k in node.kwargs}
@@ -552,7 +552,7 @@ class Evaluator:
             shown = ", ".join([show(a, 40) for a in args] + [f"{k}={show(v, 40)}" for k, v in kwargs.items()])
             raise _error(f"`{node.func}({shown})` failed: {_plain_words(str(exc))}", node, code="E301") from None
 
-    def _eval_binop(self, node: ast.BinOp, env: Env) -> Any:
+    def _eval_binop(self, node: syntax.BinOp, env: Env) -> Any:
         left, right = self.eval(node.left, env), self.eval(node.right, env)
         self.mark(left, right)
         op = node.op
@@ -575,7 +575,7 @@ class Evaluator:
         except OverflowError:
             raise _too_large("number too large", node) from None
 
-    def _eval_unary(self, node: ast.UnaryOp, env: Env) -> Any:
+    def _eval_unary(self, node: syntax.UnaryOp, env: Env) -> Any:
         value = self.eval(node.operand, env)
         self.mark(value)
         if node.op == "not":
@@ -584,7 +584,7 @@ class Evaluator:
             raise _error(f"cannot use unary `{node.op}` on {type_name(value)}", node, code="E301")
         return -value if node.op == "-" else value
 
-    def _eval_compare(self, node: ast.Compare, env: Env) -> Any:
+    def _eval_compare(self, node: syntax.Compare, env: Env) -> Any:
         left, right = self.eval(node.left, env), self.eval(node.right, env)
         self.mark(left, right)
         if node.op not in ("==", "!=") and not (
@@ -593,22 +593,22 @@ class Evaluator:
             raise _error(f"cannot compare {type_name(left)} with {type_name(right)} using `{node.op}`", node, code="E301")
         return _COMPARE[node.op](left, right)
 
-    def _eval_boolop(self, node: ast.BoolOp, env: Env) -> Any:
+    def _eval_boolop(self, node: syntax.BoolOp, env: Env) -> Any:
         left = self.eval(node.left, env)
         if node.op == "and":
             return self.eval(node.right, env) if self.truth(left, node.left) else left
         return left if self.truth(left, node.left) else self.eval(node.right, env)
 
-    def _eval_ifexp(self, node: ast.IfExp, env: Env) -> Any:
+    def _eval_ifexp(self, node: syntax.IfExp, env: Env) -> Any:
         return self.eval(node.then if self.truth(self.eval(node.cond, env), node.cond) else node.orelse, env)
 
-    def _eval_list(self, node: ast.ListExpr, env: Env) -> Any:
+    def _eval_list(self, node: syntax.ListExpr, env: Env) -> Any:
         return tuple(self.eval(item, env) for item in node.items)
 
-    def _eval_tuple(self, node: ast.TupleExpr, env: Env) -> Any:
+    def _eval_tuple(self, node: syntax.TupleExpr, env: Env) -> Any:
         return tuple(self.eval(item, env) for item in node.items)
 
-    def truth(self, value: Any, node: ast.Node) -> bool:
+    def truth(self, value: Any, node: syntax.Node) -> bool:
         self.mark(value)
         if isinstance(value, (bool, int, float)) or value is None:
             return bool(value)
@@ -626,7 +626,7 @@ def _plain_words(message: str) -> str:
     return message.replace("is not iterable", "is not a list")
 
 
-def integer(value: Any, node: ast.Node, what: str, minimum: int = 0) -> int:
+def integer(value: Any, node: syntax.Node, what: str, minimum: int = 0) -> int:
     """A whole number >= minimum (integral floats such as 64.0 are accepted)."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
