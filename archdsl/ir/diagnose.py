@@ -18,11 +18,9 @@ from ..frontend import syntax
 from ..ops.registry import OpDef
 from ..shapes import OpShapeError, fmt
 from ..source import Span
+from .flow import moves_flow
 from .nodes import RepeatInfo
 from .values import POISON, TensorRef
-
-_VALUE_KINDS = {"name", "in", "attr", "index", "num", "str", "bool", "none", "list", "tuple", "binop", "unary",
-                "compare", "boolop", "ifexp"}
 
 
 def defined_names(stmt: syntax.Node) -> Iterator[tuple[str | None, Span | None]]:
@@ -50,18 +48,6 @@ def defined_names(stmt: syntax.Node) -> Iterator[tuple[str | None, Span | None]]
             yield target, stmt.span
         for inner in stmt.body:
             yield from defined_names(inner)
-
-
-def moves_flow(stmt: syntax.Node) -> bool:
-    """Whether a statement could move the flowing value. `shortcut = in` does not; any statement that
-    may apply a layer does."""
-    if stmt.kind == "pass":
-        return False
-    if stmt.kind == "assign":
-        items = stmt.chain.items
-        return not (len(items) == 1 and items[0].kind == "step" and items[0].repeat is None
-                    and items[0].expr.kind in _VALUE_KINDS)
-    return True
 
 
 def poison(stmt: syntax.Node, frame) -> None:

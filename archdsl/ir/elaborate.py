@@ -25,6 +25,7 @@ from ..ops.registry import OpDef, get_op, op_names
 from ..shapes import OpShapeError, Shape, fmt, numel
 from ..source import Span
 from . import diagnose, naming
+from .flow import moves_flow
 from .nodes import Graph, OpNode, RepeatInfo, ScopeNode
 from .program import Program
 from .values import (
@@ -314,25 +315,16 @@ class Elaborator:
 
     def statement(self, stmt: syntax.Node, frame: Frame, input_fixed: bool = False) -> None:
         kind = stmt.kind
-        if kind == "flow":
+        if kind in ("flow", "assign"):
             result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
-            if isinstance(result, Const):
+            if kind == "assign":
+                frame.env[stmt.target] = result.value if isinstance(result, Const) else \
+                    POISON if isinstance(result, Poisoned) else TensorRef(result.id, result.shape, stmt.target, stmt.span)
+            elif isinstance(result, Const):
                 raise _err(f"{show(result.value)} on its own does nothing", stmt,
                            hint="a statement is a layer or chain; to name a value write `name = ...`")
-            frame.current = result
-        elif kind == "assign":
-            made_before = self.next_id
-            result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
-            if isinstance(result, Const):
-                frame.env[stmt.target] = result.value
-            elif isinstance(result, Poisoned):
-                frame.env[stmt.target] = frame.current = POISON
-            else:
-                result = TensorRef(result.id, result.shape, stmt.target, stmt.span)
-                frame.env[stmt.target] = result
-                # The flow moves on only when layers were applied: `shortcut = in` just names a value.
-                if self.next_id != made_before:
-                    frame.current = result
+            if moves_flow(stmt):
+                frame.current = result
         elif kind == "input":
             self._input(stmt, frame, input_fixed)
         elif kind == "if":
