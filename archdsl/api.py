@@ -76,14 +76,15 @@ def check(
     input_shape: tuple[int, ...] | None = None,
     network: str | None = None,
     limits: Limits | None = None,
-    **kwargs: Any,
 ) -> Checked:
     """Parse, elaborate and shape-check a spec. Raises an ArchError subclass on the first problem.
 
-    `params` (or keyword arguments) override network parameters: Python values, or `ast` expressions
-    (what `--set name=value` parses to). `input_shape` replaces the spec's `input` line.
+    `params` overrides network parameters, by name: Python values, or `syntax` expressions (what
+    `--set name=value` parses to). Network parameters go only through `params`, here and in every other
+    API function, so none can collide with an option. `input_shape` replaces the spec's `input` line;
+    `network` picks one of several networks in the file.
     """
-    overrides = {**(params or {}), **kwargs}
+    overrides = dict(params or {})
     sources: dict[str, Source] = {}
     source = read_source(spec)
     try:
@@ -107,11 +108,13 @@ def check(
     return Checked(graph, report.warnings, sources, source.path, fixed, request)
 
 
-def emit(spec: str | Path | Checked, params: dict[str, Any] | None = None, **kwargs: Any) -> str:
-    """The standalone Python module for a spec (imports only torch)."""
+def emit(spec: str | Path | Checked, params: dict[str, Any] | None = None, *,
+         input_shape: tuple[int, ...] | None = None, network: str | None = None) -> str:
+    """The standalone Python module for a spec (imports only torch). `params`, `input_shape` and
+    `network` are those of `check`."""
     from .backends.pysource import emit_source
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     return emit_source(checked.graph, checked.origin, factory_params(checked))
 
 
@@ -131,7 +134,7 @@ def factory_params(checked: Checked) -> frozenset[str]:
         request["params"] = {**request.get("params", {}), name: probe_value(value)}
         spec = request.pop("spec")
         try:
-            other = check(spec, request.pop("params"), **request)
+            other = check(spec, request.pop("params"), **request)  # the options `check` was given
         except ArchError:
             continue
         if only_param_differs(checked.graph, other.graph, name):
@@ -140,15 +143,16 @@ def factory_params(checked: Checked) -> frozenset[str]:
 
 
 def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, device: Any = None,
-          dtype: Any = None, **kwargs: Any):
+          dtype: Any = None, input_shape: tuple[int, ...] | None = None, network: str | None = None):
     """An ordinary `torch.nn.Module` for a spec, built by executing the same source `emit` writes.
 
-    `device="meta"` builds the module without allocating weight memory.
+    `device="meta"` builds the module without allocating weight memory. `params`, `input_shape` and
+    `network` are those of `check`.
     """
     from .backends.pysource import emit_source
     from .backends.torch_module import instantiate
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     # The factory is called with no arguments here, so which parameters it could take does not matter:
     # skipping that probe (one more elaboration per parameter) keeps `build` as fast as torchvision's
     # constructors. The classes, and so the module, are exactly those of the emitted file.
@@ -156,30 +160,31 @@ def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, d
 
 
 def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int = 2,
-            **kwargs: Any) -> "Summary":
+            input_shape: tuple[int, ...] | None = None, network: str | None = None) -> "Summary":
     """Exact static figures for a spec, without torch: per-module rows to `depth` levels (0 = none),
     parameters, MACs, FLOPs (2 x MACs), other arithmetic, weight and activation memory at batch 1 in
     float32, and depth. Conventions: docs/analysis.md. `.render("table"|"markdown"|"csv"|"json")`
-    formats it. Keyword arguments are those of `check` (network parameters, `input_shape`, `network`).
+    formats it. `params`, `input_shape` and `network` are those of `check`.
     """
     from .backends.summary import summarize
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     return summarize(checked.graph, depth)
 
 
 def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = None, *, bench: bool = False,
             runs: int = 20, warmup: int = 3, threads: int | None = None,
-            on_run: Callable[[str], None] | None = None, **kwargs: Any) -> "Comparison":
+            on_run: Callable[[str], None] | None = None, input_shape: tuple[int, ...] | None = None,
+            network: str | None = None) -> "Comparison":
     """One row per spec (name, input, params, MACs, depth, activation memory), all static. With
     `bench=True` each model is also built with torch and timed on the CPU at batch 1 (median of `runs`
     forward passes after `warmup`, with `threads` torch threads if given); `on_run(name)` is called
     after each timed pass (progress bars).
-    `params` and keyword arguments apply to every spec, as in `check`.
+    `params`, `input_shape` and `network` apply to every spec, as in `check`.
     """
     from .backends.summary import CompareRow, Comparison, summarize
 
-    checked = [s if isinstance(s, Checked) else check(s, params, **kwargs) for s in specs]
+    checked = [_checked(s, params, input_shape, network) for s in specs]
     rows = []
     for item in checked:
         totals = summarize(item.graph, 0).totals
@@ -199,19 +204,21 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
 
 
 def draw(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int | str = "auto",
-         expand: tuple[str, ...] | list[str] = (), rankdir: str = "TB", fold: bool = True, **kwargs: Any):
+         expand: tuple[str, ...] | list[str] = (), rankdir: str = "TB", fold: bool = True,
+         input_shape: tuple[int, ...] | None = None, network: str | None = None):
     """A block diagram of a spec (never imports torch). Returns a `Drawing`: `.source` (DOT),
     `.save("net.svg" | ".png" | ".pdf" | ".dot")`, and inline display in Jupyter.
 
     `depth`: "auto" (blocks and stages closed), an int (levels opened; 1 = top level only) or "all"
     (every op). `expand`: block names, module paths or glob patterns to open. `fold=False` draws every
-    copy of a repeated block instead of one with a count.
+    copy of a repeated block instead of one with a count. `params`, `input_shape` and `network` are
+    those of `check`.
     """
     from .backends.diagram import build_diagram
     from .backends.dot import to_dot
     from .backends.render import Drawing
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     diagram = build_diagram(checked.graph, depth, tuple(expand), fold)
     return Drawing(to_dot(diagram, rankdir), diagram)
 
@@ -237,6 +244,17 @@ def pick_network(program: Program, name: str | None) -> NetworkInfo:
         if info.name == stem:
             return info
     return networks[-1]
+
+
+def _checked(spec: str | Path | Checked, params: dict[str, Any] | None, input_shape: tuple[int, ...] | None,
+             network: str | None) -> Checked:
+    """`spec` itself when it is already checked (the other arguments must then be left out), else
+    `check(spec, ...)`."""
+    if not isinstance(spec, Checked):
+        return check(spec, params, input_shape=input_shape, network=network)
+    if params or input_shape is not None or network is not None:
+        raise TypeError("a Checked spec is already bound: pass params, input_shape and network to check()")
+    return spec
 
 
 def _from_python(value: Any) -> Any:

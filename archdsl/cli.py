@@ -4,9 +4,7 @@ and `compare` (without --bench) never import torch."""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -157,26 +155,13 @@ def write_atomic(path: Path, text: str | bytes, protect: list[Path | str]) -> No
     """Write via a temporary file in the same folder and a rename, so a failed run never leaves a
     partial file and a reader never sees one; refuse to overwrite any of `protect` (the input spec
     and every file it imports). A path that cannot be written is a user error (exit 1)."""
+    from .files import write_atomic as write_file
+
     target = check_output(path, protect)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        write_file(target, text)
     except OSError as exc:
         _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
-        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def check_output(path: Path, protect: list[Path | str]) -> Path:
