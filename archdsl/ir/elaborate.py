@@ -87,6 +87,14 @@ class OpItem:
     def output(self) -> int:
         return self.id
 
+    @property
+    def default_name(self) -> str:
+        return self.op.name
+
+    @property
+    def inline(self) -> bool:
+        return self.op.functional is not None
+
 
 @dataclass
 class ScopeItem:
@@ -106,6 +114,12 @@ class ScopeItem:
     @property
     def inputs(self) -> list[int]:
         return [self.input]
+
+    @property
+    def default_name(self) -> str:
+        return naming.snake(self.block) if self.block else "group"
+
+    inline = False
 
     def describe(self) -> str:
         return f"group `{self.label}`" if self.label else ("this group" if self.block is None else f"block `{self.block}`")
@@ -734,8 +748,8 @@ class Elaborator:
     # ------------------------------------------------------------------------------------------
 
     def freeze(self, scope: ScopeItem, name: str) -> ScopeNode:
-        sequential = not scope.is_root and _is_chain(scope)
-        names = self._names(scope, sequential)
+        sequential = not scope.is_root and naming.is_plain_chain(scope.input, scope.items, scope.output)
+        names = naming.module_names(scope.items, sequential)
         items: list[OpNode | ScopeNode] = []
         for item, item_name in zip(scope.items, names):
             if isinstance(item, OpItem):
@@ -752,25 +766,6 @@ class Elaborator:
             output=scope.output, items=tuple(items), sequential=sequential, repeat=scope.repeat, span=scope.span,
         )
 
-    def _names(self, scope: ScopeItem, sequential: bool) -> list[str | None]:
-        taken = {item.label for item in scope.items if item.label}
-        counters: dict[str, int] = {}
-        names: list[str | None] = []
-        for index, item in enumerate(scope.items):
-            if item.label:
-                if item.label.isdigit() and not sequential:
-                    raise ElaborationError(f"`{item.label}` is a number; only layers of a plain chain are numbered",
-                                           item.span, "use a name that starts with a letter", "E304")
-                names.append(item.label)
-            elif sequential:
-                names.append(str(index))
-            elif isinstance(item, OpItem) and item.op.functional is not None:
-                names.append(None)  # written inline in forward()
-            else:
-                base = item.op.name if isinstance(item, OpItem) else (naming.snake(item.block) if item.block else "group")
-                names.append(naming.unique(base, taken, counters))
-        return names
-
 
 BUILTIN_NAMES = frozenset(BUILTINS)
 
@@ -785,16 +780,6 @@ def _name_span(call: syntax.Call) -> Span | None:
 
 def _written_name(node: syntax.Node, default: str) -> str:
     return node.func if isinstance(node, syntax.Call) else node.id if isinstance(node, syntax.Name) else default
-
-
-def _is_chain(scope: ScopeItem) -> bool:
-    """True when every item consumes exactly the previous item's output and the last is the result."""
-    previous = scope.input
-    for item in scope.items:
-        if item.inputs != [previous]:
-            return False
-        previous = item.output
-    return previous == scope.output
 
 
 def _plain(value: Any) -> Any:
