@@ -21,7 +21,7 @@ from ..errors import ElaborationError
 from ..ir.naming import GENERATED_GLOBALS, camel, unique
 from ..ops.registry import TorchCall, get_op
 from ..shapes import fmt
-from ..ir.values import ParamValue
+from ..ir.param_tags import ParamValue, Retagger
 
 NO_DEFAULT = object()
 
@@ -94,7 +94,9 @@ class _Collector:
     def __init__(self, graph: Graph):
         self.graph = graph
         self.producers: dict[int, OpNode] = {node.id: node for _, node in graph.ops()}
-        self.shapes: dict[int, tuple] = {0: graph.input_shape} | {i: n.shape for i, n in self.producers.items()}
+        # The graph holds plain values; network parameters used verbatim are tagged again (see ParamValue).
+        self.tags = Retagger(graph)
+        self.shapes: dict[int, tuple] = {0: self.tags.input} | {i: self.tags.shape(n) for i, n in self.producers.items()}
         self.readers: Counter = Counter(value for node in self.producers.values() for value in node.inputs)
         self.instances: list[Instance] = []
         self.helpers: list[str] = []
@@ -156,7 +158,7 @@ class _Collector:
         op = get_op(node.op)
         self._needs(op)
         shapes = [self.shapes[i] for i in node.inputs]
-        torch_call: TorchCall = op.torch(node.attrs, shapes)
+        torch_call: TorchCall = op.torch(self.tags.attrs(node), shapes)
         names = _ARG_NAMES.get(torch_call.callee, ())
         # Name hints for arguments that end up as class parameters: `conv1_stride`, or just `stride`
         # for a numbered layer of a Sequential.
@@ -363,8 +365,9 @@ def _literal(value: Any) -> str:
 
 class _Classes:
     def __init__(self, instances: list[Instance], root: Instance, root_name: str, exposable: frozenset[str],
-                 reserved: set[str]):
+                 reserved: set[str], tags: Retagger):
         self.exposable = exposable
+        self.tags = tags
         self.by_key: dict[str, ClassDef] = {}
         self.order: list[ClassDef] = []
         taken: set[str] = {root_name, *reserved}
@@ -409,13 +412,13 @@ class _Classes:
     def _name(self, cls: ClassDef, column: list, hint: str) -> str:
         if all(isinstance(v, ParamValue) for v in column) and len({v.param for v in column}) == 1:
             return column[0].param
-        args = cls.instances[0].scope.args
+        args = self.tags.args(cls.instances[0].scope)
 
         def plain(value: Any) -> Any:  # compare as the column does: unexposed parameters are plain values
             return _untag(value, self.exposable)
 
         for arg in args:
-            if all(_same(plain(inst.scope.args.get(arg)), value) for inst, value in zip(cls.instances, column)):
+            if all(_same(plain(self.tags.args(inst.scope).get(arg)), value) for inst, value in zip(cls.instances, column)):
                 return arg if arg not in _TAKEN and not keyword.iskeyword(arg) else f"{arg}_"
         if all(_same(plain(inst.in_channels), value) for inst, value in zip(cls.instances, column)):
             return "in_channels"
@@ -510,7 +513,7 @@ def emit_source(graph: Graph, origin: str = "<spec>", exposable: frozenset[str] 
     else:
         reserved.add(graph.name)
         root_name = unique(graph.class_name, set(reserved))
-    classes = _Classes(collector.instances, root, root_name, frozenset(exposable), reserved)
+    classes = _Classes(collector.instances, root, root_name, frozenset(exposable), reserved, collector.tags)
     root_cls = root.cls
     assert root_cls is not None
     factory_params = [(name, root.values[i]) for i, (name, _) in enumerate(root_cls.params)]

@@ -12,12 +12,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..construct import new
 from ..errors import MAX_ERRORS, ArchError, Collector, ElaborationError, ErrorGroup, LimitError, Note
 from ..frontend import syntax
 from ..ops.args import ArgError, bind
@@ -25,8 +24,9 @@ from ..ops.registry import OpDef, get_op, op_names
 from ..shapes import OpShapeError, Shape, fmt, numel
 from ..source import Span
 from . import diagnose, naming
+from .builders import OpItem, ScopeItem, assemble
 from .flow import moves_flow
-from .nodes import Graph, OpNode, RepeatInfo, ScopeNode
+from .nodes import Graph, RepeatInfo
 from .program import Program
 from .values import (
     BUILTINS, MAX_STEPS, POISON, BlockInfo, Env, Evaluator, LayerRef, NetworkInfo, ParamValue, Poisoned, SkipStatement, TensorRef,
@@ -69,60 +69,6 @@ class Const:
 
     value: Any
     node: syntax.Node
-
-
-@dataclass
-class OpItem:
-    id: int
-    op: OpDef
-    attrs: dict[str, Any]
-    inputs: list[int]
-    shape: Shape
-    params: int
-    label: str | None
-    span: Span | None
-    repeat: RepeatInfo | None
-
-    @property
-    def output(self) -> int:
-        return self.id
-
-    @property
-    def default_name(self) -> str:
-        return self.op.name
-
-    @property
-    def inline(self) -> bool:
-        return self.op.functional is not None
-
-
-@dataclass
-class ScopeItem:
-    label: str | None
-    block: str | None
-    args: dict[str, Any]
-    input: int
-    span: Span | None
-    repeat: RepeatInfo | None = None
-    is_root: bool = False
-    output: int = 0
-    items: list[OpItem | ScopeItem] = field(default_factory=list)
-    owned: set[int] = field(default_factory=set)
-    label_spans: dict[str, Span | None] = field(default_factory=dict)
-    defn: syntax.BlockDef | None = None
-
-    @property
-    def inputs(self) -> list[int]:
-        return [self.input]
-
-    @property
-    def default_name(self) -> str:
-        return naming.snake(self.block) if self.block else "group"
-
-    inline = False
-
-    def describe(self) -> str:
-        return f"group `{self.label}`" if self.label else ("this group" if self.block is None else f"block `{self.block}`")
 
 
 @dataclass
@@ -185,15 +131,8 @@ class Elaborator:
                        hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
         root.output = frame.current.id
         doc = self.program.main_file.doc if info.env is self.program.main_env else None
-        return Graph.model_construct(
-            name=info.name,
-            class_name=naming.camel(base.name),
-            doc=doc or base.defn.doc,
-            params={k: _plain(v) for k, v in params.items()},
-            input_shape=self._input_shape,
-            root=self.freeze(root, ""),
-            span=info.defn.span,
-        )
+        return assemble(root, name=info.name, class_name=naming.camel(base.name), doc=doc or base.defn.doc,
+                        params=params, input_shape=self._input_shape, span=info.defn.span)
 
     def _resolve_alias(self, info: NetworkInfo) -> tuple[NetworkInfo, list[NetworkInfo]]:
         layers: list[NetworkInfo] = []
@@ -743,29 +682,6 @@ class Elaborator:
                     return node.args[position].span
         return node.span
 
-    # ------------------------------------------------------------------------------------------
-    # freezing: builders -> frozen IR, naming every module
-    # ------------------------------------------------------------------------------------------
-
-    def freeze(self, scope: ScopeItem, name: str) -> ScopeNode:
-        sequential = not scope.is_root and naming.is_plain_chain(scope.input, scope.items, scope.output)
-        names = naming.module_names(scope.items, sequential)
-        items: list[OpNode | ScopeNode] = []
-        for item, item_name in zip(scope.items, names):
-            if isinstance(item, OpItem):
-                items.append(new(OpNode, 
-                    id=item.id, op=item.op.name, attrs=item.attrs, inputs=tuple(item.inputs), name=item_name,
-                    shape=item.shape, params=item.params, repeat=item.repeat, span=item.span,
-                ))
-            else:
-                items.append(self.freeze(item, item_name))
-        return new(
-            ScopeNode, name=name, block=scope.block, doc=scope.defn.doc if scope.defn else None,
-            defn_span=scope.defn.span if scope.defn else None,
-            args={k: _plain(v) for k, v in scope.args.items()}, input=scope.input,
-            output=scope.output, items=tuple(items), sequential=sequential, repeat=scope.repeat, span=scope.span,
-        )
-
 
 BUILTIN_NAMES = frozenset(BUILTINS)
 
@@ -780,14 +696,3 @@ def _name_span(call: syntax.Call) -> Span | None:
 
 def _written_name(node: syntax.Node, default: str) -> str:
     return node.func if isinstance(node, syntax.Call) else node.id if isinstance(node, syntax.Name) else default
-
-
-def _plain(value: Any) -> Any:
-    """Parameter values as plain data (layers by name, tensors by shape) for the IR and messages."""
-    if isinstance(value, tuple):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, (LayerRef, BlockInfo)):
-        return show(value)  # `Bottleneck(widen=2)` keeps its bound arguments
-    if isinstance(value, TensorRef):
-        return fmt(value.shape)
-    return value

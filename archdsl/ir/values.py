@@ -19,55 +19,13 @@ from ..frontend import syntax
 from ..ops.registry import OpDef, get_op, op_names
 from ..shapes import Shape, fmt
 from ..source import Span
+from .param_tags import ParamFloat, ParamInt, ParamValue, tag_param  # noqa: F401  (re-exported)
 
 MAX_INT_BITS = 256  # no spec needs bigger numbers; stops `10**9**9` from eating the machine
 MAX_LIST = 100_000  # elements of a list, counting nested lists in full
 MAX_NESTING = 32  # lists of lists of ...
 MAX_STRING = 10_000
 MAX_STEPS = 1_000_000  # expression evaluations per run: the largest library spec (EfficientNet-B7) needs ~6,000
-
-
-class ParamValue:
-    """A network parameter's value, tagged with the parameter's name.
-
-    It behaves as the plain number everywhere. When it reaches a layer argument untouched (as
-    `num_classes` reaches `linear(num_classes)`), the generated factory can expose the parameter as a
-    keyword argument. Any arithmetic or test on it in the spec records it in `Evaluator.derived`:
-    such a parameter shapes the architecture itself and is fixed at compile time.
-    """
-
-    param: str
-
-    @property
-    def raw(self) -> int | float:
-        return int(self) if isinstance(self, int) else float(self)  # type: ignore[arg-type]
-
-
-class ParamInt(int, ParamValue):
-    def __new__(cls, value: int, param: str) -> ParamInt:
-        obj = super().__new__(cls, value)
-        obj.param = param
-        return obj
-
-    def __repr__(self) -> str:
-        return repr(int(self))
-
-
-class ParamFloat(float, ParamValue):
-    def __new__(cls, value: float, param: str) -> ParamFloat:
-        obj = super().__new__(cls, value)
-        obj.param = param
-        return obj
-
-    def __repr__(self) -> str:
-        return repr(float(self))
-
-
-def tag_param(name: str, value: Any) -> Any:
-    """Wrap an int or float network parameter so its uses can be traced; other values pass through."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(value, ParamValue):
-        return value
-    return ParamInt(value, name) if isinstance(value, int) else ParamFloat(value, name)
 
 
 @dataclass(frozen=True)
