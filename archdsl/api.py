@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ArchError, ElaborationError, LimitError
 from .frontend import syntax
-from .ir.elaborate import Elaborator, Limits, paused_gc
-from .ir.graph import validate
+from .ir.elaborate import Elaborator
+from .ir.limits import Limits, paused_gc
+from .ir.lint import validate
 from .ir.nodes import Graph
 from .ir.program import Program, load_program
-from .ir.values import NetworkInfo, suggest
+from .ir.suggest import suggest
+from .ir.values import NetworkInfo
 from .source import Source, read_source
 
 if TYPE_CHECKING:
@@ -124,7 +126,7 @@ def factory_params(checked: Checked) -> frozenset[str]:
     A parameter qualifies when the spec never computes with it (`Checked.fixed_params` says which it
     does) and re-elaborating with another value changes nothing but the places it is used verbatim.
     """
-    from .ir.params import only_param_differs, probe_value
+    from .ir.factory_params import only_param_differs, probe_value
 
     confirmed = set()
     for name, value in checked.graph.params.items():
@@ -192,7 +194,7 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
                                macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes))
     if not bench:
         return Comparison(rows=tuple(rows))
-    from .backends.bench import cpu_latency_ms, torch_threads
+    from .analysis.latency import cpu_latency_ms, torch_threads
 
     timed = []
     with torch_threads(threads) as used:

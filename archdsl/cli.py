@@ -135,7 +135,7 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     """Run the static pipeline; print warnings; on a user error print it and exit 1."""
     from . import api
     from .errors import ArchError
-    from .ir.elaborate import Limits
+    from .ir.limits import Limits
 
     params = parse_sets(sets)
     shape = parse_shape(input_shape)
@@ -231,7 +231,7 @@ def compile_(
 ) -> None:
     """Compile to PyTorch: print a per-layer table, then write OUT.py, or build the model and run it once."""
     from . import api
-    from .backends.table import rows
+    from .analysis.module_rows import rows
     from .shapes import fmt
 
     if output is not None:

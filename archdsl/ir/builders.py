@@ -79,8 +79,16 @@ class ScopeItem:
         return "this group" if self.block is None else f"block `{self.block}`"
 
 
-def assemble(root: ScopeItem, *, name: str, class_name: str, doc: str | None, params: dict[str, Any],
-             input_shape: Shape, span: Span | None) -> Graph:
+def assemble(
+    root: ScopeItem,
+    *,
+    name: str,
+    class_name: str,
+    doc: str | None,
+    params: dict[str, Any],
+    input_shape: Shape,
+    span: Span | None,
+) -> Graph:
     """The validated graph of a finished elaboration."""
     uses: dict[str, dict[str, str]] = {"attrs": {}, "args": {}, "shapes": {}, "input": {}}
     data = {
@@ -104,21 +112,36 @@ def _scope(scope: ScopeItem, name: str, path: str, uses: dict[str, dict[str, str
     for item, item_name in zip(scope.items, names):
         if isinstance(item, OpItem):
             place = str(item.id)
-            items.append({
-                "kind": "op", "id": item.id, "op": item.op.name, "name": item_name, "inputs": tuple(item.inputs),
-                "attrs": {key: untag(value, f"{place}:{key}", attr_uses) for key, value in item.attrs.items()},
-                "shape": untag_shape(item.shape, f"{place}:", shape_uses),
-                "params": item.params, "repeat": item.repeat, "span": item.span,
-            })
+            items.append(
+                {
+                    "kind": "op",
+                    "id": item.id,
+                    "op": item.op.name,
+                    "name": item_name,
+                    "inputs": tuple(item.inputs),
+                    "attrs": {key: untag(value, f"{place}:{key}", attr_uses) for key, value in item.attrs.items()},
+                    "shape": untag_shape(item.shape, f"{place}:", shape_uses),
+                    "params": item.params,
+                    "repeat": item.repeat,
+                    "span": item.span,
+                }
+            )
         else:
             items.append(_scope(item, item_name, f"{path}.{item_name}" if path else item_name, uses))
     args_uses = uses["args"]
     return {
-        "kind": "scope", "name": name, "block": scope.block, "doc": scope.defn.doc if scope.defn else None,
+        "kind": "scope",
+        "name": name,
+        "block": scope.block,
+        "doc": scope.defn.doc if scope.defn else None,
         "defn_span": scope.defn.span if scope.defn else None,
         "args": {key: untag(plain(value), f"{path}:{key}", args_uses) for key, value in scope.args.items()},
-        "input": scope.input, "output": scope.output, "items": tuple(items), "sequential": sequential,
-        "repeat": scope.repeat, "span": scope.span,
+        "input": scope.input,
+        "output": scope.output,
+        "items": tuple(items),
+        "sequential": sequential,
+        "repeat": scope.repeat,
+        "span": scope.span,
     }
 
 

@@ -118,7 +118,7 @@ def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
     """A concrete fix for the common residual and concat mistakes."""
     if len(pair) != 2 or any(len(t.shape) != 3 for t in pair):
         return None
-    (c1, h1, w1), (c2, h2, w2) = pair[0].shape, pair[1].shape
+    (_, h1, w1), (_, h2, w2) = pair[0].shape, pair[1].shape
     if op == "add":
         # The shortcut is the input that skipped the layers: the larger one when a branch downsampled,
         # otherwise the one made first (`in`). It is the one to project onto the other's shape.

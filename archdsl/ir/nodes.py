@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
@@ -23,10 +23,9 @@ from typing_extensions import TypeAliasType
 from ..shapes import Shape
 from ..source import Span
 
-
 # An argument or parameter value: what a spec can write, as plain data (lists are tuples; layers
 # passed as arguments are written by name, tensors by shape).
-Value = TypeAliasType("Value", "Union[bool, int, float, str, None, tuple[Value, ...]]")
+Value = TypeAliasType("Value", "bool | int | float | str | None | tuple[Value, ...]")
 
 
 class IRNode(BaseModel):
@@ -82,7 +81,7 @@ class ScopeNode(IRNode):
     args: dict[str, Value] = Field(default_factory=dict)  # the block's arguments, for tables and diagrams
     input: int
     output: int
-    items: tuple[Annotated[Union[OpNode, ScopeNode], Field(discriminator="kind")], ...]
+    items: tuple[Annotated[OpNode | ScopeNode, Field(discriminator="kind")], ...]
     sequential: bool  # a pure chain: compiles to nn.Sequential, unlabelled layers numbered 0, 1, ...
     repeat: RepeatInfo | None = None
 
@@ -98,10 +97,11 @@ class ScopeNode(IRNode):
 
 class ParamUses(BaseModel):
     """Where a network parameter reaches the graph verbatim (`linear(num_classes)`), by parameter
-    name. A key is the place: an op id or a scope's module path, then the argument name, then list
-    indexes, joined with dots (`"57.out"`, `"layer1.0.planes"`, `"12.kernel.0"`); `shapes` keys a
-    dimension of an op's output (`"57.0"`), `input` one of the network input's. The generated
-    factory exposes such parameters as keyword arguments (see `ir/factory_params.py`)."""
+    name. A key is a place, a colon, then the argument's name and any list indexes joined with dots:
+    `attrs` keys an op's argument by op id (`"57:out"`, `"12:kernel.0"`), `args` a block argument by
+    the scope's module path (`"layer1.0:planes"`), `shapes` a dimension of an op's output (`"57:0"`);
+    `input` keys a dimension of the network input (`"1"`). The generated factory exposes such
+    parameters as keyword arguments (see `ir/factory_params.py`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from typing_extensions import Self
+
 from ..shapes import Shape
 from .nodes import Graph, OpNode, ParamUses, ScopeNode
 
@@ -30,7 +32,7 @@ class ParamValue:
 
 
 class ParamInt(int, ParamValue):
-    def __new__(cls, value: int, param: str) -> ParamInt:
+    def __new__(cls, value: int, param: str) -> Self:
         obj = super().__new__(cls, value)
         obj.param = param
         return obj
@@ -40,7 +42,7 @@ class ParamInt(int, ParamValue):
 
 
 class ParamFloat(float, ParamValue):
-    def __new__(cls, value: float, param: str) -> ParamFloat:
+    def __new__(cls, value: float, param: str) -> Self:
         obj = super().__new__(cls, value)
         obj.param = param
         return obj

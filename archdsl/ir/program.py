@@ -16,7 +16,10 @@ from difflib import get_close_matches
 from ..errors import ArchError, Collector, ElaborationError, LoadError, Note, flatten
 from ..frontend import syntax
 from ..source import Source, Span, not_utf8
-from .values import BlockInfo, Env, Evaluator, NetworkInfo, suggest
+from .env import Env
+from .evaluator import Evaluator
+from .suggest import suggest
+from .values import BlockInfo, NetworkInfo
 
 Parser = Callable[[Source], syntax.SpecFile]
 
