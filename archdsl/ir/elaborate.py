@@ -35,8 +35,8 @@ __all__ = ["Elaborator", "Limits", "paused_gc"]
 
 
 class Elaborator(ChainSteps, BlockScopes):
-    """Runs one network's statements (see the module docstring); chains and layers are `ChainSteps`',
-    blocks and groups `BlockScopes`'."""
+    """Runs one network's statements (see the module docstring). Chains and layers are applied by
+    `ChainSteps` (steps.py), blocks and groups opened by `BlockScopes` (blocks.py)."""
 
     def __init__(self, program: Program, limits: Limits | None = None, *, explain_collapse: bool = True):
         self.program = program
