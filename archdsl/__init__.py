@@ -2,7 +2,7 @@
 
     import archdsl
     checked = archdsl.check("specs/resnet34.arch")      # static: shapes, params; no torch
-    model = archdsl.build("specs/resnet34.arch", num_classes=10)   # a plain nn.Module
+    model = archdsl.build("specs/resnet34.arch", params={"num_classes": 10})   # nn.Module
     source = archdsl.emit("specs/resnet34.arch")        # the same model as a standalone .py file
     archdsl.transfer_weights(reference, model)           # copy weights by order when names differ
     archdsl.draw("specs/resnet34.arch").save("resnet34.svg")   # a block diagram; no torch

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArchError, ElaborationError, LimitError
-from .frontend import ast
-from .ir.elaborate import Elaborator, Limits, paused_gc
-from .ir.graph import validate
+from .frontend import syntax
+from .ir.elaborate import Elaborator
+from .ir.limits import Limits, paused_gc
+from .ir.lint import validate
 from .ir.nodes import Graph
 from .ir.program import Program, load_program
-from .ir.values import NetworkInfo, suggest
+from .ir.suggest import suggest
+from .ir.values import NetworkInfo
 from .source import Source, read_source
 
 if TYPE_CHECKING:
@@ -54,7 +56,7 @@ class Checked:
 
 
 @lru_cache(maxsize=64)
-def parse_file(source: Source) -> ast.SpecFile:
+def parse_file(source: Source) -> syntax.SpecFile:
     """The front end for one file, chosen by extension (.yaml/.yml or .arch). Cached by (text, path):
     the AST is frozen, and an unchanged file is parsed once (an editor's imports on every keystroke,
     `emit`'s re-checks)."""
@@ -80,15 +82,16 @@ def check(
     input_shape: tuple[int, ...] | None = None,
     network: str | None = None,
     limits: Limits | None = None,
-    **kwargs: Any,
 ) -> Checked:
     """Parse, elaborate and shape-check a spec. Raises an ArchError subclass on the first problem.
 
-    `params` (or keyword arguments) override network parameters: Python values, or `ast` expressions
-    (what `--set name=value` parses to). `input_shape` replaces the spec's `input` line. A `Source`
-    checks text under a path of its own (an editor's unsaved buffer: imports resolve next to it).
+    `params` overrides network parameters, by name: Python values, or `syntax` expressions (what
+    `--set name=value` parses to). Network parameters go only through `params`, here and in every other
+    API function, so none can collide with an option. `input_shape` replaces the spec's `input` line;
+    `network` picks one of several networks in the file. A `Source` checks text under a path of its own
+    (an editor's unsaved buffer: imports resolve next to it).
     """
-    overrides = {**(params or {}), **kwargs}
+    overrides = dict(params or {})
     sources: dict[str, Source] = {}
     source = spec if isinstance(spec, Source) else read_source(spec)
     try:
@@ -96,7 +99,7 @@ def check(
             program = load_program(source, parse_file, sources)
             info = pick_network(program, network)
             elaborator = Elaborator(program, limits)
-            values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, ast.Node) else
+            values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, syntax.Node) else
                       elaborator.evaluator.check_size(_from_python(v), info.defn) for k, v in overrides.items()}
             graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
             report = validate(graph)
@@ -112,11 +115,13 @@ def check(
     return Checked(graph, report.warnings, sources, source.path, fixed, request)
 
 
-def emit(spec: str | Path | Checked, params: dict[str, Any] | None = None, **kwargs: Any) -> str:
-    """The standalone Python module for a spec (imports only torch)."""
+def emit(spec: str | Path | Checked, params: dict[str, Any] | None = None, *,
+         input_shape: tuple[int, ...] | None = None, network: str | None = None) -> str:
+    """The standalone Python module for a spec (imports only torch). `params`, `input_shape` and
+    `network` are those of `check`."""
     from .backends.pysource import emit_source
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     return emit_source(checked.graph, checked.origin, factory_params(checked))
 
 
@@ -126,7 +131,7 @@ def factory_params(checked: Checked) -> frozenset[str]:
     A parameter qualifies when the spec never computes with it (`Checked.fixed_params` says which it
     does) and re-elaborating with another value changes nothing but the places it is used verbatim.
     """
-    from .ir.params import only_param_differs, probe_value
+    from .ir.factory_params import only_param_differs, probe_value
 
     confirmed = set()
     for name, value in checked.graph.params.items():
@@ -136,7 +141,7 @@ def factory_params(checked: Checked) -> frozenset[str]:
         request["params"] = {**request.get("params", {}), name: probe_value(value)}
         spec = request.pop("spec")
         try:
-            other = check(spec, request.pop("params"), **request)
+            other = check(spec, request.pop("params"), **request)  # the options `check` was given
         except ArchError:
             continue
         if only_param_differs(checked.graph, other.graph, name):
@@ -145,16 +150,17 @@ def factory_params(checked: Checked) -> frozenset[str]:
 
 
 def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, device: Any = None,
-          dtype: Any = None, **kwargs: Any):
+          dtype: Any = None, input_shape: tuple[int, ...] | None = None, network: str | None = None):
     """An ordinary `torch.nn.Module` for a spec, built by executing the same source `emit` writes.
 
     `device="meta"` builds the module without allocating weight memory. On the CPU, a network whose
     weights would not fit in available memory is refused with E606 before anything is allocated.
+    `params`, `input_shape` and `network` are those of `check`.
     """
     from .backends.pysource import emit_source
     from .backends.torch_module import instantiate
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     if device is None or str(device) == "cpu":  # "meta" allocates nothing; a GPU's memory is not MemAvailable
         from .memory import refuse_if_too_large
 
@@ -166,31 +172,32 @@ def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, d
 
 
 def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int = 2,
-            **kwargs: Any) -> "Summary":
+            input_shape: tuple[int, ...] | None = None, network: str | None = None) -> "Summary":
     """Exact static figures for a spec, without torch: per-module rows to `depth` levels (0 = none),
     parameters, MACs, FLOPs (2 x MACs), other arithmetic, weight and activation memory at batch 1 in
     float32, and depth. Conventions: docs/analysis.md. `.render("table"|"markdown"|"csv"|"json")`
-    formats it. Keyword arguments are those of `check` (network parameters, `input_shape`, `network`).
+    formats it. `params`, `input_shape` and `network` are those of `check`.
     """
     from .backends.summary import summarize
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     return summarize(checked.graph, depth)
 
 
 def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = None, *, bench: bool = False,
             runs: int = 20, warmup: int = 3, threads: int | None = 1,
-            on_run: Callable[[str], None] | None = None, **kwargs: Any) -> "Comparison":
+            on_run: Callable[[str], None] | None = None, input_shape: tuple[int, ...] | None = None,
+            network: str | None = None) -> "Comparison":
     """One row per spec (name, input, params, MACs, depth, activation memory), all static. With
     `bench=True` each model is also built with torch and timed on the CPU at batch 1 (median of `runs`
     forward passes after a warm-up, with their interquartile range, on `threads` torch threads: one by
     default, steadier on a shared machine; None for torch's choice); `on_run(name)` is called
     after each timed pass (progress bars).
-    `params` and keyword arguments apply to every spec, as in `check`.
+    `params`, `input_shape` and `network` apply to every spec, as in `check`.
     """
     from .backends.summary import CompareRow, Comparison, summarize
 
-    checked = [s if isinstance(s, Checked) else check(s, params, **kwargs) for s in specs]
+    checked = [_checked(s, params, input_shape, network) for s in specs]
     rows = []
     for item in checked:
         totals = summarize(item.graph, 0).totals
@@ -198,7 +205,7 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
                                macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes))
     if not bench:
         return Comparison(rows=tuple(rows))
-    from .backends.bench import cpu_latency, torch_threads
+    from .analysis.latency import cpu_latency, torch_threads
 
     timed = []
     with torch_threads(threads) as used:
@@ -210,19 +217,21 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
 
 
 def draw(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int | str = "auto",
-         expand: tuple[str, ...] | list[str] = (), rankdir: str = "TB", fold: bool = True, **kwargs: Any):
+         expand: tuple[str, ...] | list[str] = (), rankdir: str = "TB", fold: bool = True,
+         input_shape: tuple[int, ...] | None = None, network: str | None = None):
     """A block diagram of a spec (never imports torch). Returns a `Drawing`: `.source` (DOT),
     `.save("net.svg" | ".png" | ".pdf" | ".dot")`, and inline display in Jupyter.
 
     `depth`: "auto" (blocks and stages closed), an int (levels opened; 1 = top level only) or "all"
     (every op). `expand`: block names, module paths or glob patterns to open. `fold=False` draws every
-    copy of a repeated block instead of one with a count.
+    copy of a repeated block instead of one with a count. `params`, `input_shape` and `network` are
+    those of `check`.
     """
     from .backends.diagram import build_diagram
-    from .backends.graphviz import to_dot
+    from .backends.dot import to_dot
     from .backends.render import Drawing
 
-    checked = spec if isinstance(spec, Checked) else check(spec, params, **kwargs)
+    checked = _checked(spec, params, input_shape, network)
     diagram = build_diagram(checked.graph, depth, tuple(expand), fold)
     return Drawing(to_dot(diagram, rankdir), diagram, checked, depth, tuple(expand))
 
@@ -248,6 +257,17 @@ def pick_network(program: Program, name: str | None) -> NetworkInfo:
         if info.name == stem:
             return info
     return networks[-1]
+
+
+def _checked(spec: str | Path | Checked, params: dict[str, Any] | None, input_shape: tuple[int, ...] | None,
+             network: str | None) -> Checked:
+    """`spec` itself when it is already checked (the other arguments must then be left out), else
+    `check(spec, ...)`."""
+    if not isinstance(spec, Checked):
+        return check(spec, params, input_shape=input_shape, network=network)
+    if params or input_shape is not None or network is not None:
+        raise TypeError("a Checked spec is already bound: pass params, input_shape and network to check()")
+    return spec
 
 
 def _from_python(value: Any) -> Any:

@@ -4,9 +4,7 @@ and `compare` (without --bench) never import torch."""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -139,7 +137,7 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     """Run the static pipeline; print warnings; on a user error print it and exit 1."""
     from . import api
     from .errors import ArchError
-    from .ir.elaborate import Limits
+    from .ir.limits import Limits
 
     params = parse_sets(sets)
     shape = parse_shape(input_shape)
@@ -159,26 +157,13 @@ def write_atomic(path: Path, text: str | bytes, protect: list[Path | str]) -> No
     """Write via a temporary file in the same folder and a rename, so a failed run never leaves a
     partial file and a reader never sees one; refuse to overwrite any of `protect` (the input spec
     and every file it imports). A path that cannot be written is a user error (exit 1)."""
+    from .files import write_atomic as write_file
+
     target = check_output(path, protect)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        write_file(target, text)
     except OSError as exc:
         _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
-        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        _cannot_write(f"cannot write {path}: {exc.strerror or exc}")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def check_output(path: Path, protect: list[Path | str]) -> Path:
@@ -253,7 +238,7 @@ def compile_(
 ) -> None:
     """Compile to PyTorch: print a per-layer table, then write OUT.py, or build the model and run it once."""
     from . import api
-    from .backends.table import rows
+    from .analysis.module_rows import rows
     from .shapes import fmt
 
     if output is not None:

@@ -30,7 +30,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     import archdsl
     from archdsl.backends.diagram import build_diagram, max_depth
-    from archdsl.backends.graphviz import to_dot
+    from archdsl.backends.dot import to_dot
     from archdsl.backends.render import render, renderer
 
     specs = args.specs or sorted([*(ROOT / "specs").glob("*.arch"), *(ROOT / "specs").glob("*.yaml")])

@@ -60,7 +60,7 @@ def test_factory_takes_parameters_used_verbatim(tmp_path):
     module = _import_file(out, "r18_generated")
     model = module.resnet18(num_classes=7)
     assert model.fc.out_features == 7
-    assert sum(p.numel() for p in model.parameters()) == archdsl.check("specs/resnet18.arch", num_classes=7).total_params
+    assert sum(p.numel() for p in model.parameters()) == archdsl.check("specs/resnet18.arch", {"num_classes": 7}).total_params
 
 
 def test_forward_has_no_graph_walk():

@@ -42,6 +42,13 @@ def test_a_failed_statement_does_not_cascade():
     assert where(errors) == [(3, 26, "E203"), (6, 15, "E403")]
 
 
+def test_a_failed_assignment_leaves_the_flow_alone():
+    # An assignment never moves the flow (ir/flow.py), so its failure does not hide mistakes in the
+    # statements that continue the flow: before, `conv(c, 0)` went unreported.
+    errors = errors_of(NET + "    y = in -> conv(c, 3, bais=false)\n    conv(c, 5, stride=3) -> maxpool(20)\n")
+    assert where(errors) == [(3, 26, "E203"), (4, 29, "E404")]
+
+
 def test_a_mistake_in_a_block_used_many_times_is_reported_once():
     text = ("block B(c):\n    conv(c, 3, padding=1, bais=false)\n"
             "network n():\n    input 3x32x32\n    B(8)\n    B(16) x 5\n    B(32)\n")

@@ -19,7 +19,7 @@ import pytest
 import archdsl
 from archdsl.api import Checked
 from archdsl.backends.diagram import DrawOptionError, build_diagram, max_depth, total_macs
-from archdsl.backends.graphviz import PALETTE
+from archdsl.backends.dot import PALETTE
 from archdsl.shapes import fmt
 from conftest import ROOT, spec_files, spec_ids
 
@@ -209,7 +209,7 @@ def test_blocks_differing_only_in_dropout_rates_fold(tmp_path):
     spec = write(tmp_path, "n.arch", DROP_RATES)
     assert archdsl.draw(spec).diagram.node("stage").title == "Stage (B x 4)"
     folded = archdsl.draw(spec, depth=2).diagram.node("stage.0")
-    assert (folded.title, folded.name, folded.detail) == ("B x 4", "0–3", "p=0…0.3\n2.34K params")  # 4 x (8*8*9 + 8)
+    assert (folded.title, folded.name, folded.detail) == ("B x 4", "0–3", "p=0…0.3\n2.3 K params")  # 4 x (8*8*9 + 8)
     inner = archdsl.draw(spec, depth="all").diagram.top.clusters[0].clusters
     assert [c.label for c in inner] == ["0–3 · B x 4"]
 
@@ -217,7 +217,7 @@ def test_blocks_differing_only_in_dropout_rates_fold(tmp_path):
 def test_title_has_name_params_and_macs():
     diagram = archdsl.draw("specs/resnet50.arch").diagram
     assert diagram.title == "resnet50"
-    assert diagram.subtitle == "25,557,032 params · 4.09 GMACs · 3x224x224 → 1000"
+    assert diagram.subtitle == "25,557,032 params · 4.089 GMACs · 3x224x224 → 1000"
     # conv + linear MACs; fvcore's 4.112 G for torchvision's resnet50 also counts BN, pooling and adds.
     assert abs(total_macs(archdsl.check("specs/resnet50.arch").graph) / 4.112e9 - 1) < 0.01
 

@@ -107,11 +107,28 @@ def test_partial_application_of_blocks():
     assert [n.attrs["kernel"] for n in ops] == [5, 5]
 
 
-def test_assignment_moves_the_flow_only_when_it_computes():
+def test_an_assignment_never_moves_the_flow():
     checked = check(NET + "    conv(c, 1)\n    skip = in\n    relu\n    y = conv(c, 1)\n    relu\n")
     ops = [n for _, n in checked.graph.ops()]
     assert ops[1].inputs == (ops[0].id,)  # `skip = in` did not move the flow back to the input
-    assert ops[3].inputs == (ops[2].id,)  # `y = conv(...)` did
+    assert ops[3].inputs == (ops[1].id,)  # nor did `y = conv(...)`: the last relu follows the first
+
+
+@pytest.mark.parametrize("assignment", ["y = relu", "y = relu x 0", "y = in -> relu x 2", "y = (relu -> relu)"])
+def test_the_flow_rule_does_not_depend_on_what_an_assignment_computes(assignment):
+    # Before, `y = relu` moved the flow (it applies a layer) and `y = relu x 0` did not (no layer made),
+    # while the diagnostics decided the opposite from syntax.
+    ops = [n for _, n in check(NET + f"    conv(c, 1)\n    {assignment}\n    sigmoid\n").graph.ops()]
+    assert ops[-1].op == "sigmoid" and ops[-1].inputs == (ops[0].id,)
+
+
+def test_the_flow_after_an_if_does_not_depend_on_which_branch_assigned():
+    block = ("block B(project):\n    if project:\n        shortcut = in -> conv(8, 1)\n    else:\n"
+             "        shortcut = in\n    relu -> add(shortcut)\n")
+    for project in ("true", "false"):
+        net = block + f"network n():\n    input 8x8x8\n    B({project})\n"
+        relu = [n for _, n in archdsl.check(net).graph.ops() if n.op == "relu"][0]
+        assert relu.inputs == (0,)  # `in`, whichever branch ran
 
 
 def test_squeeze_excitation_broadcast():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import archdsl
-from archdsl.ir.graph import to_networkx, validate
+from archdsl.ir.lint import to_networkx, validate
 
 
 def test_resnet_graph_is_a_dag_in_order():

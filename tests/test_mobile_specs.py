@@ -29,7 +29,7 @@ def test_mobilenet_v2_width_multiplier_is_torchvisions(width):
     """`--set width=0.5` equals mobilenet_v2(width_mult=0.5): same parameters, names and outputs."""
     torch.manual_seed(0)
     reference = torchvision.models.mobilenet_v2(width_mult=width).eval()
-    checked = archdsl.check("specs/mobilenet_v2.arch", width=width)
+    checked = archdsl.check("specs/mobilenet_v2.arch", {"width": width})
     model = archdsl.build(checked).eval()
     assert checked.total_params == sum(p.numel() for p in reference.parameters())
     model.load_state_dict(reference.state_dict(), strict=True)
@@ -70,7 +70,7 @@ def test_shufflenet_v1_matches_the_paper():
 ])
 def test_shufflenet_v1_other_group_counts(groups, channels, params):
     """Table 1's other columns are one --set away and count like imgclsmob's ports."""
-    assert archdsl.check("specs/shufflenet_v1.arch", groups=groups, channels=channels).total_params == params
+    assert archdsl.check("specs/shufflenet_v1.arch", {"groups": groups, "channels": channels}).total_params == params
 
 
 def test_shufflenet_v1_first_pointwise_conv_is_not_grouped():

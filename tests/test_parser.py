@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archdsl.errors import ParseError
-from archdsl.frontend import ast
+from archdsl.frontend import syntax
 from archdsl.frontend.parser import parse, parse_expression
 from archdsl.frontend.unparse import to_arch
 from archdsl.source import Source, read_source
@@ -22,11 +22,11 @@ ARCH_FILES = sorted([*SPECS.glob("*.arch"), *SPECS.glob("families/*.arch")])
 
 def test_expression_precedence_matches_python():
     node = parse_expression("-a ** 2 + b * c // 4 if x != 1 or not y else z")
-    assert isinstance(node, ast.IfExp)
+    assert isinstance(node, syntax.IfExp)
     left = node.then
-    assert isinstance(left, ast.BinOp) and left.op == "+"
-    assert isinstance(left.left, ast.UnaryOp) and isinstance(left.left.operand, ast.BinOp) and left.left.operand.op == "**"
-    assert isinstance(left.right, ast.BinOp) and left.right.op == "//"
+    assert isinstance(left, syntax.BinOp) and left.op == "+"
+    assert isinstance(left.left, syntax.UnaryOp) and isinstance(left.left.operand, syntax.BinOp) and left.left.operand.op == "**"
+    assert isinstance(left.right, syntax.BinOp) and left.right.op == "//"
 
 
 def test_chain_labels_repeats_and_groups():
@@ -40,17 +40,17 @@ def test_chain_labels_repeats_and_groups():
         "            stage{i + 1}: (conv(8, 1) -> relu) x 2\n"
     ))
     body = tree.items[0].body
-    assert isinstance(body[0], ast.InputStmt) and [d.value for d in body[0].dims] == [3, 32, 32]
+    assert isinstance(body[0], syntax.InputStmt) and [d.value for d in body[0].dims] == [3, 32, 32]
     labeled = body[1].chain.items[0]
-    assert isinstance(labeled, ast.Labeled) and labeled.label.static == "stem"
+    assert isinstance(labeled, syntax.Labeled) and labeled.label.static == "stem"
     assert len(labeled.chain.items) == 2  # a label names everything to its right
     layer = body[2].chain.items[0].chain.items
-    assert layer[1].repeat is not None and isinstance(layer[1].repeat, ast.BinOp)
+    assert layer[1].repeat is not None and isinstance(layer[1].repeat, syntax.BinOp)
     group = body[3]
-    assert isinstance(group, ast.Group) and isinstance(group.body[0], ast.For)
+    assert isinstance(group, syntax.Group) and isinstance(group.body[0], syntax.For)
     inner = group.body[0].body[0].chain.items[0]
-    assert inner.label.parts[0] == "stage" and isinstance(inner.label.parts[1], ast.BinOp)
-    assert isinstance(inner.chain.items[0].expr, ast.Chain)
+    assert inner.label.parts[0] == "stage" and isinstance(inner.label.parts[1], syntax.BinOp)
+    assert isinstance(inner.chain.items[0].expr, syntax.Chain)
 
 
 def test_spans_are_recorded_on_every_node():
@@ -100,15 +100,15 @@ def test_syntax_errors_point_at_the_mistake(text, line, col, code, words):
 
 def test_not_binds_looser_than_comparison_as_in_python():
     node = parse_expression("not a == b and c")
-    assert isinstance(node, ast.BoolOp) and node.op == "and"
-    assert isinstance(node.left, ast.UnaryOp) and node.left.op == "not"
-    assert isinstance(node.left.operand, ast.Compare)
+    assert isinstance(node, syntax.BoolOp) and node.op == "and"
+    assert isinstance(node.left, syntax.UnaryOp) and node.left.op == "not"
+    assert isinstance(node.left.operand, syntax.Compare)
 
 
 def test_power_is_right_associative_and_binds_tighter_than_unary_minus():
     node = parse_expression("2 ** -x ** 2")
     assert node.op == "**" and node.left.value == 2
-    assert isinstance(node.right, ast.UnaryOp) and node.right.operand.op == "**"
+    assert isinstance(node.right, syntax.UnaryOp) and node.right.operand.op == "**"
 
 
 def test_operator_spans_cover_both_operands():

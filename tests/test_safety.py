@@ -14,7 +14,7 @@ import archdsl
 from archdsl.cli import app, write_atomic
 from archdsl.errors import ArchError
 from archdsl.frontend.yaml_loader import load_yaml
-from archdsl.ir.elaborate import Limits
+from archdsl.ir.limits import Limits
 from archdsl.source import Source
 
 from conftest import ROOT

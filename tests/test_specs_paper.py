@@ -99,7 +99,7 @@ def test_wrn28_10_matches_table_1():
     (22, 8, 17.2), (22, 10, 26.8), (16, 8, 11.0), (16, 10, 17.1),
 ])
 def test_wide_resnet_family_parameter_counts(depth, widen, millions):
-    checked = archdsl.check("specs/wrn28_10.arch", depth=depth, widen=widen)
+    checked = archdsl.check("specs/wrn28_10.arch", {"depth": depth, "widen": widen})
     assert round(checked.total_params / 1e6, 1) == millions
 
 
@@ -181,7 +181,7 @@ def test_wrn28_10_equals_an_independent_implementation():
 
 
 def test_wrn_dropout_is_active_only_in_training():
-    model = archdsl.build("specs/wrn28_10.arch", depth=10, widen=1)  # WRN-10-1: same blocks, fast
+    model = archdsl.build("specs/wrn28_10.arch", {"depth": 10, "widen": 1})  # WRN-10-1: same blocks, fast
     x = torch.randn(2, 3, 32, 32)
     model.train()
     torch.manual_seed(1)
@@ -204,7 +204,7 @@ def _mlp_count(sizes: list[int]) -> int:
 
 @pytest.mark.parametrize("hidden", [[512, 256], [100], [1024, 1024, 512]])
 def test_mlp_sizes_follow_its_parameters(hidden):
-    checked = archdsl.check("specs/mlp.arch", hidden=hidden)
+    checked = archdsl.check("specs/mlp.arch", {"hidden": hidden})
     assert checked.input_shape == (1, 28, 28) and checked.output_shape == (10,)
     assert checked.total_params == _mlp_count([28 * 28, *hidden, 10])
     linears = [node.shape for _, node in checked.graph.ops() if node.op == "linear"]
@@ -215,7 +215,7 @@ def test_mlp_defaults_and_factory_arguments(tmp_path):
     checked = archdsl.check("specs/mlp.arch")
     assert checked.total_params == _mlp_count([784, 512, 256, 10]) == 535_818
     assert [node.attrs["p"] for _, node in checked.graph.ops() if node.op == "dropout"] == [0.2, 0.2]
-    model = archdsl.build("specs/mlp.arch", dropout=0.5, num_classes=3)
+    model = archdsl.build("specs/mlp.arch", {"dropout": 0.5, "num_classes": 3})
     assert [m.p for m in model.modules() if isinstance(m, nn.Dropout)] == [0.5, 0.5]
     assert model(torch.randn(4, 1, 28, 28)).shape == (4, 3)
 
@@ -226,7 +226,7 @@ def test_mlp_defaults_and_factory_arguments(tmp_path):
 
 
 def test_densenet_drop_rate_drops_the_new_features_before_they_are_appended():
-    checked = archdsl.check("specs/densenet121.arch", drop_rate=0.2)
+    checked = archdsl.check("specs/densenet121.arch", {"drop_rate": 0.2})
     ops = {node.id: node for _, node in checked.graph.ops()}
     concats = [node for node in ops.values() if node.op == "concat"]
     assert len(concats) == 6 + 12 + 24 + 16

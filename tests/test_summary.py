@@ -388,10 +388,10 @@ def test_depth_zero_gives_totals_only():
 
 
 def test_summary_takes_check_options():
-    s = archdsl.summary("specs/resnet18.arch", num_classes=10, input_shape=(3, 64, 64), depth=0)
+    s = archdsl.summary("specs/resnet18.arch", {"num_classes": 10}, input_shape=(3, 64, 64), depth=0)
     assert s.input == (3, 64, 64) and s.output == (10,)
     assert s.totals.params == 11_181_642
-    assert summarize(archdsl.check("specs/resnet18.arch", input_shape=(3, 64, 64), num_classes=10).graph, 0) == s
+    assert summarize(archdsl.check("specs/resnet18.arch", {"num_classes": 10}, input_shape=(3, 64, 64)).graph, 0) == s
 
 
 def test_compare_rows_and_sorting():

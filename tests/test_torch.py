@@ -55,7 +55,7 @@ def test_every_named_module_has_the_inferred_shape(path):
 
 
 def test_torch_compile_fullgraph():
-    model = archdsl.build("specs/resnet18.arch", num_classes=10).eval()
+    model = archdsl.build("specs/resnet18.arch", params={"num_classes": 10}).eval()
     compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():

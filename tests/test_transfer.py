@@ -58,7 +58,7 @@ def test_copies_parameters_and_buffers_by_order():
 
 
 def test_a_shape_mismatch_names_both_tensors_and_copies_nothing():
-    source, target = _reference(), archdsl.build(SPEC, num_classes=7)
+    source, target = _reference(), archdsl.build(SPEC, {"num_classes": 7})
     before = _snapshot(target)
     with pytest.raises(archdsl.WeightTransferError) as info:
         archdsl.transfer_weights(source, target)

@@ -2,7 +2,7 @@
 repeated blocks fold together, and the edges between what is visible, each carrying its tensor shape.
 
 The model knows nothing of Graphviz, so its choices (depth, folding, dense-concat compaction) are
-plain data that tests can read; `backends/graphviz.py` turns it into DOT.
+plain data that tests can read; `backends/dot.py` turns it into DOT.
 
 Depth: level 1 is the network's direct children. `depth=N` opens every scope above level N, so
 `depth=1` shows only the top level and `depth="all"` shows every op. The default, `"auto"`, opens
@@ -21,6 +21,7 @@ from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ir.values import show
 from ..ops.registry import get_op
 from ..shapes import fmt
+from .report import si
 
 AUTO = "auto"
 ALL = "all"
@@ -160,18 +161,7 @@ def _signature(scope: ScopeNode, graph: Graph) -> tuple:
 
 
 def _macs_text(macs: int) -> str:
-    if macs >= 1e9:
-        return f"{macs / 1e9:.2f} GMACs"
-    if macs >= 1e6:
-        return f"{macs / 1e6:.1f} MMACs"
-    return f"{macs:,} MACs"
-
-
-def _human(count: int) -> str:
-    for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if count >= size:
-            return f"{count / size:.3g}{unit}"
-    return str(count)
+    return f"{si(macs)}MACs" if macs >= 1000 else f"{macs:,} MACs"  # report.si: "4.089 GMACs"
 
 
 def _scope_params(scope: ScopeNode) -> int:
@@ -347,7 +337,7 @@ class _Builder:
             title = self._summarize(first) + (f", x {count}" if count > 1 else "")
             args = ""
             kind = "stage"
-        small = [part for part in (*_wrap(args), f"{_human(params)} params" if params else "") if part]
+        small = [part for part in (*_wrap(args), f"{si(params)} params" if params else "") if part]
         full_name = path if count == 1 else _range_name(prefix, first.name, last.name)
         tooltip = f"{full_name}: {title}" + (f" ({args})" if args else "") + f", {params:,} params"
         self.nodes.append(DiagramNode(path, kind, "block", title, name, "\n".join(small) or None, tooltip))

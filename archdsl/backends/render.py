@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..files import write_atomic
+
 FORMATS = ("svg", "png", "pdf", "dot")
 PNG_DPI = 144  # sharp on high-density screens; Graphviz's 96 looks blurry when zoomed
 INSTALL_HINT = ("install pygraphviz (`pip install pygraphviz`, its wheels bundle Graphviz) or Graphviz itself "
@@ -158,18 +160,8 @@ class Drawing:
 
     def save(self, path: str | Path) -> Path:
         """Render to `path` (.svg, .png, .pdf or .dot), written atomically. Returns the path."""
-        path = Path(path)
-        data = self.pipe(format_of(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        data = self.pipe(format_of(Path(path)))
+        return write_atomic(path, data)
 
     render = save
 

@@ -12,11 +12,11 @@ from typing import Literal
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
-from ..ir.graph import to_networkx
+from ..ir.lint import to_networkx
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import OpDef, get_op, no_mac_rule
 from ..shapes import Shape, numel
-from .table import rows as table_rows
+from ..analysis.module_rows import rows as table_rows
 
 BYTES_PER_ELEMENT = 4  # float32, the dtype every figure assumes
 

@@ -12,7 +12,7 @@ from lark.indenter import Indenter
 
 from ..errors import ArchError, Collector, LimitError, ParseError
 from ..source import Source, Span
-from . import ast
+from . import syntax as ast
 from .build_ast import Builder
 from .syntax_errors import explain
 

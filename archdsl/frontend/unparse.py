@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ast
+from . import syntax as ast
 
 # Binding strength, loosest first (Python's order).
 _PREC = {"ifexp": 1, "or": 2, "and": 3, "not": 4, "compare": 5, "+": 6, "-": 6, "*": 7, "/": 7, "//": 7, "%": 7,

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ArchError, Collector, ErrorGroup, ParseError
 from ..source import Source, Span
-from . import ast
+from . import syntax
 from .parser import parse_snippet
 
 _SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
@@ -229,7 +229,7 @@ def _unsafe(message: str, node, path: str) -> ParseError:
 # ----------------------------------------------------------------------------------------------
 
 
-def load_yaml(source: Source) -> ast.SpecFile:
+def load_yaml(source: Source) -> syntax.SpecFile:
     """Parse a YAML spec into the AST; errors carry the YAML position of the offending node."""
     data, marks = _compose(source)
     if not isinstance(data, dict):
@@ -336,37 +336,37 @@ class _Builder:
     def value(self, data: Any, where: tuple) -> Any:
         span = self.span(where)
         if isinstance(data, bool):
-            return ast.Bool(value=data, span=span)
+            return syntax.Bool(value=data, span=span)
         if isinstance(data, (int, float)):
-            return ast.Num(value=data, span=span)
+            return syntax.Num(value=data, span=span)
         if data is None:
-            return ast.NoneLit(span=span)
+            return syntax.NoneLit(span=span)
         if isinstance(data, list):
-            return ast.ListExpr(items=tuple(self.value(v, (*where, i)) for i, v in enumerate(data)), span=span)
+            return syntax.ListExpr(items=tuple(self.value(v, (*where, i)) for i, v in enumerate(data)), span=span)
         if isinstance(data, str):
             return self.snippet(data, "expr", where)
         raise ParseError("expected a number, a string expression or a list", span, code="E702")
 
-    def params(self, params: dict, where: tuple) -> tuple[ast.Param, ...]:
+    def params(self, params: dict, where: tuple) -> tuple[syntax.Param, ...]:
         out = []
         for name, default in params.items():
             self._identifier(name, (*where, name))
             node = None if default is None else self.value(default, (*where, name))
-            out.append(ast.Param(name=name, default=node, span=self.marks.span((*where, name), key=True)))
+            out.append(syntax.Param(name=name, default=node, span=self.marks.span((*where, name), key=True)))
         return tuple(out)
 
     def _identifier(self, name: str, where: tuple) -> None:
         if not name.isidentifier():
             raise ParseError(f"`{name}` is not a valid name", self.marks.span(where, key=True), code="E702")
 
-    def spec(self, spec: YamlSpec, data: dict, path: str) -> ast.SpecFile:
+    def spec(self, spec: YamlSpec, data: dict, path: str) -> syntax.SpecFile:
         items: list = []
         for index, entry in enumerate(spec.imports):
             where = ("imports", index)
             if isinstance(entry, str):
-                items.append(ast.Import(path=entry, names=None, span=self.span(where)))
+                items.append(syntax.Import(path=entry, names=None, span=self.span(where)))
             else:
-                items.append(ast.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
+                items.append(syntax.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
         for name, value in spec.constants.items():
             items.append(self.attempt(lambda: self.constant(name, value), None))
         for name, block in spec.blocks.items():
@@ -374,17 +374,17 @@ class _Builder:
         for name, network in spec.networks.items():
             where = ("networks", name)
             items.append(self.attempt(lambda: self.network(name, network, data["networks"][name], where), None))
-        return ast.SpecFile(doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(()))
+        return syntax.SpecFile(doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(()))
 
-    def constant(self, name: str, value: Any) -> ast.ConstDef:
+    def constant(self, name: str, value: Any) -> syntax.ConstDef:
         self._identifier(name, ("constants", name))
-        return ast.ConstDef(name=name, value=self.value(value, ("constants", name)),
+        return syntax.ConstDef(name=name, value=self.value(value, ("constants", name)),
                             span=self.marks.span(("constants", name), key=True))
 
-    def block(self, name: str, block: YamlBlock, data: dict) -> ast.BlockDef:
+    def block(self, name: str, block: YamlBlock, data: dict) -> syntax.BlockDef:
         where = ("blocks", name)
         self._identifier(name, where)
-        return ast.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
+        return syntax.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
                             body=self.body(data["blocks"][name]["body"], (*where, "body")),
                             span=self.marks.span(where, key=True))
 
@@ -396,18 +396,18 @@ class _Builder:
                              hint="alias: ResNet(block=BasicBlock, layers=[2, 2, 2, 2])")
         if network.alias is not None:
             call = self.snippet(network.alias, "expr", (*where, "alias"))
-            if not isinstance(call, ast.Call):
+            if not isinstance(call, syntax.Call):
                 raise ParseError("an alias is a call such as `ResNet(layers=[2, 2, 2, 2])`", self.span((*where, "alias")),
                                  code="E702")
-            return ast.NetworkAlias(name=name, base=call.func, args=call.args, kwargs=call.kwargs, doc=network.doc,
+            return syntax.NetworkAlias(name=name, base=call.func, args=call.args, kwargs=call.kwargs, doc=network.doc,
                                     span=span)
-        return ast.NetworkDef(name=name, params=self.params(network.params, (*where, "params")), doc=network.doc,
+        return syntax.NetworkDef(name=name, params=self.params(network.params, (*where, "params")), doc=network.doc,
                               body=self.body(raw["body"], (*where, "body")), span=span)
 
     def body(self, stmts: list, where: tuple) -> tuple:
         if not isinstance(stmts, list) or not stmts:
             raise ParseError("a body is a non-empty list of statements", self.span(where), code="E702")
-        pass_ = ast.Pass(span=self.span(where))
+        pass_ = syntax.Pass(span=self.span(where))
         return tuple(self.attempt(lambda: self.statement(stmt, (*where, index)), pass_)
                      for index, stmt in enumerate(stmts))
 
@@ -437,7 +437,7 @@ class _Builder:
         label = self.snippet(key, "label", (*where, "<key>"))
         label = label.model_copy(update={"span": self.marks.span((*where, key), key=True)})
         if isinstance(value, list):
-            return ast.Group(label=label, body=self.body(value, (*where, key)), span=span)
+            return syntax.Group(label=label, body=self.body(value, (*where, key)), span=span)
         if isinstance(value, str):
             chain = self.snippet(value, "chain", (*where, key))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -445,39 +445,39 @@ class _Builder:
                              span, code="E702")
         else:
             raise ParseError(f"`{key}:` needs a chain (a string) or a body (a list)", span, code="E702")
-        labeled = ast.Labeled(label=label, chain=chain, span=span)
-        return ast.FlowStmt(chain=ast.Chain(items=(labeled,), span=span), span=span)
+        labeled = syntax.Labeled(label=label, chain=chain, span=span)
+        return syntax.FlowStmt(chain=syntax.Chain(items=(labeled,), span=span), span=span)
 
-    def _input(self, value: Any, where: tuple, span: Span | None) -> ast.InputStmt:
+    def _input(self, value: Any, where: tuple, span: Span | None) -> syntax.InputStmt:
         if isinstance(value, list) and value:
-            return ast.InputStmt(dims=tuple(self.value(v, (*where, i)) for i, v in enumerate(value)), span=span)
+            return syntax.InputStmt(dims=tuple(self.value(v, (*where, i)) for i, v in enumerate(value)), span=span)
         if isinstance(value, str):
             stmt = self.snippet(f"input {value}", "single", where)
-            return ast.InputStmt(dims=stmt.dims, span=span)
+            return syntax.InputStmt(dims=stmt.dims, span=span)
         raise ParseError("`input` is a list such as [3, 224, 224]", span, code="E702")
 
-    def _if(self, stmt: dict, where: tuple) -> ast.If:
+    def _if(self, stmt: dict, where: tuple) -> syntax.If:
         extra = set(stmt) - {"if", "then", "elif", "else"}
         if extra or "then" not in stmt:
             raise ParseError("an `if` statement has `if`, `then`, and optionally `elif` and `else`", self.span(where),
                              code="E702")
-        branches = [ast.IfBranch(cond=self.value(stmt["if"], (*where, "if")), body=self.body(stmt["then"], (*where, "then")),
+        branches = [syntax.IfBranch(cond=self.value(stmt["if"], (*where, "if")), body=self.body(stmt["then"], (*where, "then")),
                                  span=self.span(where))]
         for index, branch in enumerate(stmt.get("elif") or []):
             bwhere = (*where, "elif", index)
             if not isinstance(branch, dict) or set(branch) != {"if", "then"}:
                 raise ParseError("each `elif` entry has `if` and `then`", self.span(bwhere), code="E702")
-            branches.append(ast.IfBranch(cond=self.value(branch["if"], (*bwhere, "if")),
+            branches.append(syntax.IfBranch(cond=self.value(branch["if"], (*bwhere, "if")),
                                          body=self.body(branch["then"], (*bwhere, "then")), span=self.span(bwhere)))
         orelse = self.body(stmt["else"], (*where, "else")) if "else" in stmt else None
-        return ast.If(branches=tuple(branches), orelse=orelse, span=self.span(where))
+        return syntax.If(branches=tuple(branches), orelse=orelse, span=self.span(where))
 
-    def _for(self, stmt: dict, where: tuple) -> ast.For:
+    def _for(self, stmt: dict, where: tuple) -> syntax.For:
         if set(stmt) != {"for", "in", "do"}:
             raise ParseError("a `for` statement has `for`, `in` and `do`", self.span(where), code="E702",
                              hint="for: t, c, n, s\n      in: stages\n      do: [...]")
         names = [n.strip() for n in str(stmt["for"]).split(",")]
         if not all(n.isidentifier() for n in names):
             raise ParseError("`for:` lists loop variable names, e.g. `t, c, n, s`", self.span((*where, "for")), code="E702")
-        return ast.For(targets=tuple(names), iter=self.value(stmt["in"], (*where, "in")),
+        return syntax.For(targets=tuple(names), iter=self.value(stmt["in"], (*where, "in")),
                        body=self.body(stmt["do"], (*where, "do")), span=self.span(where))

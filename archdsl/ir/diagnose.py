@@ -14,18 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..errors import ElaborationError, Note, ShapeError
-from ..frontend import ast
+from ..frontend import syntax
 from ..ops.registry import OpDef
 from ..shapes import OpShapeError, fmt
 from ..source import Span
+from .flow import moves_flow
 from .nodes import RepeatInfo
 from .values import POISON, TensorRef
 
-_VALUE_KINDS = {"name", "in", "attr", "index", "num", "str", "bool", "none", "list", "tuple", "binop", "unary",
-                "compare", "boolop", "ifexp"}
 
-
-def defined_names(stmt: ast.Node) -> Iterator[tuple[str | None, Span | None]]:
+def defined_names(stmt: syntax.Node) -> Iterator[tuple[str | None, Span | None]]:
     """The names a statement binds in its scope, with where; None for a label built at run time
     (`stage{i}`), whose name cannot be known once the statement has failed."""
     kind = stmt.kind
@@ -52,19 +50,7 @@ def defined_names(stmt: ast.Node) -> Iterator[tuple[str | None, Span | None]]:
             yield from defined_names(inner)
 
 
-def moves_flow(stmt: ast.Node) -> bool:
-    """Whether a statement could move the flowing value. `shortcut = in` does not; any statement that
-    may apply a layer does."""
-    if stmt.kind == "pass":
-        return False
-    if stmt.kind == "assign":
-        items = stmt.chain.items
-        return not (len(items) == 1 and items[0].kind == "step" and items[0].repeat is None
-                    and items[0].expr.kind in _VALUE_KINDS)
-    return True
-
-
-def poison(stmt: ast.Node, frame) -> None:
+def poison(stmt: syntax.Node, frame) -> None:
     """After `stmt` failed: make everything it would have defined unusable, quietly."""
     for name, _ in defined_names(stmt):
         if name is None:
@@ -101,7 +87,7 @@ def forward_reference(error: ElaborationError, body: tuple, index: int) -> Elabo
     return None
 
 
-def shape_error(op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: ast.Node,
+def shape_error(op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: syntax.Node,
                 repeat: RepeatInfo | None) -> ShapeError:
     """An op's shape complaint, located: a merge names both clashing producers (with notes at each) and
     a concrete fix; other ops point at where their input came from."""
@@ -132,7 +118,7 @@ def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
     """A concrete fix for the common residual and concat mistakes."""
     if len(pair) != 2 or any(len(t.shape) != 3 for t in pair):
         return None
-    (c1, h1, w1), (c2, h2, w2) = pair[0].shape, pair[1].shape
+    (_, h1, w1), (_, h2, w2) = pair[0].shape, pair[1].shape
     if op == "add":
         # The shortcut is the input that skipped the layers: the larger one when a branch downsampled,
         # otherwise the one made first (`in`). It is the one to project onto the other's shape.

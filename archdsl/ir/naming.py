@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from ..errors import ElaborationError
+from ..source import Span
 
 # Attributes of nn.Module / nn.Sequential: a submodule with one of these names would shadow a method.
 RESERVED = frozenset("""
@@ -64,3 +69,49 @@ def unique(base: str, taken: set[str], counters: dict[str, int] | None = None) -
         counters[base] = k
     taken.add(name)
     return name
+
+
+class Nameable(Protocol):
+    """An item of a scope, as naming sees it."""
+
+    label: str | None  # written in the spec (`conv1: ...`), or None
+    span: Span | None
+    inputs: list[int]  # the values it reads
+    output: int  # the value it makes
+
+    @property
+    def default_name(self) -> str: ...  # its op, its block in snake_case, or "group"
+
+    @property
+    def inline(self) -> bool: ...  # an op written inline in forward() (add, concat...): no module
+
+
+def is_plain_chain(input: int, items: Sequence[Nameable], output: int) -> bool:
+    """True when every item reads exactly the previous item's output and the last one is the scope's
+    output: such a scope compiles to nn.Sequential."""
+    previous = input
+    for item in items:
+        if item.inputs != [previous]:
+            return False
+        previous = item.output
+    return previous == output
+
+
+def module_names(items: Sequence[Nameable], sequential: bool) -> list[str | None]:
+    """The module name of every item of one scope, by the rule above; None for inline ops."""
+    taken = {item.label for item in items if item.label}
+    counters: dict[str, int] = {}
+    names: list[str | None] = []
+    for index, item in enumerate(items):
+        if item.label:
+            if item.label.isdigit() and not sequential:
+                raise ElaborationError(f"`{item.label}` is a number; only layers of a plain chain are numbered",
+                                       item.span, "use a name that starts with a letter", "E304")
+            names.append(item.label)
+        elif sequential:
+            names.append(str(index))
+        elif item.inline:
+            names.append(None)
+        else:
+            names.append(unique(item.default_name, taken, counters))
+    return names

@@ -4,27 +4,38 @@ Values are numbered: 0 is the network input, every `OpNode.id` is the value that
 `ScopeNode` (block instance, group, repeat) produces no value of its own: its `output` is the id of a
 value inside it. Spans are kept for messages and drawn diagrams but left out of equality, so the IR of
 a spec read from .arch equals the IR of the same spec read from YAML.
+
+The graph is the contract between the compiler and everything else (backends, tools, other
+processes): it is validated once when elaboration ends, holds plain JSON-able values only, and
+`Graph.model_validate_json(graph.model_dump_json())` gives back an equal graph. Which of those values
+are a network parameter used verbatim is recorded beside them, in `Graph.param_uses`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal, Union
+from functools import cached_property
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from ..shapes import Shape
 from ..source import Span
 
+# An argument or parameter value: what a spec can write, as plain data (lists are tuples; layers
+# passed as arguments are written by name, tensors by shape).
+Value = TypeAliasType("Value", "bool | int | float | str | None | tuple[Value, ...]")
+
 
 class IRNode(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     span: Span | None = Field(default=None, repr=False)
 
     def _key(self) -> tuple:
         # Where a node came from is not part of what it is: .arch and YAML forms compare equal.
-        return tuple((k, v) for k, v in self.__dict__.items() if k not in ("span", "defn_span"))
+        return tuple((k, getattr(self, k)) for k in type(self).model_fields if k not in ("span", "defn_span"))
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
@@ -51,7 +62,7 @@ class OpNode(IRNode):
     kind: Literal["op"] = "op"
     id: int
     op: str
-    attrs: dict[str, Any]
+    attrs: dict[str, Value]
     inputs: tuple[int, ...]
     name: str | None
     shape: Shape
@@ -67,12 +78,12 @@ class ScopeNode(IRNode):
     block: str | None = None  # the block definition it instantiates; None for groups and the network
     doc: str | None = None  # the block's docstring
     defn_span: Span | None = Field(default=None, repr=False)  # where the block is defined
-    args: dict[str, Any] = Field(default_factory=dict)  # the block's arguments, for tables and diagrams
+    args: dict[str, Value] = Field(default_factory=dict)  # the block's arguments, for tables and diagrams
     defaulted: tuple[str, ...] = ()  # the arguments that took the block's declared default
-    locals: dict[str, Any] = Field(default_factory=dict)  # the block's named constants (`hidden = ...`), last value
+    locals: dict[str, Value] = Field(default_factory=dict)  # the block's named constants (`hidden = ...`), last value
     input: int
     output: int
-    items: tuple[Union[OpNode, ScopeNode], ...]
+    items: tuple[Annotated[OpNode | ScopeNode, Field(discriminator="kind")], ...]
     sequential: bool  # a pure chain: compiles to nn.Sequential, unlabelled layers numbered 0, 1, ...
     repeat: RepeatInfo | None = None
 
@@ -86,6 +97,23 @@ class ScopeNode(IRNode):
                 yield from item.walk(path + ".")
 
 
+class ParamUses(BaseModel):
+    """Where a network parameter reaches the graph verbatim (`linear(num_classes)`), by parameter
+    name. A key is a place, a colon, then the argument's name and any list indexes joined with dots:
+    `attrs` keys an op's argument by op id (`"57:out"`, `"12:kernel.0"`), `args` a block argument by
+    the scope's module path (`"layer1.0:planes"`), `shapes` a dimension of an op's output (`"57:0"`);
+    `input` keys a dimension of the network input (`"1"`), `locals` a block's named constant as `args` do. The generated factory exposes such
+    parameters as keyword arguments (see `ir/factory_params.py`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attrs: dict[str, str] = Field(default_factory=dict)
+    args: dict[str, str] = Field(default_factory=dict)
+    shapes: dict[str, str] = Field(default_factory=dict)
+    locals: dict[str, str] = Field(default_factory=dict)  # a block's named constants, keyed as `args`
+    input: dict[str, str] = Field(default_factory=dict)
+
+
 class Graph(IRNode):
     """A fully elaborated, shape-checked network."""
 
@@ -93,10 +121,10 @@ class Graph(IRNode):
     name: str  # the architecture, e.g. resnet34 (also the factory's name)
     class_name: str  # the generated class, e.g. ResNet
     doc: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)  # the network parameters as bound
+    params: dict[str, Value] = Field(default_factory=dict)  # the network parameters as bound
+    param_uses: ParamUses = Field(default_factory=ParamUses)
     input_shape: Shape
     root: ScopeNode
-    _shape_cache: dict[int, Shape] | None = PrivateAttr(default=None)
 
     @property
     def output_shape(self) -> Shape:
@@ -111,12 +139,12 @@ class Graph(IRNode):
     def shape_of(self, value: int) -> Shape:
         if value == 0:
             return self.input_shape
-        return self._shapes()[value]
+        return self._shapes[value]
 
+    @cached_property
     def _shapes(self) -> dict[int, Shape]:
-        if self._shape_cache is None:
-            self._shape_cache = {node.id: node.shape for _, node in self.ops()}
-        return self._shape_cache
+        # Computed on first use, never copied: nothing in this codebase calls model_copy on a Graph.
+        return {node.id: node.shape for _, node in self.ops()}
 
     @property
     def total_params(self) -> int:

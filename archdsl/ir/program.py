@@ -14,11 +14,14 @@ from pathlib import Path
 from difflib import get_close_matches
 
 from ..errors import ArchError, Collector, ElaborationError, LoadError, Note, flatten
-from ..frontend import ast
+from ..frontend import syntax
 from ..source import Source, Span, not_utf8
-from .values import BlockInfo, Env, Evaluator, NetworkInfo, suggest
+from .env import Env
+from .evaluator import Evaluator
+from .suggest import suggest
+from .values import BlockInfo, NetworkInfo
 
-Parser = Callable[[Source], ast.SpecFile]
+Parser = Callable[[Source], syntax.SpecFile]
 
 
 @dataclass
@@ -26,13 +29,13 @@ class Program:
     """The main spec file, everything it imports (by resolved path), and their namespaces."""
 
     main: str
-    files: dict[str, ast.SpecFile] = field(default_factory=dict)
+    files: dict[str, syntax.SpecFile] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     envs: dict[str, Env] = field(default_factory=dict)
     exports: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
-    def main_file(self) -> ast.SpecFile:
+    def main_file(self) -> syntax.SpecFile:
         return self.files[self.main]
 
     @property
@@ -112,7 +115,7 @@ def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str
     exports: dict[str, object] = {}
     stack = [*stack, (key, None)]
     for item in spec.items:
-        if isinstance(item, ast.Import):
+        if isinstance(item, syntax.Import):
             target = _resolve(key, item.path)
             target_key = _display(target)
             if any(_same(target_key, k) for k, _ in stack):
@@ -136,7 +139,7 @@ def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str
     errors = Collector()
     defined_at: dict[str, Span | None] = {}
     for item in spec.items:
-        if isinstance(item, ast.Import):
+        if isinstance(item, syntax.Import):
             continue
         if item.name in exports or item.name in env.values:
             first = defined_at.get(item.name) or _span_of(exports.get(item.name) or env.values.get(item.name))
@@ -147,13 +150,13 @@ def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str
                                         hint="rename one of them"))
             continue
         defined_at[item.name] = item.span
-        if isinstance(item, ast.ConstDef):
+        if isinstance(item, syntax.ConstDef):
             try:
                 value = evaluator.eval(item.value, env)
             except ArchError as error:
                 errors.add(error)
                 continue
-        elif isinstance(item, ast.BlockDef):
+        elif isinstance(item, syntax.BlockDef):
             value = BlockInfo(item, env)
         else:
             value = NetworkInfo(item, env)
@@ -176,7 +179,7 @@ def _span_of(value: object) -> Span | None:
     return getattr(defn, "span", None)
 
 
-def _import_names(env: Env, exports: dict, source: dict[str, object], item: ast.Import, path: str) -> None:
+def _import_names(env: Env, exports: dict, source: dict[str, object], item: syntax.Import, path: str) -> None:
     wanted = item.names if item.names is not None else tuple(source)
     for name in wanted:
         if name not in source:

@@ -104,10 +104,12 @@ class OpDef:
 _REGISTRY: dict[str, OpDef] = {}
 _ALIASES: dict[str, str] = {}
 _plugins_loaded = False
+_builtins_loaded = False
 
 
 def register_op(op: OpDef, *, replace: bool = False) -> OpDef:
     """Add an op (or replace one, with replace=True). Returns the op so it can be used as a value."""
+    _ensure_builtins()  # a user op named like a built-in clashes now, not when the built-ins load later
     names = (op.name, *op.aliases)
     if not replace:
         for name in names:
@@ -136,10 +138,15 @@ def _load_plugins() -> None:
 
 
 def _ensure_builtins() -> None:
-    if not _REGISTRY:
-        from . import builtin  # noqa: F401  (registers on import)
+    """Load the built-in ops, then the plugins, exactly once, before any op is looked up or registered
+    (so a user's `register_op` before the first check adds to them instead of replacing them)."""
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    _builtins_loaded = True  # first: the imports below call register_op, which calls this
+    from . import builtin  # noqa: F401  (registers on import)
 
-        _load_plugins()
+    _load_plugins()
 
 
 def get_op(name: str) -> OpDef | None:

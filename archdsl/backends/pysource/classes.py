@@ -15,7 +15,7 @@ from typing import Any
 
 from ...ir.naming import camel, unique
 from ...ir.nodes import OpNode, ScopeNode
-from ...ir.values import ParamInt, ParamValue
+from ...ir.param_tags import ParamInt, ParamValue
 from ...shapes import fmt
 from .collect import NO_DEFAULT, TAKEN, Call, Instance, Seq, Slot, escape_docstring
 from .writer import Bracketed, CodeWriter, Expr, call, float_literal
@@ -207,12 +207,12 @@ class Classes:
         # even in the blocks where planes equals in_channels.
         if in_channels and (constant or (first and hint.endswith(("in_channels", "in_features", "num_features")))):
             return "in_channels", (0,), None
-        scope = instances[0].scope
-        for index, arg in enumerate(scope.args):
-            if matches([inst.scope.args.get(arg) for inst in instances]):
+        first_inst = instances[0]
+        for index, arg in enumerate(first_inst.args):
+            if matches([inst.args.get(arg) for inst in instances]):
                 return _identifier(arg), (1, index), arg
-        for index, local in enumerate(scope.locals):
-            if matches([inst.scope.locals.get(local) for inst in instances]):
+        for index, local in enumerate(first_inst.locals):
+            if matches([inst.locals.get(local) for inst in instances]):
                 return _identifier(local), (2, index), None
         if in_channels:
             return "in_channels", (0,), None
@@ -413,10 +413,10 @@ def _argument_word(index: int, variants: list[ClassDef]) -> str:
     values over all variants wins (stride or an activation, rather than a width)."""
 
     def values(cls: ClassDef, arg: str) -> set:
-        return {_key(untag(inst.scope.args.get(arg), frozenset())) for inst in cls.instances}
+        return {_key(untag(inst.args.get(arg), frozenset())) for inst in cls.instances}
 
     best: tuple | None = None
-    for order, arg in enumerate(variants[index].instances[0].scope.args):
+    for order, arg in enumerate(variants[index].instances[0].args):
         mine = values(variants[index], arg)
         others = set().union(*(values(cls, arg) for i, cls in enumerate(variants) if i != index))
         if len(mine) != 1 or mine & others:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...ir.naming import camel
 from ...ir.nodes import Graph, OpNode, ScopeNode
+from ...ir.param_tags import Retagger
 from ...ops.registry import TorchCall, get_op
 
 NO_DEFAULT = object()
@@ -82,6 +83,8 @@ class Instance:
     in_channels: Any
     doc: str
     key: str = ""
+    args: dict[str, Any] = field(default_factory=dict)  # the scope's block arguments, parameter tags restored
+    locals: dict[str, Any] = field(default_factory=dict)  # its named constants, tags restored
     cls: Any = None  # the ClassDef it belongs to
     values: list[Any] = field(default_factory=list)  # this instance's values of cls.params
 
@@ -90,7 +93,9 @@ class Collector:
     def __init__(self, graph: Graph):
         self.graph = graph
         self.producers: dict[int, OpNode] = {node.id: node for _, node in graph.ops()}
-        self.shapes: dict[int, tuple] = {0: graph.input_shape} | {i: n.shape for i, n in self.producers.items()}
+        # The graph holds plain values; network parameters used verbatim are tagged again (see ParamValue).
+        self.tags = Retagger(graph)
+        self.shapes: dict[int, tuple] = {0: self.tags.input} | {i: self.tags.shape(n) for i, n in self.producers.items()}
         self.readers: Counter = Counter(value for node in self.producers.values() for value in node.inputs)
         self.instances: list[Instance] = []
         self.helpers: list[str] = []
@@ -112,7 +117,8 @@ class Collector:
             )
         ]
         doc = self._doc(scope, root)
-        inst = Instance(scope, base_name, sequential, children, forward, values, self.shapes[scope.input][0], doc)
+        inst = Instance(scope, base_name, sequential, children, forward, values, self.shapes[scope.input][0], doc,
+                        args=self.tags.args(scope), locals=self.tags.locals(scope))
         inst.key = repr((base_name, sequential, shape_key(children), forward))
         self.instances.append(inst)
         return inst
@@ -158,7 +164,7 @@ class Collector:
         op = get_op(node.op)
         self._needs(op)
         shapes = [self.shapes[i] for i in node.inputs]
-        torch_call: TorchCall = op.torch(node.attrs, shapes)
+        torch_call: TorchCall = op.torch(self.tags.attrs(node), shapes)
         names = _ARG_NAMES.get(torch_call.callee, ())
         # Name hints for arguments that end up as class parameters: `conv1_stride`, or just `stride`
         # for a numbered layer of a Sequential.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .nodes import Graph, OpNode, ScopeNode
-from .values import ParamValue
+from .param_tags import ParamValue, Retagger
 
 _SAME_PARAM = "<param>"
 
@@ -29,9 +29,11 @@ def probe_value(value: Any) -> Any:
 
 
 def only_param_differs(a: Graph, b: Graph, name: str) -> bool:
-    """True when `a` and `b` differ only at values tagged as parameter `name`."""
-    return _fingerprint(a.root, name) == _fingerprint(b.root, name) and \
-        _norm(a.input_shape, name) == _norm(b.input_shape, name)
+    """True when `a` and `b` differ only where their side tables (`Graph.param_uses`) say parameter
+    `name` is used verbatim."""
+    tags_a, tags_b = Retagger(a), Retagger(b)
+    return _fingerprint(a.root, name, tags_a) == _fingerprint(b.root, name, tags_b) and \
+        _norm(tags_a.input, name) == _norm(tags_b.input, name)
 
 
 def _norm(value: Any, name: str) -> Any:
@@ -44,8 +46,9 @@ def _norm(value: Any, name: str) -> Any:
     return (type(value).__name__, value)
 
 
-def _fingerprint(node: OpNode | ScopeNode, name: str) -> tuple:
+def _fingerprint(node: OpNode | ScopeNode, name: str, tags: Retagger) -> tuple:
     if isinstance(node, OpNode):
-        return ("op", node.id, node.op, node.name, node.inputs, _norm(node.attrs, name), _norm(node.shape, name))
+        return ("op", node.id, node.op, node.name, node.inputs, _norm(tags.attrs(node), name),
+                _norm(tags.shape(node), name))
     return ("scope", node.name, node.block, node.sequential, node.input, node.output,
-            tuple(_fingerprint(item, name) for item in node.items))
+            tuple(_fingerprint(item, name, tags) for item in node.items))

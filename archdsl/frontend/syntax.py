@@ -312,6 +312,5 @@ class SpecFile(Node):
         return [i for i in self.items if isinstance(i, Import)]
 
 
-# Schemas are built on first validation (YAML), not at import: the .arch parser constructs nodes
-# directly, and `check` should start fast.
+# Schemas are built on first validation, not at import, so that `check` starts fast.
 

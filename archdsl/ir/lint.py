@@ -1,5 +1,5 @@
-"""The IR as a networkx graph of values: checks it is a DAG with no dangling inputs, finds values
-that are never used, and gives a topological order."""
+"""Checks of a finished graph, on its networkx view of values: it is a DAG with no dangling inputs
+(errors), and lint warnings (values never used, `linear` on feature maps). Also the topological order."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ class GraphReport:
 
     order: list[int]
     warnings: list[ArchError] = field(default_factory=list)
-    dag: nx.DiGraph | None = None
 
 
 def to_networkx(graph: Graph, ops: list[tuple[str, OpNode]] | None = None) -> nx.DiGraph:
@@ -47,7 +46,7 @@ def validate(graph: Graph) -> GraphReport:
         cycle = nx.find_cycle(dag)
         first = dag.nodes[cycle[0][0]]
         raise GraphError(f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501") from None
-    return GraphReport(order=order, warnings=_unused(graph, dag, ops) + _linear_on_maps(graph, ops), dag=dag)
+    return GraphReport(order=order, warnings=_unused(graph, dag, ops) + _linear_on_maps(graph, ops))
 
 
 def _unused(graph: Graph, dag: nx.DiGraph, ops: list[tuple[str, OpNode]]) -> list[ArchError]:
@@ -84,7 +83,3 @@ def _linear_on_maps(graph: Graph, ops: list[tuple[str, OpNode]]) -> list[ArchErr
                 node.span, hint="put `flatten` before it to classify from all features", code="W502",
                 severity="warning"))
     return warnings
-
-
-def op_nodes(graph: Graph) -> dict[int, OpNode]:
-    return {node.id: node for _, node in graph.ops()}

@@ -1,0 +1,1 @@
+"""Backends: the typed IR -> Python source, a torch module, a diagram, a summary."""

@@ -1,0 +1,28 @@
+"""Writing output files: one atomic write for the CLI and the Python API alike."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write `data` (text as UTF-8) to `path` through a temporary file in the same folder and a rename,
+    so a failed run never leaves a partial file and a reader never sees one. The file gets the
+    permissions a plain `open()` would give it (0666 less the umask), not mkstemp's private 0600.
+    Raises OSError when the path cannot be written; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        umask = os.umask(0)  # reading the umask means setting it; put it straight back
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
