@@ -487,6 +487,13 @@ def draw(
     print(f"wrote {output}: {checked.name}, depth {depth}, {nodes} nodes{how}")
 
 
+# `archdsl train` and `archdsl eval` live in their own package (archdsl/train/); its cli module imports no torch.
+from .train import cli as _train_cli  # noqa: E402
+
+app.command("train")(_train_cli.train)
+app.command("eval")(_train_cli.evaluate)
+
+
 def main() -> None:
     """Console entry point."""
     try:
