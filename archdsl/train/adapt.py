@@ -47,8 +47,10 @@ def plan_input(options: TrainOptions, data: DataSet) -> InputPlan:
             reasons.append(f"num_classes = {classes}, from the data set ({data.name})")
     own = spec_default.input_shape
     if len(own) != 3:
-        raise FitError(f"{spec_default.name} takes a {shape_text(own)} input, not CxHxW images",
-                       hint="train networks whose `input` line is CxHxW; --input CxHxW replaces it")
+        raise FitError(
+            f"{spec_default.name} takes a {shape_text(own)} input, not CxHxW images",
+            hint="train networks whose `input` line is CxHxW; --input CxHxW replaces it",
+        )
     channels, height, width = data.native_shape
     wanted = own[0]
     if options.input:
@@ -59,8 +61,10 @@ def plan_input(options: TrainOptions, data: DataSet) -> InputPlan:
             raise FitError(f"--input {options.input} is not CxHxW", hint="for example --input 3x32x32")
         wanted = target[0]
     if channels != wanted and not (channels == 1 and wanted == 3) and not (channels == 3 and wanted == 1):
-        raise FitError(f"the images have {channels} channels and {spec_default.name} takes {wanted}",
-                       hint="use a spec whose input has 1 or 3 channels, or --input with the images' channels")
+        raise FitError(
+            f"the images have {channels} channels and {spec_default.name} takes {wanted}",
+            hint="use a spec whose input has 1 or 3 channels, or --input with the images' channels",
+        )
     if channels == 1 and wanted == 3:
         reasons.append("grayscale images: the one channel is repeated to the 3 the network takes")
     elif channels == 3 and wanted == 1:
@@ -85,8 +89,10 @@ def plan_input(options: TrainOptions, data: DataSet) -> InputPlan:
             target = (wanted, *own[1:])
             checked = api.check(options.spec, params, input_shape=target, network=options.network)
             first = error.message.splitlines()[0]
-            reasons.append(f"images resized from {height}x{width} to the spec's {own[1]}x{own[2]}: at "
-                           f"{height}x{width} {first} (--resize N forces a size)")
+            reasons.append(
+                f"images resized from {height}x{width} to the spec's {own[1]}x{own[2]}: at "
+                f"{height}x{width} {first} (--resize N forces a size)"
+            )
     _check_outputs(checked, classes)
     return InputPlan(checked, tuple(target), params, reasons)
 
@@ -97,16 +103,21 @@ def _check_forced(options: TrainOptions, params: dict[str, Any], target: tuple[i
     except ArchError as error:
         error.hint = ((error.hint + "; ") if error.hint else "") + (
             f"the network does not accept {shape_text(target)} ({option}); try another {option}, or drop it "
-            "to use the images' native size or the spec's own input")
+            "to use the images' native size or the spec's own input"
+        )
         raise
 
 
 def _check_outputs(checked: api.Checked, classes: int) -> None:
     out = checked.output_shape
     if len(out) != 1:
-        raise FitError(f"{checked.name} outputs {shape_text(out)}, not one score per class",
-                       hint="end the network with a linear layer (or global pooling) giving num_classes scores")
+        raise FitError(
+            f"{checked.name} outputs {shape_text(out)}, not one score per class",
+            hint="end the network with a linear layer (or global pooling) giving num_classes scores",
+        )
     if out[0] < classes:
-        raise FitError(f"the data has {classes} classes (labels 0 to {classes - 1}) but {checked.name} outputs "
-                       f"{out[0]} scores: labels {out[0]} and above are beyond its num_classes",
-                       hint="give the network a `num_classes` parameter (set from the data), or --set it")
+        raise FitError(
+            f"the data has {classes} classes (labels 0 to {classes - 1}) but {checked.name} outputs "
+            f"{out[0]} scores: labels {out[0]} and above are beyond its num_classes",
+            hint="give the network a `num_classes` parameter (set from the data), or --set it",
+        )

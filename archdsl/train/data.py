@@ -24,12 +24,23 @@ STATISTICS = {
 }
 # Where torchvision looks for each data set's files under the data folder.
 EXPECTED_FILES = {
-    "mnist": ["MNIST/raw/train-images-idx3-ubyte", "MNIST/raw/train-labels-idx1-ubyte",
-              "MNIST/raw/t10k-images-idx3-ubyte", "MNIST/raw/t10k-labels-idx1-ubyte"],
-    "fashion-mnist": ["FashionMNIST/raw/train-images-idx3-ubyte", "FashionMNIST/raw/train-labels-idx1-ubyte",
-                      "FashionMNIST/raw/t10k-images-idx3-ubyte", "FashionMNIST/raw/t10k-labels-idx1-ubyte"],
-    "cifar10": ["cifar-10-batches-py/data_batch_1 ... data_batch_5", "cifar-10-batches-py/test_batch",
-                "cifar-10-batches-py/batches.meta"],
+    "mnist": [
+        "MNIST/raw/train-images-idx3-ubyte",
+        "MNIST/raw/train-labels-idx1-ubyte",
+        "MNIST/raw/t10k-images-idx3-ubyte",
+        "MNIST/raw/t10k-labels-idx1-ubyte",
+    ],
+    "fashion-mnist": [
+        "FashionMNIST/raw/train-images-idx3-ubyte",
+        "FashionMNIST/raw/train-labels-idx1-ubyte",
+        "FashionMNIST/raw/t10k-images-idx3-ubyte",
+        "FashionMNIST/raw/t10k-labels-idx1-ubyte",
+    ],
+    "cifar10": [
+        "cifar-10-batches-py/data_batch_1 ... data_batch_5",
+        "cifar-10-batches-py/test_batch",
+        "cifar-10-batches-py/batches.meta",
+    ],
     "cifar100": ["cifar-100-python/train", "cifar-100-python/test", "cifar-100-python/meta"],
 }
 DIGITS_VAL_FRACTION = 0.2  # digits has no official split: a fixed, stratified 80/20 one
@@ -58,8 +69,9 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("ARCHDSL_DATA", Path.home() / ".cache" / "archdsl" / "data"))
 
 
-def open_data(name: str, data_dir: str | None = None, download: bool = False, val_split: float | None = None,
-              seed: int = 0) -> DataSet:
+def open_data(
+    name: str, data_dir: str | None = None, download: bool = False, val_split: float | None = None, seed: int = 0
+) -> DataSet:
     """The data set `name` (one of options.DATASETS, or a folder), read from `data_dir`."""
     if name == "digits":
         return _digits()
@@ -95,22 +107,39 @@ def _digits() -> DataSet:
     digits = load_digits()
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0  # pixel values are 0..16
     labels = torch.tensor(digits.target, dtype=torch.long)
-    train_idx, val_idx = train_test_split(range(len(labels)), test_size=DIGITS_VAL_FRACTION, random_state=0,
-                                          stratify=digits.target)
+    train_idx, val_idx = train_test_split(
+        range(len(labels)), test_size=DIGITS_VAL_FRACTION, random_state=0, stratify=digits.target
+    )
     train = TensorImages(images[train_idx], labels[train_idx])
     val = TensorImages(images[val_idx], labels[val_idx])
     mean, std = train.images.mean().item(), train.images.std().item()
-    return DataSet("digits", train, val, [str(d) for d in range(10)], (1, 8, 8), (mean,), (std,), False,
-                   info={"source": "sklearn.datasets.load_digits", "version": f"scikit-learn {sklearn.__version__}",
-                         "split": f"stratified {1 - DIGITS_VAL_FRACTION:.0%}/{DIGITS_VAL_FRACTION:.0%}, random_state=0"})
+    return DataSet(
+        "digits",
+        train,
+        val,
+        [str(d) for d in range(10)],
+        (1, 8, 8),
+        (mean,),
+        (std,),
+        False,
+        info={
+            "source": "sklearn.datasets.load_digits",
+            "version": f"scikit-learn {sklearn.__version__}",
+            "split": f"stratified {1 - DIGITS_VAL_FRACTION:.0%}/{DIGITS_VAL_FRACTION:.0%}, random_state=0",
+        },
+    )
 
 
 def _torchvision(name: str, root: Path, download: bool) -> DataSet:
     import torchvision
     from torchvision import datasets
 
-    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10,
-           "cifar100": datasets.CIFAR100}[name]
+    cls = {
+        "mnist": datasets.MNIST,
+        "fashion-mnist": datasets.FashionMNIST,
+        "cifar10": datasets.CIFAR10,
+        "cifar100": datasets.CIFAR100,
+    }[name]
     try:
         train = cls(str(root), train=True, download=download)
         val = cls(str(root), train=False, download=download)
@@ -118,19 +147,34 @@ def _torchvision(name: str, root: Path, download: bool) -> DataSet:
         if "not found" not in str(exc) and "corrupted" not in str(exc):
             raise
         expected = "\n".join(f"  {root / f}" for f in EXPECTED_FILES[name])
-        raise DataError(f"{name} is not in {root}: torchvision expects\n{expected}",
-                        hint="add --download to fetch it (needs the internet), copy the files there, or point "
-                             "--data-dir (or ARCHDSL_DATA) at the folder that holds them") from None
+        raise DataError(
+            f"{name} is not in {root}: torchvision expects\n{expected}",
+            hint="add --download to fetch it (needs the internet), copy the files there, or point "
+            "--data-dir (or ARCHDSL_DATA) at the folder that holds them",
+        ) from None
     except OSError as exc:  # --download without a network
-        raise DataError(f"cannot download {name} into {root}: {exc}",
-                        hint="copy the files there by hand; `archdsl train --help` lists the layout") from None
+        raise DataError(
+            f"cannot download {name} into {root}: {exc}",
+            hint="copy the files there by hand; `archdsl train --help` lists the layout",
+        ) from None
     channels = 1 if name in ("mnist", "fashion-mnist") else 3
     height, width = train.data.shape[1:3]
     mean, std = STATISTICS[name]
-    return DataSet(name, train, val, list(train.classes), (channels, int(height), int(width)), mean, std,
-                   name.startswith("cifar"),
-                   info={"source": f"torchvision.datasets.{cls.__name__}", "root": str(root),
-                         "version": f"torchvision {torchvision.__version__}"})
+    return DataSet(
+        name,
+        train,
+        val,
+        list(train.classes),
+        (channels, int(height), int(width)),
+        mean,
+        std,
+        name.startswith("cifar"),
+        info={
+            "source": f"torchvision.datasets.{cls.__name__}",
+            "root": str(root),
+            "version": f"torchvision {torchvision.__version__}",
+        },
+    )
 
 
 class ImageLoader:
@@ -147,8 +191,10 @@ class ImageLoader:
             with Image.open(path) as image:
                 return image.convert(self.mode)
         except (UnidentifiedImageError, OSError) as exc:
-            raise DataError(f"cannot read image {path}: {exc}",
-                            hint="remove or replace the file; every file under a class folder must be an image") from None
+            raise DataError(
+                f"cannot read image {path}: {exc}",
+                hint="remove or replace the file; every file under a class folder must be an image",
+            ) from None
 
 
 def _image_folder(root: Path, mode: str):
@@ -157,9 +203,11 @@ def _image_folder(root: Path, mode: str):
     try:
         return ImageFolder(str(root), loader=ImageLoader(mode))
     except FileNotFoundError as exc:
-        raise DataError(f"{root} has no images ({exc})",
-                        hint=f"a folder of data needs one subfolder per class holding its images, e.g. "
-                             f"{root}/cat/001.png; or train/ and val/ folders laid out that way") from None
+        raise DataError(
+            f"{root} has no images ({exc})",
+            hint=f"a folder of data needs one subfolder per class holding its images, e.g. "
+            f"{root}/cat/001.png; or train/ and val/ folders laid out that way",
+        ) from None
 
 
 def _folder(root: Path, val_split: float | None, seed: int) -> DataSet:
@@ -168,9 +216,11 @@ def _folder(root: Path, val_split: float | None, seed: int) -> DataSet:
     from .options import DATASETS
 
     if not root.is_dir():
-        raise DataError(f"no such data set or folder: {root}",
-                        hint=f"--data takes {', '.join(DATASETS)}, or a folder in ImageFolder layout "
-                             "(train/ and val/ subfolders with one folder of images per class)")
+        raise DataError(
+            f"no such data set or folder: {root}",
+            hint=f"--data takes {', '.join(DATASETS)}, or a folder in ImageFolder layout "
+            "(train/ and val/ subfolders with one folder of images per class)",
+        )
     train_root = root / "train" if (root / "train").is_dir() else root
     val_root = root / "val" if (root / "val").is_dir() else None
     probe = _image_folder(train_root, "RGB")
@@ -189,8 +239,10 @@ def _folder(root: Path, val_split: float | None, seed: int) -> DataSet:
             from .errors import FitError
 
             missing = sorted(set(train.classes) ^ set(val.classes))
-            raise FitError(f"{val_root} and {train_root} have different class folders: {', '.join(missing[:5])}",
-                           hint="both must hold one folder per class, with the same names")
+            raise FitError(
+                f"{val_root} and {train_root} have different class folders: {', '.join(missing[:5])}",
+                hint="both must hold one folder per class, with the same names",
+            )
         split = "train/ and val/ folders"
     else:
         fraction = val_split if val_split is not None else FOLDER_VAL_FRACTION
@@ -201,13 +253,25 @@ def _folder(root: Path, val_split: float | None, seed: int) -> DataSet:
         train = Subset(train, order[cut:])
         split = f"{fraction:.0%} of {train_root} held out (seed {seed})"
         if val_split is None:
-            notes.append(f"{root} has no val/ folder: holding out {fraction:.0%} of the images for validation "
-                         "(--val-split sets the fraction)")
+            notes.append(
+                f"{root} has no val/ folder: holding out {fraction:.0%} of the images for validation "
+                "(--val-split sets the fraction)"
+            )
     channels = 1 if mode == "L" else 3
     mean, std, same = _folder_statistics(train, channels, (height, width))
-    return DataSet(str(root), train, val, list(_base(train).classes), (channels, height, width), mean, std, False,
-                   same_size=same, notes=notes,
-                   info={"source": "torchvision.datasets.ImageFolder", "root": str(root), "split": split})
+    return DataSet(
+        str(root),
+        train,
+        val,
+        list(_base(train).classes),
+        (channels, height, width),
+        mean,
+        std,
+        False,
+        same_size=same,
+        notes=notes,
+        info={"source": "torchvision.datasets.ImageFolder", "root": str(root), "split": split},
+    )
 
 
 def _base(dataset: Dataset):

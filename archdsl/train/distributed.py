@@ -32,7 +32,7 @@ def init_distributed(device: torch.device) -> World:
     """Join the process group torchrun set up, or a world of one without it."""
     if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) < 2:
         return World()
-    world = World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
+    world = World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", "0")))
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return world
@@ -40,7 +40,7 @@ def init_distributed(device: torch.device) -> World:
 
 def device_for(name: str, world: World | None = None) -> torch.device:
     """auto: CUDA (this process's GPU under torchrun), else MPS, else the CPU."""
-    local = int(os.environ.get("LOCAL_RANK", 0))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
     if name == "cuda":
@@ -74,8 +74,16 @@ def shutdown(world: World) -> None:
 
 def exec_torchrun(processes: int, argv: list[str]) -> None:
     """Replace this process with `torchrun --standalone --nproc_per_node N -m archdsl train ...`."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
-               "-m", "archdsl", *argv]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={processes}",
+        "-m",
+        "archdsl",
+        *argv,
+    ]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, command)

@@ -89,10 +89,22 @@ def autocast(device: torch.device, amp: bool):
     return torch.autocast(device.type, dtype=torch.float16 if device.type == "cuda" else torch.bfloat16)
 
 
-def train_one_epoch(model, loader, optimizer, criterion, device: torch.device, epoch: int, *, tally: Tally,
-                    amp: bool = False, scaler=None, channels_last: bool = False, first_step: int = 0,
-                    should_stop: Callable[[], bool] = lambda: False,
-                    on_step: Callable[[Tally], None] | None = None) -> bool:
+def train_one_epoch(
+    model,
+    loader,
+    optimizer,
+    criterion,
+    device: torch.device,
+    epoch: int,
+    *,
+    tally: Tally,
+    amp: bool = False,
+    scaler=None,
+    channels_last: bool = False,
+    first_step: int = 0,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_step: Callable[[Tally], None] | None = None,
+) -> bool:
     """Train over `loader`, adding to `tally`; returns True when stopped early by `should_stop`.
     A NaN or infinite loss raises DivergedError naming the epoch and step."""
     model.train()
@@ -105,9 +117,11 @@ def train_one_epoch(model, loader, optimizer, criterion, device: torch.device, e
             loss = criterion(outputs, labels)
         value = loss.item()
         if not math.isfinite(value):
-            raise DivergedError(f"the loss is {value} at epoch {epoch}, step {step}: training diverged",
-                                hint=f"lower the learning rate (--lr {optimizer.param_groups[0]['lr'] / 10:g}), "
-                                     "or try --scheduler cosine or another --optimizer")
+            raise DivergedError(
+                f"the loss is {value} at epoch {epoch}, step {step}: training diverged",
+                hint=f"lower the learning rate (--lr {optimizer.param_groups[0]['lr'] / 10:g}), "
+                "or try --scheduler cosine or another --optimizer",
+            )
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -126,8 +140,9 @@ def train_one_epoch(model, loader, optimizer, criterion, device: torch.device, e
 
 
 @torch.no_grad()
-def evaluate(model, loader, criterion, device: torch.device, *, amp: bool = False,
-             channels_last: bool = False) -> Tally:
+def evaluate(
+    model, loader, criterion, device: torch.device, *, amp: bool = False, channels_last: bool = False
+) -> Tally:
     model.eval()
     tally = Tally()
     memory = torch.channels_last if channels_last else torch.contiguous_format

@@ -25,19 +25,25 @@ class Reporter:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        columns = (TextColumn(f"epoch {epoch}/{epochs}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[status]}"), TimeElapsedColumn())
+        columns = (
+            TextColumn(f"epoch {epoch}/{epochs}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("train", total=steps, status="")
 
             def on_step(tally: Tally) -> None:
-                progress.update(task, completed=tally.steps,
-                                status=f"loss {tally.loss:.4f} acc {tally.accuracy:.2%}")
+                progress.update(task, completed=tally.steps, status=f"loss {tally.loss:.4f} acc {tally.accuracy:.2%}")
 
             yield on_step
 
     @staticmethod
     def epoch_line(row: dict[str, Any], epochs: int) -> str:
-        return (f"epoch {row['epoch']}/{epochs}: train loss {row['train_loss']:.4f} acc {row['train_acc']:.2%} | "
-                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2%} | lr {row['lr']:.2g} | "
-                f"{row['seconds']:.1f} s, {row['samples_per_s']:,.0f} samples/s")
+        return (
+            f"epoch {row['epoch']}/{epochs}: train loss {row['train_loss']:.4f} acc {row['train_acc']:.2%} | "
+            f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2%} | lr {row['lr']:.2g} | "
+            f"{row['seconds']:.1f} s, {row['samples_per_s']:,.0f} samples/s"
+        )

@@ -33,8 +33,13 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.o
     optim = torch.optim
     if name == "sgd-momentum":
         return optim.SGD(params, lr=lr, momentum=SGD_MOMENTUM, weight_decay=weight_decay)
-    cls = {"adam": optim.Adam, "adamw": optim.AdamW, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop,
-           "sgd": optim.SGD}[name]
+    cls = {
+        "adam": optim.Adam,
+        "adamw": optim.AdamW,
+        "adagrad": optim.Adagrad,
+        "rmsprop": optim.RMSprop,
+        "sgd": optim.SGD,
+    }[name]
     return cls(params, lr=lr, weight_decay=weight_decay)
 
 
@@ -63,16 +68,19 @@ def _resumed(options: TrainOptions) -> tuple[TrainOptions, dict[str, Any], Path]
     given = Path(options.resume)
     file = given if given.is_file() else given / rundir.LAST
     if not file.exists():
-        raise CheckpointError(f"nothing to resume in {given}: no {rundir.LAST}",
-                              hint="--resume takes a run folder written by `archdsl train`")
+        raise CheckpointError(
+            f"nothing to resume in {given}: no {rundir.LAST}",
+            hint="--resume takes a run folder written by `archdsl train`",
+        )
     state = rundir.load_checkpoint(file)
     saved = TrainOptions.from_dict(state["config"]["options"])
     changes = {k: getattr(options, k) for k in RESUME_OVERRIDES if getattr(options, k) is not None}
     return replace(saved, **changes, resume=str(file)), state, file.parent
 
 
-def _config(options: TrainOptions, plan: InputPlan, data: DataSet, world: World, device: torch.device,
-            augment: bool) -> dict[str, Any]:
+def _config(
+    options: TrainOptions, plan: InputPlan, data: DataSet, world: World, device: torch.device, augment: bool
+) -> dict[str, Any]:
     import torchvision
 
     checked = plan.checked
@@ -80,35 +88,62 @@ def _config(options: TrainOptions, plan: InputPlan, data: DataSet, world: World,
     main_source = checked.sources.get(checked.origin)
     return {
         "format": rundir.FORMAT,
-        "spec": {"path": options.spec, "name": checked.name, "text": main_source.text if main_source else "",
-                 "sha256": sources.get(checked.origin, ""), "sources": sources},
+        "spec": {
+            "path": options.spec,
+            "name": checked.name,
+            "text": main_source.text if main_source else "",
+            "sha256": sources.get(checked.origin, ""),
+            "sources": sources,
+        },
         "sets": list(options.sets),
         "set_by_data": {k: v for k, v in plan.params.items() if k == "num_classes"},
-        "params": {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in checked.graph.params.items()},
+        "params": {
+            k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in checked.graph.params.items()
+        },
         "input_shape": list(plan.input_shape),
         "output_shape": list(checked.output_shape),
         "num_params": checked.total_params,
-        "data": {"name": data.name, "classes": data.classes, "native_shape": list(data.native_shape),
-                 "train_size": len(data.train), "val_size": len(data.val), "mean": list(data.mean),
-                 "std": list(data.std), "augment": augment, "reasons": plan.reasons, **data.info},
+        "data": {
+            "name": data.name,
+            "classes": data.classes,
+            "native_shape": list(data.native_shape),
+            "train_size": len(data.train),
+            "val_size": len(data.val),
+            "mean": list(data.mean),
+            "std": list(data.std),
+            "augment": augment,
+            "reasons": plan.reasons,
+            **data.info,
+        },
         "seed": options.seed,
         "options": options.to_dict(),
         "world_size": world.size,
         "global_batch_size": options.batch_size * world.size,
         "device": str(device),
-        "versions": {"archdsl": __version__, "torch": torch.__version__, "torchvision": torchvision.__version__,
-                     "python": platform.python_version(), "platform": platform.platform()},
+        "versions": {
+            "archdsl": __version__,
+            "torch": torch.__version__,
+            "torchvision": torchvision.__version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
 
 def _loaders(data: DataSet, options: TrainOptions, world: World, device: torch.device):
-    sampler = SkipSampler(DistributedSampler(data.train, num_replicas=world.size, rank=world.rank,
-                                             shuffle=options.shuffle, seed=options.seed))
+    sampler = SkipSampler(
+        DistributedSampler(
+            data.train, num_replicas=world.size, rank=world.rank, shuffle=options.shuffle, seed=options.seed
+        )
+    )
     # Validation: this rank's share, without the padding DistributedSampler adds, so sums are exact.
     val = Subset(data.val, range(world.rank, len(data.val), world.size)) if world.enabled else data.val
-    common = {"num_workers": options.workers, "pin_memory": device.type == "cuda",
-              "persistent_workers": options.workers > 0}
+    common = {
+        "num_workers": options.workers,
+        "pin_memory": device.type == "cuda",
+        "persistent_workers": options.workers > 0,
+    }
     train_loader = DataLoader(data.train, batch_size=options.batch_size, sampler=sampler, **common)
     val_loader = DataLoader(val, batch_size=options.batch_size * 2, shuffle=False, **common)
     return sampler, train_loader, val_loader
@@ -158,19 +193,24 @@ def _train(options, state, folder, device, world, print_line) -> Path:
     folder = Path(options.out) if options.out else folder or rundir.default_run_dir(options.spec)
     if world.main:
         if state is None and (folder / rundir.CONFIG).exists():
-            raise CheckpointError(f"{folder} already holds a run",
-                                  hint=f"continue it with --resume {folder}, or choose another --out")
+            raise CheckpointError(
+                f"{folder} already holds a run", hint=f"continue it with --resume {folder}, or choose another --out"
+            )
         folder.mkdir(parents=True, exist_ok=True)
         rundir.write_config(folder, config)
         for reason in plan.reasons:
             print_line(f"note: {reason}")
-        print_line(f"training {plan.checked.name} ({plan.checked.total_params:,} params) on {data.name}: "
-                   f"{len(data.train):,} train / {len(data.val):,} val images at {'x'.join(map(str, plan.input_shape))}, "
-                   f"{options.epochs} epochs, batch {options.batch_size * world.size}, {options.optimizer} "
-                   f"lr {options.lr:g}, {world.size} process{'es' if world.enabled else ''} on {device}; run folder {folder}")
+        print_line(
+            f"training {plan.checked.name} ({plan.checked.total_params:,} params) on {data.name}: "
+            f"{len(data.train):,} train / {len(data.val):,} val images at {'x'.join(map(str, plan.input_shape))}, "
+            f"{options.epochs} epochs, batch {options.batch_size * world.size}, {options.optimizer} "
+            f"lr {options.lr:g}, {world.size} process{'es' if world.enabled else ''} on {device}; run folder {folder}"
+        )
     raw_model = model
     if world.enabled:
-        model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     if options.compile:
         model = torch.compile(model)
     criterion = torch.nn.CrossEntropyLoss()
@@ -180,9 +220,17 @@ def _train(options, state, folder, device, world, print_line) -> Path:
     stop = StopRequest()
 
     def checkpoint(epoch: int, step: int, tally: Tally | None) -> dict[str, Any]:
-        return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "epoch": epoch, "step": step, "rng": rundir.rng_state(),
-                "partial": vars(tally) if tally else None, "spec_text": config["spec"]["text"], "config": config}
+        return {
+            "model": raw_model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "epoch": epoch,
+            "step": step,
+            "rng": rundir.rng_state(),
+            "partial": vars(tally) if tally else None,
+            "spec_text": config["spec"]["text"],
+            "config": config,
+        }
 
     with stop.installed():
         for epoch in range(start_epoch, options.epochs + 1):
@@ -192,28 +240,47 @@ def _train(options, state, folder, device, world, print_line) -> Path:
             started = time.perf_counter()
             with reporter.epoch(epoch, options.epochs, len(sampler) // options.batch_size + 1) as on_step:
                 try:
-                    stopped = train_one_epoch(model, train_loader, optimizer, criterion, device, epoch, tally=tally,
-                                              amp=options.amp, scaler=scaler, channels_last=options.channels_last,
-                                              first_step=tally.steps,
-                                              should_stop=lambda: any_rank(stop.requested, world, device),
-                                              on_step=on_step)
+                    stopped = train_one_epoch(
+                        model,
+                        train_loader,
+                        optimizer,
+                        criterion,
+                        device,
+                        epoch,
+                        tally=tally,
+                        amp=options.amp,
+                        scaler=scaler,
+                        channels_last=options.channels_last,
+                        first_step=tally.steps,
+                        should_stop=lambda: any_rank(stop.requested, world, device),
+                        on_step=on_step,
+                    )
                 except DataError as error:
                     raise unwrap_worker_error(error) from None
             if stopped:
                 if world.main:
                     rundir.save_checkpoint(folder / rundir.LAST, checkpoint(epoch, tally.steps, tally))
-                    print_line(f"stopped at epoch {epoch}, step {tally.steps}; saved {folder / rundir.LAST}. "
-                               f"Continue with: archdsl train {options.spec} --resume {folder}")
+                    print_line(
+                        f"stopped at epoch {epoch}, step {tally.steps}; saved {folder / rundir.LAST}. "
+                        f"Continue with: archdsl train {options.spec} --resume {folder}"
+                    )
                 raise Interrupted(f"stopped at epoch {epoch}, step {tally.steps}")
             train_seconds = time.perf_counter() - started
             val = evaluate(model, val_loader, criterion, device, amp=options.amp, channels_last=options.channels_last)
             seconds = time.perf_counter() - started
-            sums = sum_over_ranks([tally.loss_sum, tally.correct, tally.count, val.loss_sum, val.correct, val.count],
-                                  world, device)
-            row = {"epoch": epoch, "train_loss": sums[0] / sums[2], "train_acc": sums[1] / sums[2],
-                   "val_loss": sums[3] / sums[5], "val_acc": sums[4] / sums[5],
-                   "lr": optimizer.param_groups[0]["lr"], "seconds": round(seconds, 3),
-                   "samples_per_s": round(sums[2] / train_seconds, 1) if train_seconds > 0 else None}
+            sums = sum_over_ranks(
+                [tally.loss_sum, tally.correct, tally.count, val.loss_sum, val.correct, val.count], world, device
+            )
+            row = {
+                "epoch": epoch,
+                "train_loss": sums[0] / sums[2],
+                "train_acc": sums[1] / sums[2],
+                "val_loss": sums[3] / sums[5],
+                "val_acc": sums[4] / sums[5],
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": round(seconds, 3),
+                "samples_per_s": round(sums[2] / train_seconds, 1) if train_seconds > 0 else None,
+            }
             scheduler.step()
             metrics.append(row)
             if world.main:

@@ -45,8 +45,10 @@ def read_config(folder: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CheckpointError(f"{folder} is not a run folder: it has no {CONFIG}",
-                              hint="give a folder `archdsl train` wrote (runs/<spec>-<time>) or a .pt checkpoint") from None
+        raise CheckpointError(
+            f"{folder} is not a run folder: it has no {CONFIG}",
+            hint="give a folder `archdsl train` wrote (runs/<spec>-<time>) or a .pt checkpoint",
+        ) from None
     except (OSError, ValueError) as exc:
         raise CheckpointError(f"cannot read {path}: {exc}") from None
 
@@ -74,9 +76,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"no such checkpoint: {path}") from None
-    except Exception as exc:  # a truncated file, another format, a pickle with code in it
-        raise CheckpointError(f"cannot read checkpoint {path}: {str(exc).splitlines()[0]}",
-                              hint="give last.pt or best.pt of a run folder written by `archdsl train`") from None
+    except Exception as exc:  # noqa: BLE001 (a truncated file, another format, a pickle with code in it)
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: {str(exc).splitlines()[0]}",
+            hint="give last.pt or best.pt of a run folder written by `archdsl train`",
+        ) from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
         raise CheckpointError(f"{path} is not an archdsl checkpoint (no `model` and `config` entries)")
     return state
@@ -87,10 +91,18 @@ def rng_state() -> dict[str, Any]:
     import numpy as np
 
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "python": random.getstate(),
-            "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype("int64")), "pos": int(pos),
-                      "has_gauss": int(has_gauss), "gauss": float(gauss)}}
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "python": random.getstate(),
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype("int64")),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
+    }
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
@@ -102,8 +114,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     numpy = state["numpy"]
-    np.random.set_state((numpy["kind"], numpy["keys"].numpy().astype("uint32"), numpy["pos"], numpy["has_gauss"],
-                         numpy["gauss"]))
+    np.random.set_state(
+        (numpy["kind"], numpy["keys"].numpy().astype("uint32"), numpy["pos"], numpy["has_gauss"], numpy["gauss"])
+    )
 
 
 def plot_curves(folder: Path, metrics: list[dict[str, Any]]) -> None:
@@ -144,8 +157,10 @@ def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], model
             problem = f"`{key}` is {_shape(weights[key])} in the checkpoint and {_shape(own[key])} in {model_name}"
         else:
             continue
-        raise CheckpointError(f"{origin} holds weights of another network: {problem}",
-                              hint="evaluate a checkpoint with the spec (and --set values) it was trained with")
+        raise CheckpointError(
+            f"{origin} holds weights of another network: {problem}",
+            hint="evaluate a checkpoint with the spec (and --set values) it was trained with",
+        )
     model.load_state_dict(weights)
 
 
@@ -180,8 +195,10 @@ def checkpoint_of(path: Path, prefer: str = BEST) -> Path:
         if (path / name).exists():
             return path / name
     read_config(path)  # a folder that is not a run at all says so
-    raise CheckpointError(f"{path} has no checkpoint yet (no {BEST} or {LAST})",
-                          hint="the run stopped before its first epoch finished; train it again")
+    raise CheckpointError(
+        f"{path} has no checkpoint yet (no {BEST} or {LAST})",
+        hint="the run stopped before its first epoch finished; train it again",
+    )
 
 
 def load_run(path: str | Path, *, checkpoint: str = BEST, spec: str | Path | None = None) -> Run:
@@ -216,11 +233,15 @@ def checked_for(config: dict[str, Any], spec: str | Path | None = None):
         return api.check(spec, params, input_shape=shape, network=network)
     source = config["spec"]
     path = Path(source["path"])
-    unchanged = all(Path(p).exists() and sha256(Path(p).read_text(encoding="utf-8-sig")) == digest
-                    for p, digest in source["sources"].items())
+    unchanged = all(
+        Path(p).exists() and sha256(Path(p).read_text(encoding="utf-8-sig")) == digest
+        for p, digest in source["sources"].items()
+    )
     try:
         return api.check(path if unchanged else source["text"], params, input_shape=shape, network=network)
     except ArchError as error:
-        raise CheckpointError(f"cannot rebuild the network of this run: {path} (or a file it imports) changed "
-                              f"since, and its stored text alone does not check: {error.message}",
-                              hint="restore the spec files the run was trained with (config.json has their hashes)") from None
+        raise CheckpointError(
+            f"cannot rebuild the network of this run: {path} (or a file it imports) changed "
+            f"since, and its stored text alone does not check: {error.message}",
+            hint="restore the spec files the run was trained with (config.json has their hashes)",
+        ) from None
