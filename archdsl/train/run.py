@@ -5,6 +5,7 @@ then epochs of loop.train_one_epoch + loop.evaluate, each ending in a metrics li
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from collections.abc import Callable
@@ -86,7 +87,7 @@ def _config(
     checked = plan.checked
     sources = {path: rundir.sha256(source.text) for path, source in checked.sources.items()}
     main_source = checked.sources.get(checked.origin)
-    return {
+    config = {
         "format": rundir.FORMAT,
         "spec": {
             "path": options.spec,
@@ -129,6 +130,7 @@ def _config(
         },
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    return json.loads(json.dumps(config))  # plain types only (the IR's ints are subclasses): weights_only loads it
 
 
 def _loaders(data: DataSet, options: TrainOptions, world: World, device: torch.device):

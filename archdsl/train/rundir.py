@@ -125,6 +125,7 @@ def plot_curves(folder: Path, metrics: list[dict[str, Any]]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = [row["epoch"] for row in metrics]
     figure, (loss, accuracy) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
@@ -133,6 +134,7 @@ def plot_curves(folder: Path, metrics: list[dict[str, Any]]) -> None:
         axes.plot(epochs, [row[f"train_{key}"] * scale for row in metrics], marker="o", label="train")
         axes.plot(epochs, [row[f"val_{key}"] * scale for row in metrics], marker="o", label="validation")
         axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel(label)
         axes.grid(True, alpha=0.3)
         axes.legend()
