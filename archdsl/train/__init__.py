@@ -5,3 +5,20 @@ options, data, adapt (spec to data), loop, progress, rundir (the run folder and 
 
 Importing this package does not import torch; `archdsl.train(...)` and `archdsl.load_run(...)` do.
 """
+
+import sys
+import types
+from typing import Any
+
+
+class _TrainPackage(types.ModuleType):
+    """`archdsl.train` is both this package and the API function `archdsl.train(spec, **options)`: once the
+    package is imported, Python binds the name `train` in `archdsl` to it, so the package itself is callable."""
+
+    def __call__(self, spec: Any, **options: Any) -> list[dict[str, Any]]:
+        from .run import train
+
+        return train(spec, **options)
+
+
+sys.modules[__name__].__class__ = _TrainPackage

@@ -5,13 +5,15 @@ channels repeated or merged to fit. Static only: nothing here builds a model."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import api
 from ..errors import ArchError
-from .data import DataSet
 from .errors import FitError
 from .options import TrainOptions
+
+if TYPE_CHECKING:
+    from .data import DataSet
 
 
 @dataclass

@@ -141,14 +141,18 @@ def _loaders(data: DataSet, options: TrainOptions, world: World, device: torch.d
     )
     # Validation: this rank's share, without the padding DistributedSampler adds, so sums are exact.
     val = Subset(data.val, range(world.rank, len(data.val), world.size)) if world.enabled else data.val
+    # The loaders draw their workers' seeds from a generator of their own, reseeded each epoch: never from
+    # the global RNG that dropout uses, so a run resumed mid-epoch draws the same numbers as one never stopped.
+    generator = torch.Generator()
     common = {
+        "generator": generator,
         "num_workers": options.workers,
         "pin_memory": device.type == "cuda",
         "persistent_workers": options.workers > 0,
     }
     train_loader = DataLoader(data.train, batch_size=options.batch_size, sampler=sampler, **common)
     val_loader = DataLoader(val, batch_size=options.batch_size * 2, shuffle=False, **common)
-    return sampler, train_loader, val_loader
+    return sampler, generator, train_loader, val_loader
 
 
 def train_run(options: TrainOptions, print_line: Callable[[str], None] | None = None) -> Path:
@@ -216,7 +220,7 @@ def _train(options, state, folder, device, world, print_line) -> Path:
     if options.compile:
         model = torch.compile(model)
     criterion = torch.nn.CrossEntropyLoss()
-    sampler, train_loader, val_loader = _loaders(data, options, world, device)
+    sampler, generator, train_loader, val_loader = _loaders(data, options, world, device)
     best = max((row["val_acc"] for row in metrics), default=-1.0)
     reporter = Reporter(options.progress, enabled=world.main)
     stop = StopRequest()
@@ -237,6 +241,7 @@ def _train(options, state, folder, device, world, print_line) -> Path:
     with stop.installed():
         for epoch in range(start_epoch, options.epochs + 1):
             sampler.set_epoch(epoch, first_step * options.batch_size)
+            generator.manual_seed(options.seed + epoch)
             tally, first_step = partial, 0
             partial = Tally()
             started = time.perf_counter()

@@ -11,13 +11,14 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .errors import CheckpointError
 
 CONFIG, METRICS, LAST, BEST, CURVES = "config.json", "metrics.jsonl", "last.pt", "best.pt", "curves.png"
+if TYPE_CHECKING:
+    import torch
+
 FORMAT = 1  # config.json's "format": raised when a field changes meaning
 
 
@@ -66,12 +67,16 @@ def read_metrics(folder: Path) -> list[dict[str, Any]]:
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    import torch
+
     buffer = io.BytesIO()
     torch.save(state, buffer)
     write_file(path, buffer.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
+    import torch
+
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -89,6 +94,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 def rng_state() -> dict[str, Any]:
     """Every random number generator a run draws from, as tensors and plain values."""
     import numpy as np
+    import torch
 
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     return {
@@ -107,6 +113,7 @@ def rng_state() -> dict[str, Any]:
 
 def set_rng_state(state: dict[str, Any]) -> None:
     import numpy as np
+    import torch
 
     torch.set_rng_state(state["torch"])
     if state.get("cuda") and torch.cuda.is_available():
