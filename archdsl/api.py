@@ -181,11 +181,11 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
     from .backends.summary import CompareRow, Comparison, summarize
     from .train.results import is_run_folder, run_checked, run_figures  # run folders (archdsl train); no torch
 
-    runs = [is_run_folder(s) for s in specs]
+    from_runs = [is_run_folder(s) for s in specs]
     checked = [run_checked(s) if run else s if isinstance(s, Checked) else check(s, params, **kwargs)
-               for s, run in zip(specs, runs)]
+               for s, run in zip(specs, from_runs)]
     rows = []
-    for item, spec, run in zip(checked, specs, runs):
+    for item, spec, run in zip(checked, specs, from_runs):
         totals = summarize(item.graph, 0).totals
         rows.append(CompareRow(name=item.name, spec=str(item.origin), input=item.input_shape, params=totals.params,
                                macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes,
