@@ -28,6 +28,7 @@ from .progress import Reporter
 
 # What a resume may change; everything else comes from the run's config.json.
 RESUME_OVERRIDES = ("epochs", "device", "workers", "progress", "out")
+CURVES_EVERY_S = 60.0
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
@@ -224,6 +225,7 @@ def _train(options, state, folder, device, world, print_line) -> Path:
     best = max((row["val_acc"] for row in metrics), default=-1.0)
     reporter = Reporter(options.progress, enabled=world.main)
     stop = StopRequest()
+    last_plot = time.perf_counter()
 
     def checkpoint(epoch: int, step: int, tally: Tally | None) -> dict[str, Any]:
         return {
@@ -267,6 +269,8 @@ def _train(options, state, folder, device, world, print_line) -> Path:
             if stopped:
                 if world.main:
                     rundir.save_checkpoint(folder / rundir.LAST, checkpoint(epoch, tally.steps, tally))
+                    if metrics:
+                        rundir.plot_curves(folder, metrics)
                     print_line(
                         f"stopped at epoch {epoch}, step {tally.steps}; saved {folder / rundir.LAST}. "
                         f"Continue with: archdsl train {options.spec} --resume {folder}"
@@ -296,7 +300,11 @@ def _train(options, state, folder, device, world, print_line) -> Path:
                 if row["val_acc"] > best:
                     best = row["val_acc"]
                     rundir.save_checkpoint(folder / rundir.BEST, checkpoint(epoch, 0, None))
-                rundir.plot_curves(folder, metrics)
+                # curves.png: after the last epoch, and at most once a minute before (matplotlib costs
+                # about 0.1 s a plot, a large share of an epoch for the small networks of the notes).
+                if epoch == options.epochs or time.perf_counter() - last_plot > CURVES_EVERY_S:
+                    rundir.plot_curves(folder, metrics)
+                    last_plot = time.perf_counter()
                 print_line(reporter.epoch_line(row, options.epochs))
     if world.main:
         print_line(f"best val accuracy {best:.2%}; wrote {folder}")
