@@ -247,7 +247,7 @@ def _train(options, state, folder, device, world, print_line) -> Path:
             tally, first_step = partial, 0
             partial = Tally()
             started = time.perf_counter()
-            with reporter.epoch(epoch, options.epochs, len(sampler) // options.batch_size + 1) as on_step:
+            with reporter.epoch(epoch, options.epochs, tally.steps + -(-len(sampler) // options.batch_size)) as on_step:
                 try:
                     stopped = train_one_epoch(
                         model,
