@@ -54,7 +54,9 @@ def train(
     resize: Annotated[
         int | None, typer.Option("--resize", min=1, metavar="N", help="Resize the images to NxN.")
     ] = None,
-    epochs: Annotated[int, typer.Option("--epochs", "-e", min=1)] = 20,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", "-e", min=1, help="[default: 20, or the resumed run's]")
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", min=1, help="Per process (global = N x this).")] = 64,
     optimizer: Annotated[str, typer.Option("--optimizer", help=", ".join(OPTIMIZERS) + " (momentum 0.9).")] = "adam",
     lr: Annotated[float, typer.Option("--lr", min=0.0, help="Learning rate.")] = 1e-3,
@@ -152,7 +154,9 @@ def _reporting_errors(work, sets, input_shape) -> None:
         explain_options(error, sets, input_shape)
         fail(error)
     except Exception as error:
-        if type(error).__name__ == "Interrupted":
+        from .loop import Interrupted  # torch is loaded by now: an Interrupted came from the loop
+
+        if isinstance(error, Interrupted):
             raise typer.Exit(130) from None
         raise
 

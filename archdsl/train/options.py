@@ -11,6 +11,7 @@ SCHEDULERS = ("none", "cosine", "step")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "cifar100")  # or a folder in ImageFolder layout
 SGD_MOMENTUM = 0.9
+DEFAULT_EPOCHS = 20  # the notes' setup
 
 
 @dataclass
@@ -26,7 +27,7 @@ class TrainOptions:
     input: str | None = None  # force the network's input CxHxW, as `--input` elsewhere
     sets: list[str] = field(default_factory=list)
     network: str | None = None
-    epochs: int = 20
+    epochs: int | None = None  # None: DEFAULT_EPOCHS, or on --resume the resumed run's own
     batch_size: int = 64  # per process; with N processes the global batch is N x batch_size
     optimizer: str = "adam"
     lr: float = 1e-3

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from typing import Any
 
 from .loop import Tally
+
+REFRESH_S = 0.25
 
 
 class Reporter:
@@ -32,11 +35,21 @@ class Reporter:
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        # No refresh thread: the bar is redrawn from the training loop at most REFRESH_S apart, so it
+        # never competes with training for a core.
+        with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as progress:
             task = progress.add_task("train", total=steps, status="")
+            last = 0.0
 
             def on_step(tally: Tally) -> None:
-                progress.update(task, completed=tally.steps, status=f"loss {tally.loss:.4f} acc {tally.accuracy:.2%}")
+                nonlocal last
+                now = time.monotonic()
+                if now - last >= REFRESH_S or tally.steps == steps:
+                    last = now
+                    progress.update(
+                        task, completed=tally.steps, status=f"loss {tally.loss:.4f} acc {tally.accuracy:.2%}"
+                    )
+                    progress.refresh()
 
             yield on_step
 

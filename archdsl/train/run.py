@@ -23,12 +23,12 @@ from .data import DataSet, open_data, set_transforms
 from .distributed import World, any_rank, device_for, init_distributed, shutdown, sum_over_ranks
 from .errors import CheckpointError, DataError, unwrap_worker_error
 from .loop import Interrupted, SkipSampler, StopRequest, Tally, evaluate, train_one_epoch
-from .options import SGD_MOMENTUM, TrainOptions
+from .options import DEFAULT_EPOCHS, SGD_MOMENTUM, TrainOptions
 from .progress import Reporter
 
 # What a resume may change; everything else comes from the run's config.json.
 RESUME_OVERRIDES = ("epochs", "device", "workers", "progress", "out")
-CURVES_EVERY_S = 60.0
+CURVES_EVERY_S = 300.0
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
@@ -77,6 +77,7 @@ def _resumed(options: TrainOptions) -> tuple[TrainOptions, dict[str, Any], Path]
     state = rundir.load_checkpoint(file)
     saved = TrainOptions.from_dict(state["config"]["options"])
     changes = {k: getattr(options, k) for k in RESUME_OVERRIDES if getattr(options, k) is not None}
+    changes["out"] = options.out  # the resumed folder itself unless --out says otherwise
     return replace(saved, **changes, resume=str(file)), state, file.parent
 
 
@@ -158,11 +159,13 @@ def _loaders(data: DataSet, options: TrainOptions, world: World, device: torch.d
 
 def train_run(options: TrainOptions, print_line: Callable[[str], None] | None = None) -> Path:
     """Train as `options` say; returns the run folder. Raises TrainError (and ArchError) on user errors."""
-    if not 0 < options.batch_size or options.epochs < 1:
-        raise DataError("--epochs and --batch-size must be positive")
     state, folder = None, None
     if options.resume:
         options, state, folder = _resumed(options)
+    if options.epochs is None:
+        options = replace(options, epochs=DEFAULT_EPOCHS)
+    if options.batch_size < 1 or options.epochs < 1:
+        raise DataError("--epochs and --batch-size must be positive")
     device = device_for(options.device)
     world = init_distributed(device)
     try:
@@ -296,12 +299,12 @@ def _train(options, state, folder, device, world, print_line) -> Path:
             metrics.append(row)
             if world.main:
                 rundir.write_metrics(folder, metrics)
-                rundir.save_checkpoint(folder / rundir.LAST, checkpoint(epoch, 0, None))
-                if row["val_acc"] > best:
-                    best = row["val_acc"]
-                    rundir.save_checkpoint(folder / rundir.BEST, checkpoint(epoch, 0, None))
-                # curves.png: after the last epoch, and at most once a minute before (matplotlib costs
-                # about 0.1 s a plot, a large share of an epoch for the small networks of the notes).
+                improved = row["val_acc"] > best
+                best = max(best, row["val_acc"])
+                paths = [folder / rundir.LAST, folder / rundir.BEST] if improved else [folder / rundir.LAST]
+                rundir.save_checkpoint(paths, checkpoint(epoch, 0, None))
+                # curves.png: after the last epoch, and at most every CURVES_EVERY_S before (a plot costs
+                # 0.3-1.5 s here, as much as an epoch of the notes' small networks).
                 if epoch == options.epochs or time.perf_counter() - last_plot > CURVES_EVERY_S:
                     rundir.plot_curves(folder, metrics)
                     last_plot = time.perf_counter()

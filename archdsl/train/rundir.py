@@ -66,12 +66,14 @@ def read_metrics(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+def save_checkpoint(paths: Path | list[Path], state: dict[str, Any]) -> None:
+    """Serialize once, write to each path (last.pt, and best.pt when the epoch is the best)."""
     import torch
 
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    write_file(path, buffer.getvalue())
+    for path in [paths] if isinstance(paths, Path) else paths:
+        write_file(path, buffer.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -128,14 +130,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def plot_curves(folder: Path, metrics: list[dict[str, Any]]) -> None:
     """curves.png: loss and accuracy per epoch, training and validation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # matplotlib's object API, without pyplot: a third of the import time, and no global figure state.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     epochs = [row["epoch"] for row in metrics]
-    figure, (loss, accuracy) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
+    figure = Figure(figsize=(10, 4), dpi=120)
+    FigureCanvasAgg(figure)
+    loss, accuracy = figure.subplots(1, 2)
     for axes, key, label in ((loss, "loss", "loss"), (accuracy, "acc", "accuracy (%)")):
         scale = 100 if key == "acc" else 1
         axes.plot(epochs, [row[f"train_{key}"] * scale for row in metrics], marker="o", label="train")
@@ -150,7 +153,6 @@ def plot_curves(folder: Path, metrics: list[dict[str, Any]]) -> None:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    plt.close(figure)
     write_file(folder / CURVES, buffer.getvalue())
 
 
