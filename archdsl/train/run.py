@@ -249,7 +249,7 @@ def _train(options, state, folder, device, world, print_line) -> Path:
             generator.manual_seed(options.seed + epoch)
             tally, first_step = partial, 0
             partial = Tally()
-            started = time.perf_counter()
+            started, resumed_count = time.perf_counter(), tally.count  # samples done before a resume
             with reporter.epoch(epoch, options.epochs, tally.steps + -(-len(sampler) // options.batch_size)) as on_step:
                 try:
                     stopped = train_one_epoch(
@@ -293,7 +293,9 @@ def _train(options, state, folder, device, world, print_line) -> Path:
                 "val_acc": sums[4] / sums[5],
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": round(seconds, 3),
-                "samples_per_s": round(sums[2] / train_seconds, 1) if train_seconds > 0 else None,
+                "samples_per_s": round((tally.count - resumed_count) * world.size / train_seconds, 1)
+                if train_seconds > 0
+                else None,
             }
             scheduler.step()
             metrics.append(row)
