@@ -142,6 +142,15 @@ def test_compare_shows_runs_beside_specs(mlp_run):
     assert "| lenet5 | 1x32x32 | 61,706 |" in result.output
 
 
+def test_compare_plots_accuracy_of_runs_and_keeps_it_in_json(mlp_run, tmp_path):
+    plot = tmp_path / "accuracy.png"
+    result = cli("compare", mlp_run, "specs/lenet5.arch", "--plot", plot, "--plot-y", "accuracy", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    rows = json.loads(result.output.split("\nwrote ")[0])["rows"]
+    assert rows[0]["training"]["epochs"] == 2 and rows[1]["training"] is None
+
+
 def test_mnist_idx_files_feed_a_3_channel_spec(tmp_path):
     spec = tmp_path / "tiny.arch"
     spec.write_text(TINY_SPEC)
