@@ -168,13 +168,17 @@ def train_run(options: TrainOptions, print_line: Callable[[str], None] | None = 
         raise DataError("--epochs and --batch-size must be positive")
     device = device_for(options.device)
     world = init_distributed(device)
+    stop = StopRequest()
     try:
-        return _train(options, state, folder, device, world, print_line or (lambda line: print(line, flush=True)))
+        with stop.installed():  # from the start: a signal before the first step still stops cleanly
+            return _train(
+                options, state, folder, device, world, print_line or (lambda line: print(line, flush=True)), stop
+            )
     finally:
         shutdown(world)
 
 
-def _train(options, state, folder, device, world, print_line) -> Path:
+def _train(options, state, folder, device, world, print_line, stop: StopRequest) -> Path:
     seed_everything(options.seed)
     data = open_data(options.data, options.data_dir, options.download, options.val_split, options.seed)
     plan = plan_input(options, data)
@@ -227,7 +231,6 @@ def _train(options, state, folder, device, world, print_line) -> Path:
     sampler, generator, train_loader, val_loader = _loaders(data, options, world, device)
     best = max((row["val_acc"] for row in metrics), default=-1.0)
     reporter = Reporter(options.progress, enabled=world.main)
-    stop = StopRequest()
     last_plot = time.perf_counter()
 
     def checkpoint(epoch: int, step: int, tally: Tally | None) -> dict[str, Any]:
@@ -243,74 +246,73 @@ def _train(options, state, folder, device, world, print_line) -> Path:
             "config": config,
         }
 
-    with stop.installed():
-        for epoch in range(start_epoch, options.epochs + 1):
-            sampler.set_epoch(epoch, first_step * options.batch_size)
-            generator.manual_seed(options.seed + epoch)
-            tally, first_step = partial, 0
-            partial = Tally()
-            started, resumed_count = time.perf_counter(), tally.count  # samples done before a resume
-            with reporter.epoch(epoch, options.epochs, tally.steps + -(-len(sampler) // options.batch_size)) as on_step:
-                try:
-                    stopped = train_one_epoch(
-                        model,
-                        train_loader,
-                        optimizer,
-                        criterion,
-                        device,
-                        epoch,
-                        tally=tally,
-                        amp=options.amp,
-                        scaler=scaler,
-                        channels_last=options.channels_last,
-                        first_step=tally.steps,
-                        should_stop=lambda: any_rank(stop.requested, world, device),
-                        on_step=on_step,
-                    )
-                except DataError as error:
-                    raise unwrap_worker_error(error) from None
-            if stopped:
-                if world.main:
-                    rundir.save_checkpoint(folder / rundir.LAST, checkpoint(epoch, tally.steps, tally))
-                    if metrics:
-                        rundir.plot_curves(folder, metrics)
-                    print_line(
-                        f"stopped at epoch {epoch}, step {tally.steps}; saved {folder / rundir.LAST}. "
-                        f"Continue with: archdsl train {options.spec} --resume {folder}"
-                    )
-                raise Interrupted(f"stopped at epoch {epoch}, step {tally.steps}")
-            train_seconds = time.perf_counter() - started
-            val = evaluate(model, val_loader, criterion, device, amp=options.amp, channels_last=options.channels_last)
-            seconds = time.perf_counter() - started
-            sums = sum_over_ranks(
-                [tally.loss_sum, tally.correct, tally.count, val.loss_sum, val.correct, val.count], world, device
-            )
-            row = {
-                "epoch": epoch,
-                "train_loss": sums[0] / sums[2],
-                "train_acc": sums[1] / sums[2],
-                "val_loss": sums[3] / sums[5],
-                "val_acc": sums[4] / sums[5],
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": round(seconds, 3),
-                "samples_per_s": round((tally.count - resumed_count) * world.size / train_seconds, 1)
-                if train_seconds > 0
-                else None,
-            }
-            scheduler.step()
-            metrics.append(row)
+    for epoch in range(start_epoch, options.epochs + 1):
+        sampler.set_epoch(epoch, first_step * options.batch_size)
+        generator.manual_seed(options.seed + epoch)
+        tally, first_step = partial, 0
+        partial = Tally()
+        started, resumed_count = time.perf_counter(), tally.count  # samples done before a resume
+        with reporter.epoch(epoch, options.epochs, tally.steps + -(-len(sampler) // options.batch_size)) as on_step:
+            try:
+                stopped = train_one_epoch(
+                    model,
+                    train_loader,
+                    optimizer,
+                    criterion,
+                    device,
+                    epoch,
+                    tally=tally,
+                    amp=options.amp,
+                    scaler=scaler,
+                    channels_last=options.channels_last,
+                    first_step=tally.steps,
+                    should_stop=lambda: any_rank(stop.requested, world, device),
+                    on_step=on_step,
+                )
+            except DataError as error:
+                raise unwrap_worker_error(error) from None
+        if stopped:
             if world.main:
-                rundir.write_metrics(folder, metrics)
-                improved = row["val_acc"] > best
-                best = max(best, row["val_acc"])
-                paths = [folder / rundir.LAST, folder / rundir.BEST] if improved else [folder / rundir.LAST]
-                rundir.save_checkpoint(paths, checkpoint(epoch, 0, None))
-                # curves.png: after the last epoch, and at most every CURVES_EVERY_S before (a plot costs
-                # 0.3-1.5 s here, as much as an epoch of the notes' small networks).
-                if epoch == options.epochs or time.perf_counter() - last_plot > CURVES_EVERY_S:
+                rundir.save_checkpoint(folder / rundir.LAST, checkpoint(epoch, tally.steps, tally))
+                if metrics:
                     rundir.plot_curves(folder, metrics)
-                    last_plot = time.perf_counter()
-                print_line(reporter.epoch_line(row, options.epochs))
+                print_line(
+                    f"stopped at epoch {epoch}, step {tally.steps}; saved {folder / rundir.LAST}. "
+                    f"Continue with: archdsl train {options.spec} --resume {folder}"
+                )
+            raise Interrupted(f"stopped at epoch {epoch}, step {tally.steps}")
+        train_seconds = time.perf_counter() - started
+        val = evaluate(model, val_loader, criterion, device, amp=options.amp, channels_last=options.channels_last)
+        seconds = time.perf_counter() - started
+        sums = sum_over_ranks(
+            [tally.loss_sum, tally.correct, tally.count, val.loss_sum, val.correct, val.count], world, device
+        )
+        row = {
+            "epoch": epoch,
+            "train_loss": sums[0] / sums[2],
+            "train_acc": sums[1] / sums[2],
+            "val_loss": sums[3] / sums[5],
+            "val_acc": sums[4] / sums[5],
+            "lr": optimizer.param_groups[0]["lr"],
+            "seconds": round(seconds, 3),
+            "samples_per_s": round((tally.count - resumed_count) * world.size / train_seconds, 1)
+            if train_seconds > 0
+            else None,
+        }
+        scheduler.step()
+        metrics.append(row)
+        if world.main:
+            rundir.write_metrics(folder, metrics)
+            improved = row["val_acc"] > best
+            best = max(best, row["val_acc"])
+            paths = [folder / rundir.LAST, folder / rundir.BEST] if improved else [folder / rundir.LAST]
+            rundir.save_checkpoint(paths, checkpoint(epoch, 0, None))
+            # curves.png: after the last epoch, and at most every CURVES_EVERY_S before (a plot costs
+            # 0.3-1.5 s here, as much as an epoch of the notes' small networks).
+            if epoch == options.epochs or time.perf_counter() - last_plot > CURVES_EVERY_S:
+                rundir.plot_curves(folder, metrics)
+                last_plot = time.perf_counter()
+            print_line(reporter.epoch_line(row, options.epochs))
     if world.main:
         print_line(f"best val accuracy {best:.2%}; wrote {folder}")
     return folder
