@@ -188,7 +188,8 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
             runs: int = 20, warmup: int = 3, threads: int | None = 1,
             on_run: Callable[[str], None] | None = None, input_shape: tuple[int, ...] | None = None,
             network: str | None = None) -> "Comparison":
-    """One row per spec (name, input, params, MACs, depth, activation memory), all static. With
+    """One row per spec (name, input, params, MACs, depth, activation memory), all static; a run folder
+    of `archdsl train` in `specs` adds its best validation accuracy, epochs and training time. With
     `bench=True` each model is also built with torch and timed on the CPU at batch 1 (median of `runs`
     forward passes after a warm-up, with their interquartile range, on `threads` torch threads: one by
     default, steadier on a shared machine; None for torch's choice); `on_run(name)` is called
@@ -196,13 +197,16 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
     `params`, `input_shape` and `network` apply to every spec, as in `check`.
     """
     from .backends.summary import CompareRow, Comparison, summarize
+    from .train.results import is_run_folder, run_checked, run_figures  # run folders (archdsl train); no torch
 
-    checked = [_checked(s, params, input_shape, network) for s in specs]
+    from_runs = [is_run_folder(s) for s in specs]
+    checked = [run_checked(s) if run else _checked(s, params, input_shape, network) for s, run in zip(specs, from_runs)]
     rows = []
-    for item in checked:
+    for item, spec, run in zip(checked, specs, from_runs):
         totals = summarize(item.graph, 0).totals
         rows.append(CompareRow(name=item.name, spec=str(item.origin), input=item.input_shape, params=totals.params,
-                               macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes))
+                               macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes,
+                               training=run_figures(spec) if run else None))
     if not bench:
         return Comparison(rows=tuple(rows))
     from .analysis.latency import cpu_latency, torch_threads
