@@ -40,9 +40,9 @@ _EXPORTS = {
     "TorchCall": ("archdsl.ops.registry", "TorchCall"),
     "transfer_weights": ("archdsl.transfer", "transfer_weights"),
     "WeightTransferError": ("archdsl.transfer", "WeightTransferError"),
-    "train": ("archdsl.train", None),  # the package, callable as the function (see archdsl/train/__init__.py)
-    "load_run": ("archdsl.train.rundir", "load_run"),
-    "Run": ("archdsl.train.rundir", "Run"),
+    "train": ("archdsl.training", "train"),
+    "load_run": ("archdsl.training.rundir", "load_run"),
+    "Run": ("archdsl.training.rundir", "Run"),
 }
 
 if TYPE_CHECKING:
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from .backends.summary import Comparison, Summary
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
-    from .train.rundir import Run, load_run
-    from .train.run import train
+    from .training.rundir import Run, load_run
+    from .training.run import train
     from .transfer import WeightTransferError, transfer_weights
 
 
@@ -60,8 +60,7 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attr = _EXPORTS[name]
-        value = importlib.import_module(module)
-        value = getattr(value, attr) if attr else value
+        value = getattr(importlib.import_module(module), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'archdsl' has no attribute {name!r}")

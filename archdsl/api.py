@@ -197,7 +197,7 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
     `params`, `input_shape` and `network` apply to every spec, as in `check`.
     """
     from .backends.summary import CompareRow, Comparison, summarize
-    from .train.results import is_run_folder, run_checked, run_figures  # run folders (archdsl train); no torch
+    from .training.results import is_run_folder, run_checked, run_figures  # run folders (archdsl train); no torch
 
     from_runs = [is_run_folder(s) for s in specs]
     checked = [run_checked(s) if run else _checked(s, params, input_shape, network) for s, run in zip(specs, from_runs)]

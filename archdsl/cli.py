@@ -371,7 +371,7 @@ def compare(
             if value not in allowed:
                 raise typer.BadParameter(f"expected one of {', '.join(allowed)}, got {value!r}", param_hint=option)
     from .errors import ArchError
-    from .train.results import is_run_folder
+    from .training.results import is_run_folder
 
     checked = [path if is_run_folder(path) else load_checked(path, set_, input_shape, None,
                                                              json_output=format == "json") for path in specs]
@@ -535,8 +535,8 @@ def serve(
     run(spec, port, set_, input_shape, network)
 
 
-# `archdsl train` and `archdsl eval` live in their own package (archdsl/train/); its cli module imports no torch.
-from .train import cli as _train_cli  # noqa: E402
+# `archdsl train` and `archdsl eval` live in their own package (archdsl/training/); its cli module imports no torch.
+from .training import cli as _train_cli  # noqa: E402
 
 app.command("train")(_train_cli.train)
 app.command("eval")(_train_cli.evaluate)

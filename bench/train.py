@@ -29,10 +29,10 @@ import torch
 from common import machine
 
 from archdsl import api
-from archdsl.train.adapt import plan_input
-from archdsl.train.data import open_data, set_transforms
-from archdsl.train.options import TrainOptions
-from archdsl.train.run import make_optimizer, seed_everything, train_run
+from archdsl.training.adapt import plan_input
+from archdsl.training.data import open_data, set_transforms
+from archdsl.training.options import TrainOptions
+from archdsl.training.run import make_optimizer, seed_everything, train_run
 
 SPEC = "specs/lenet5.arch"
 

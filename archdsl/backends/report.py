@@ -172,7 +172,7 @@ def _compare_columns(comparison: Comparison) -> list[tuple[str, bool]]:
     if any(r.latency_ms is not None for r in comparison.rows):
         columns += [("CPU ms/image", True), ("IQR ms", True)]
     if any(r.training for r in comparison.rows):  # run folders: the training columns of archdsl.train
-        from ..train.results import training_headers
+        from ..training.results import training_headers
 
         columns += [(header, True) for header in training_headers()]
     return columns
@@ -186,7 +186,7 @@ def _compare_cells(comparison: Comparison, columns) -> list[list[str]]:
             line.append(f"{r.latency_ms:.1f}" if r.latency_ms is not None else "")
             line.append(f"{r.latency_iqr_ms:.1f}" if r.latency_iqr_ms is not None else "")
         if len(line) < len(columns):
-            from ..train.results import training_cells
+            from ..training.results import training_cells
 
             line += training_cells(r.training)
         cells.append(line)

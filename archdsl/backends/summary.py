@@ -108,7 +108,7 @@ class CompareRow(_Model):
     activation_bytes: int
     latency_ms: float | None = None  # CPU, batch 1, median (only with bench)
     latency_iqr_ms: float | None = None  # interquartile range of the same runs: their spread
-    training: dict | None = None  # a run folder's figures (archdsl.train.results.run_figures), else None
+    training: dict | None = None  # a run folder's figures (archdsl.training.results.run_figures), else None
 
 
 class Comparison(_Model):

@@ -321,7 +321,7 @@ def _train(options, state, folder, device, world, print_line, stop: StopRequest)
 def train(spec: str | Path, **options: Any) -> list[dict[str, Any]]:
     """Train a spec as `archdsl train` does and return its metrics, one dict per epoch.
 
-    Keyword arguments are the fields of `archdsl.train.options.TrainOptions` (data="digits", epochs=20,
+    Keyword arguments are the fields of `archdsl.training.options.TrainOptions` (data="digits", epochs=20,
     batch_size=64, optimizer="adam", lr=1e-3, out=..., resume=..., ...). The run folder is written as
     with the CLI; `archdsl.load_run(folder)` reads it back."""
     folder = train_run(TrainOptions(spec=str(spec), **options))

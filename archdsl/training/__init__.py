@@ -6,19 +6,14 @@ options, data, adapt (spec to data), loop, progress, rundir (the run folder and 
 Importing this package does not import torch; `archdsl.train(...)` and `archdsl.load_run(...)` do.
 """
 
-import sys
-import types
+from __future__ import annotations
+
 from typing import Any
 
 
-class _TrainPackage(types.ModuleType):
-    """`archdsl.train` is both this package and the API function `archdsl.train(spec, **options)`: once the
-    package is imported, Python binds the name `train` in `archdsl` to it, so the package itself is callable."""
+def train(spec: Any, **options: Any) -> list[dict[str, Any]]:
+    """Train a spec as `archdsl train` does (options as its flags, in snake case) and return its metrics,
+    one dict per epoch. See `archdsl.training.run.train`."""
+    from .run import train as run_train
 
-    def __call__(self, spec: Any, **options: Any) -> list[dict[str, Any]]:
-        from .run import train
-
-        return train(spec, **options)
-
-
-sys.modules[__name__].__class__ = _TrainPackage
+    return run_train(spec, **options)
