@@ -48,8 +48,10 @@ def test_fixed_spaces_say_why():
 
 
 def test_grouped_conv_is_left_alone():
-    spec = "network g():\n    input 8x8x8\n    conv(16, 3, padding=1, groups=4)\n    relu\n    global_avgpool\n" \
-           "    flatten\n    linear(10)\n"
+    spec = (
+        "network g():\n    input 8x8x8\n    conv(16, 3, padding=1, groups=4)\n    relu\n    global_avgpool\n"
+        "    flatten\n    linear(10)\n"
+    )
     coupling = couple(archdsl.check(spec).graph)
     assert any("grouped conv (groups=4)" in reason for reason in coupling.fixed.values())
     assert coupling.groups() == {}

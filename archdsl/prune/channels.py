@@ -15,8 +15,9 @@ from ..ir.nodes import Graph
 from .coupling import Coupling
 
 
-def importance(graph: Graph, coupling: Coupling, weights: Mapping[str, torch.Tensor],
-               use_bn: bool = False) -> dict[int, torch.Tensor]:
+def importance(
+    graph: Graph, coupling: Coupling, weights: Mapping[str, torch.Tensor], use_bn: bool = False
+) -> dict[int, torch.Tensor]:
     """Per prunable space, one score per channel (higher is kept first)."""
     scores: dict[int, torch.Tensor] = {}
     for space, paths in coupling.groups().items():
@@ -57,8 +58,9 @@ def value_index(coupling: Coupling, keep: dict[int, list[int]], value: int) -> t
     return torch.tensor(index, dtype=torch.long)
 
 
-def slice_weights(graph: Graph, coupling: Coupling, keep: dict[int, list[int]],
-                  weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def slice_weights(
+    graph: Graph, coupling: Coupling, keep: dict[int, list[int]], weights: Mapping[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
     """A state_dict for the shrunk graph: every tensor cut down to the surviving channels."""
     result = dict(weights)
     for path, node in graph.ops():

@@ -22,11 +22,32 @@ from dataclasses import dataclass, field
 from ..ir.nodes import Graph, OpNode
 
 # Ops whose output channel i is computed from input channel i alone.
-CHANNELWISE = frozenset({
-    "batchnorm2d", "batchnorm1d", "relu", "relu6", "leaky_relu", "elu", "silu", "sigmoid", "hardsigmoid",
-    "hardswish", "gelu", "tanh", "maxpool2d", "avgpool2d", "adaptive_avgpool", "adaptive_maxpool",
-    "global_avgpool", "global_maxpool", "dropout", "dropout2d", "stochastic_depth", "identity",
-})
+CHANNELWISE = frozenset(
+    {
+        "batchnorm2d",
+        "batchnorm1d",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "elu",
+        "silu",
+        "sigmoid",
+        "hardsigmoid",
+        "hardswish",
+        "gelu",
+        "tanh",
+        "maxpool2d",
+        "avgpool2d",
+        "adaptive_avgpool",
+        "adaptive_maxpool",
+        "global_avgpool",
+        "global_maxpool",
+        "dropout",
+        "dropout2d",
+        "stochastic_depth",
+        "identity",
+    }
+)
 # Ops that make new channels from all of their input's channels: their weights have an output axis.
 PRODUCERS = frozenset({"conv2d", "linear"})
 
@@ -131,9 +152,13 @@ def _rule(c: Coupling, path: str, node: OpNode, inputs: list[tuple[int, ...]]) -
         return _join_all(c, path, node, inputs, layouts)
     if op == "concat" and node.attrs.get("dim", 1) == 1:
         return tuple(space for layout in layouts for space in layout)
-    why = {"channel_shuffle": "moves channels between groups", "chunk": "splits the channels into equal parts",
-           "concat": "joins along another dim", "softmax": "normalises across channels",
-           "local_response_norm": "mixes neighbouring channels"}.get(op, "has no channel rule archdsl knows")
+    why = {
+        "channel_shuffle": "moves channels between groups",
+        "chunk": "splits the channels into equal parts",
+        "concat": "joins along another dim",
+        "softmax": "normalises across channels",
+        "local_response_norm": "mixes neighbouring channels",
+    }.get(op, "has no channel rule archdsl knows")
     for layout in layouts:
         c.fix(layout, f"`{path}` ({op}) {why}")
     return (c.new_space(out, f"`{path}` ({op}) {why}"),)
