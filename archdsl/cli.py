@@ -515,6 +515,24 @@ def export_(
           f"{result.max_rel_diff:.1e} against PyTorch")
 
 
+@app.command("import")
+def import_(
+    target: str = typer.Argument(..., help="torchvision:NAME, timm:NAME, path/to/file.py:attr or package.module:attr"),
+    output: Path = typer.Option(..., "--output", "-o", help="The spec to write (.arch, or .yaml with --to yaml)."),
+    kwargs: Optional[str] = typer.Option(None, "--kwargs", help='Constructor arguments as JSON: \'{"num_classes": 10}\'.'),
+    input_shape: Optional[str] = InputOption,
+    weights: Optional[Path] = typer.Option(None, "--weights", "-w", help="A state_dict .pt; a matching .pt is written beside the spec."),
+    to: str = typer.Option("arch", "--to", "-t", help="arch or yaml"),
+) -> None:
+    """Import a PyTorch model as an editable spec, checked for identical outputs before it is written."""
+    from .importer.command import run_import
+
+    if to not in ("arch", "yaml"):
+        raise typer.BadParameter("expected arch or yaml", param_hint="--to")
+    check_output(output, [])
+    run_import(target, output, kwargs, parse_shape(input_shape), weights, to)
+
+
 def main() -> None:
     """Console entry point."""
     try:

@@ -146,6 +146,9 @@ class Renderer:
                     moved = [ast.FlowStmt(chain=ast.Chain(items=prefix))] if prefix else []
                     return [*moved, ast.Group(label=ast.Label(parts=(label,)), body=tuple(body))]
                 if label is None:
+                    if len(chain.items) == 1 and chain.items[0].repeat is None:
+                        # `(Block(..))` would be the block itself; `(Block(..) x 1)` is a group holding it.
+                        chain = ast.Chain(items=(ast.Step(expr=chain.items[0].expr, repeat=ast.Num(value=1)),))
                     return [_flow(prefix, ast.Step(expr=chain), temps.get(out))]
                 return [_flow(prefix, ast.Labeled(label=ast.Label(parts=(label,)), chain=chain), temps.get(out))]
         step: Any = ast.Step(expr=core)
