@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = ["ArchError", "Checked", "build", "check", "compare", "draw", "emit", "load", "summary", "register_op",
-           "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError"]
+           "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError",
+           "export", "import_module"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
@@ -38,6 +39,8 @@ _EXPORTS = {
     "TorchCall": ("archdsl.ops.registry", "TorchCall"),
     "transfer_weights": ("archdsl.transfer", "transfer_weights"),
     "WeightTransferError": ("archdsl.transfer", "WeightTransferError"),
+    "export": ("archdsl.export", "export"),
+    "import_module": ("archdsl.importer", "import_module"),
 }
 
 if TYPE_CHECKING:
