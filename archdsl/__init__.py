@@ -7,6 +7,8 @@
     archdsl.transfer_weights(reference, model)           # copy weights by order when names differ
     archdsl.draw("specs/resnet34.arch").save("resnet34.svg")   # a block diagram; no torch
     print(archdsl.summary("specs/resnet34.arch").render("markdown"))   # exact params, MACs, memory, depth
+    metrics = archdsl.train("specs/lenet5.arch", epochs=3, out="runs/lenet5")   # digits; a run folder
+    run = archdsl.load_run("runs/lenet5")                  # .model (trained), .config, .metrics
 
 Importing archdsl is cheap: the pipeline and torch load on first use.
 """
@@ -19,7 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = ["ArchError", "Checked", "build", "check", "compare", "draw", "emit", "load", "summary", "register_op",
            "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError",
-           "export", "import_module"]
+           "export", "import_module", "train", "load_run", "Run"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
@@ -41,6 +43,9 @@ _EXPORTS = {
     "WeightTransferError": ("archdsl.transfer", "WeightTransferError"),
     "export": ("archdsl.export", "export"),
     "import_module": ("archdsl.importer", "import_module"),
+    "train": ("archdsl.train", None),  # the package, callable as the function (see archdsl/train/__init__.py)
+    "load_run": ("archdsl.train.rundir", "load_run"),
+    "Run": ("archdsl.train.rundir", "Run"),
 }
 
 if TYPE_CHECKING:
@@ -48,6 +53,8 @@ if TYPE_CHECKING:
     from .backends.summary import Comparison, Summary
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
+    from .train.rundir import Run, load_run
+    from .train.run import train
     from .transfer import WeightTransferError, transfer_weights
 
 
@@ -56,7 +63,8 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attr = _EXPORTS[name]
-        value = getattr(importlib.import_module(module), attr)
+        value = importlib.import_module(module)
+        value = getattr(value, attr) if attr else value
         globals()[name] = value
         return value
     raise AttributeError(f"module 'archdsl' has no attribute {name!r}")

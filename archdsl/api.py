@@ -171,20 +171,25 @@ def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *,
 def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = None, *, bench: bool = False,
             runs: int = 20, warmup: int = 3, threads: int | None = None,
             on_run: Callable[[str], None] | None = None, **kwargs: Any) -> "Comparison":
-    """One row per spec (name, input, params, MACs, depth, activation memory), all static. With
+    """One row per spec (name, input, params, MACs, depth, activation memory), all static; a run folder
+    of `archdsl train` in `specs` adds its best validation accuracy, epochs and training time. With
     `bench=True` each model is also built with torch and timed on the CPU at batch 1 (median of `runs`
     forward passes after `warmup`, with `threads` torch threads if given); `on_run(name)` is called
     after each timed pass (progress bars).
     `params` and keyword arguments apply to every spec, as in `check`.
     """
     from .backends.summary import CompareRow, Comparison, summarize
+    from .train.results import is_run_folder, run_checked, run_figures  # run folders (archdsl train); no torch
 
-    checked = [s if isinstance(s, Checked) else check(s, params, **kwargs) for s in specs]
+    runs = [is_run_folder(s) for s in specs]
+    checked = [run_checked(s) if run else s if isinstance(s, Checked) else check(s, params, **kwargs)
+               for s, run in zip(specs, runs)]
     rows = []
-    for item in checked:
+    for item, spec, run in zip(checked, specs, runs):
         totals = summarize(item.graph, 0).totals
         rows.append(CompareRow(name=item.name, spec=str(item.origin), input=item.input_shape, params=totals.params,
-                               macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes))
+                               macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes,
+                               training=run_figures(spec) if run else None))
     if not bench:
         return Comparison(rows=tuple(rows))
     from .backends.bench import cpu_latency_ms, torch_threads

@@ -337,7 +337,8 @@ def summary(
 
 @app.command()
 def compare(
-    specs: list[Path] = typer.Argument(..., help="Specs to compare (.arch or .yaml), one row each."),
+    specs: list[Path] = typer.Argument(..., help="Specs (.arch or .yaml) or run folders of `archdsl train`, "
+                                       "one row each."),
     format: str = typer.Option("table", "--format", "-f", help="table, markdown, csv or json"),
     sort: Optional[str] = typer.Option(None, "--sort", metavar="COLUMN",
                                        help="Order rows by name, params, macs, depth, activations or latency."),
@@ -349,6 +350,8 @@ def compare(
                                           "(default: torch's choice; 1 gives steadier figures on a busy machine)."),
     plot: Optional[Path] = typer.Option(None, "--plot", metavar="OUT.png",
                                         help="Draw params against GMACs (needs matplotlib, from the plot extra)."),
+    plot_y: str = typer.Option("params", "--plot-y", help="params, or accuracy (of run folders) for --plot."),
+    plot_x: str = typer.Option("macs", "--plot-x", help="macs or params for --plot."),
     set_: Optional[list[str]] = SetOption,
     input_shape: Optional[str] = InputOption,
 ) -> None:
@@ -364,18 +367,26 @@ def compare(
         raise typer.BadParameter("latency is only measured with --bench", param_hint="--sort")
     if plot is not None:
         _check_plot_path(plot, specs)
-    checked = [load_checked(path, set_, input_shape, None, json_output=format == "json") for path in specs]
-    if bench:
-        comparison = _bench(checked, runs, threads)
-    else:
-        comparison = api.compare(checked)
+        for value, allowed, option in ((plot_x, ("macs", "params"), "--plot-x"),
+                                       (plot_y, ("params", "accuracy"), "--plot-y")):
+            if value not in allowed:
+                raise typer.BadParameter(f"expected one of {', '.join(allowed)}, got {value!r}", param_hint=option)
+    from .errors import ArchError
+    from .train.results import is_run_folder
+
+    checked = [path if is_run_folder(path) else load_checked(path, set_, input_shape, None,
+                                                             json_output=format == "json") for path in specs]
+    try:
+        comparison = _bench(checked, runs, threads) if bench else api.compare(checked)
+    except ArchError as error:  # a run folder whose spec no longer checks
+        fail(error, json_output=format == "json")
     if sort is not None:
         comparison = comparison.sorted_by(sort, desc)
     sys.stdout.write(comparison.render(format))
     if plot is not None:
         from .backends.plot import plot_comparison
 
-        write_atomic(plot, plot_comparison(comparison, plot.suffix.lstrip(".").lower()), specs)
+        write_atomic(plot, plot_comparison(comparison, plot.suffix.lstrip(".").lower(), plot_x, plot_y), specs)
         sys.stderr.write(f"wrote {plot}\n")
 
 
@@ -531,6 +542,13 @@ def import_(
         raise typer.BadParameter("expected arch or yaml", param_hint="--to")
     check_output(output, [])
     run_import(target, output, kwargs, parse_shape(input_shape), weights, to)
+
+
+# `archdsl train` and `archdsl eval` live in their own package (archdsl/train/); its cli module imports no torch.
+from .train import cli as _train_cli  # noqa: E402
+
+app.command("train")(_train_cli.train)
+app.command("eval")(_train_cli.evaluate)
 
 
 def main() -> None:

@@ -56,6 +56,10 @@ CODES: dict[str, str] = {
     "E702": "YAML does not match the spec schema",
     "E703": "unsafe YAML",
     "E801": "cannot write the output",
+    "E901": "training data missing or unreadable",
+    "E902": "the data does not fit the network",
+    "E903": "checkpoint or run folder unusable",
+    "E904": "training diverged",
     "W501": "value is never used",
     "W502": "linear applied to a CxHxW value",
 }

@@ -14,8 +14,17 @@ def image_formats() -> set[str]:
     return set(FigureCanvasBase.get_supported_filetypes())
 
 
-def plot_comparison(comparison: Comparison, format: str = "png") -> bytes:
-    """A scatter plot of the comparison as an image file's bytes (`format`: png, svg, pdf...).
+# What --plot can put on an axis: label and value of a row (accuracy: rows that are run folders).
+AXES = {
+    "macs": ("GMACs (conv + linear multiply-accumulates, batch 1)", lambda r: r.macs / 1e9),
+    "params": ("parameters (millions)", lambda r: r.params / 1e6),
+    "accuracy": ("best validation accuracy (%)", lambda r: 100 * r.training["best_val_acc"]),
+}
+
+
+def plot_comparison(comparison: Comparison, format: str = "png", x: str = "macs", y: str = "params") -> bytes:
+    """A scatter plot of the comparison as an image file's bytes (`format`: png, svg, pdf...), `y` against
+    `x` (keys of AXES; "accuracy" plots only the rows that are training runs).
     Raises ImportError when matplotlib is not installed."""
     import matplotlib
 
@@ -23,8 +32,10 @@ def plot_comparison(comparison: Comparison, format: str = "png") -> bytes:
     import matplotlib.pyplot as plt
 
     rows = comparison.rows
-    gmacs = [r.macs / 1e9 for r in rows]
-    params = [r.params / 1e6 for r in rows]
+    if "accuracy" in (x, y):
+        rows = tuple(r for r in rows if r.training and r.training.get("best_val_acc") is not None)
+    gmacs = [AXES[x][1](r) for r in rows]
+    params = [AXES[y][1](r) for r in rows]
     crowded = len(rows) > 12
     figure, axes = plt.subplots(figsize=(10, 7) if crowded else (7, 5), dpi=150)
     axes.scatter(gmacs, params, s=24 if crowded else 36, zorder=3)
@@ -33,8 +44,8 @@ def plot_comparison(comparison: Comparison, format: str = "png") -> bytes:
         positive = [v for v in values if v > 0]
         if positive and max(positive) / min(positive) > 20:
             set_scale("log")
-    axes.set_xlabel("GMACs (conv + linear multiply-accumulates, batch 1)")
-    axes.set_ylabel("parameters (millions)")
+    axes.set_xlabel(AXES[x][0])
+    axes.set_ylabel(AXES[y][0])
     inputs = {row.input for row in rows}
     if len(inputs) == 1:
         axes.set_title(f"input {'x'.join(map(str, inputs.pop()))}", fontsize=10)

@@ -171,6 +171,10 @@ def _compare_columns(comparison: Comparison) -> list[tuple[str, bool]]:
                ("activations", True)]
     if any(r.latency_ms is not None for r in comparison.rows):
         columns.append(("CPU ms/image", True))
+    if any(r.training for r in comparison.rows):  # run folders: the training columns of archdsl.train
+        from ..train.results import training_headers
+
+        columns += [(header, True) for header in training_headers()]
     return columns
 
 
@@ -178,8 +182,12 @@ def _compare_cells(comparison: Comparison, columns) -> list[list[str]]:
     cells = []
     for r in comparison.rows:
         line = [r.name, fmt(r.input), f"{r.params:,}", gmacs(r.macs), str(r.depth), size(r.activation_bytes)]
-        if len(columns) > 6:
+        if any(header == "CPU ms/image" for header, _ in columns):
             line.append(f"{r.latency_ms:.1f}" if r.latency_ms is not None else "")
+        if len(line) < len(columns):
+            from ..train.results import training_cells
+
+            line += training_cells(r.training)
         cells.append(line)
     return cells
 
@@ -195,15 +203,18 @@ def render_comparison(comparison: Comparison, format: str = "table") -> str:
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["name", "spec", "input", "params", "macs", "depth", "activation_bytes", "latency_ms"])
+        runs = any(r.training for r in comparison.rows)
+        extra = ["run", "best_val_acc", "epochs", "train_seconds"] if runs else []
+        writer.writerow(["name", "spec", "input", "params", "macs", "depth", "activation_bytes", "latency_ms", *extra])
         for r in comparison.rows:
+            figures = [(r.training or {}).get(key, "") for key in extra]
             writer.writerow([r.name, r.spec, fmt(r.input), r.params, r.macs, r.depth, r.activation_bytes,
-                             "" if r.latency_ms is None else f"{r.latency_ms:.3f}"])
+                             "" if r.latency_ms is None else f"{r.latency_ms:.3f}", *figures])
         return buffer.getvalue()
     columns = _compare_columns(comparison)
     cells = _compare_cells(comparison, columns)
     note = ""
-    if len(columns) > 6:
+    if any(header == "CPU ms/image" for header, _ in columns):
         note = (f"latency: batch 1, median of repeated runs on this machine's CPU"
                 f"{_threads(comparison.threads)}\n")
     if format == "markdown":

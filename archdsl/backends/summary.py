@@ -102,6 +102,7 @@ class CompareRow(_Model):
     depth: int
     activation_bytes: int
     latency_ms: float | None = None  # CPU, batch 1, median (only with bench)
+    training: dict | None = None  # a run folder's figures (archdsl.train.results.run_figures), else None
 
 
 class Comparison(_Model):
