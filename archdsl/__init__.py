@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = ["ArchError", "Checked", "build", "check", "compare", "draw", "emit", "load", "summary", "register_op",
            "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError",
-           "export", "import_module", "train", "load_run", "Run"]
+           "export", "import_module", "train", "load_run", "Run", "prune"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
@@ -45,6 +45,7 @@ _EXPORTS = {
     "import_module": ("archdsl.importer", "import_module"),
     "train": ("archdsl.train", None),  # the package, callable as the function (see archdsl/train/__init__.py)
     "load_run": ("archdsl.train.rundir", "load_run"),
+    "prune": ("archdsl.prune", "prune"),
     "Run": ("archdsl.train.rundir", "Run"),
 }
 

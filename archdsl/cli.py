@@ -550,6 +550,11 @@ from .train import cli as _train_cli  # noqa: E402
 app.command("train")(_train_cli.train)
 app.command("eval")(_train_cli.evaluate)
 
+# `archdsl prune` lives in archdsl/prune/; its cli module imports no torch either.
+from .prune import cli as _prune_cli  # noqa: E402
+
+app.command("prune")(_prune_cli.prune)
+
 
 def main() -> None:
     """Console entry point."""

@@ -4,6 +4,7 @@ zeros are skipped, and the checkpoint's size dense and sparse. Written as prune.
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
 import torch
@@ -64,7 +65,9 @@ def checkpoint_sizes(state: dict[str, torch.Tensor]) -> dict[str, int]:
     sparse = {}
     for key, tensor in state.items():
         if tensor.dim() >= 2 and tensor.is_floating_point():
-            csr = tensor.detach().reshape(tensor.shape[0], -1).to_sparse_csr()
+            with warnings.catch_warnings():  # "sparse CSR support is in beta": only its size is used here
+                warnings.simplefilter("ignore", UserWarning)
+                csr = tensor.detach().reshape(tensor.shape[0], -1).to_sparse_csr()
             sparse[key] = (csr.crow_indices().int(), csr.col_indices().int(), csr.values(), tuple(tensor.shape))
         else:
             sparse[key] = tensor
