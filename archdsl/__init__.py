@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = ["ArchError", "Checked", "build", "check", "compare", "draw", "emit", "load", "summary", "register_op",
-           "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError", "train", "load_run", "Run"]
+           "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError",
+           "export", "import_module", "train", "load_run", "Run", "prune"]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
@@ -40,9 +41,12 @@ _EXPORTS = {
     "TorchCall": ("archdsl.ops.registry", "TorchCall"),
     "transfer_weights": ("archdsl.transfer", "transfer_weights"),
     "WeightTransferError": ("archdsl.transfer", "WeightTransferError"),
+    "export": ("archdsl.exporting", "export"),
+    "import_module": ("archdsl.importer", "import_module"),
     "train": ("archdsl.training", "train"),
     "load_run": ("archdsl.training.rundir", "load_run"),
     "Run": ("archdsl.training.rundir", "Run"),
+    "prune": ("archdsl.pruning", "prune"),
 }
 
 if TYPE_CHECKING:

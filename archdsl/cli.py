@@ -512,6 +512,52 @@ def draw(
     nodes = len(drawing.diagram.nodes)
     print(f"wrote {output}: {checked.name}, depth {depth}, {nodes} nodes{how}")
 
+@app.command("export")
+def export_(
+    spec: Path = typer.Argument(..., help="A .arch or .yaml spec, or a run folder of `archdsl train`."),
+    format_: str = typer.Option("onnx", "--format", "-f", help="onnx, or exported (a torch.export .pt2)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Default: NAME.onnx / NAME.pt2."),
+    weights: Optional[Path] = typer.Option(None, "--weights", "-w", help="A state_dict .pt (weights_only load)."),
+    set_: Optional[list[str]] = SetOption,
+    input_shape: Optional[str] = InputOption,
+    network: Optional[str] = NetworkOption,
+) -> None:
+    """Export to ONNX or torch.export, with a dynamic batch; the file is checked against PyTorch first."""
+    from .errors import ArchError
+    from .exporting import export
+
+    if format_ not in ("onnx", "exported"):
+        raise typer.BadParameter(f"expected onnx or exported, got {format_!r}", param_hint="--format")
+    if output is not None:
+        check_output(output, [spec])
+    try:
+        result = export(spec, format_, output, params=parse_sets(set_), input_shape=parse_shape(input_shape),
+                        network=network, weights=weights)
+    except ArchError as error:
+        explain_options(error, set_, input_shape)
+        fail(error)
+    print(f"wrote {result.path}: {result.network}, {result.format}, input Nx{'x'.join(map(str, result.input_shape))} "
+          f"(dynamic batch), {result.params:,} params, {result.nodes} nodes; max relative difference "
+          f"{result.max_rel_diff:.1e} against PyTorch")
+
+
+@app.command("import")
+def import_(
+    target: str = typer.Argument(..., help="torchvision:NAME, timm:NAME, path/to/file.py:attr or package.module:attr"),
+    output: Path = typer.Option(..., "--output", "-o", help="The spec to write (.arch, or .yaml with --to yaml)."),
+    kwargs: Optional[str] = typer.Option(None, "--kwargs", help='Constructor arguments as JSON: \'{"num_classes": 10}\'.'),
+    input_shape: Optional[str] = InputOption,
+    weights: Optional[Path] = typer.Option(None, "--weights", "-w", help="A state_dict .pt; a matching .pt is written beside the spec."),
+    to: str = typer.Option("arch", "--to", "-t", help="arch or yaml"),
+) -> None:
+    """Import a PyTorch model as an editable spec, checked for identical outputs before it is written."""
+    from .importer.command import run_import
+
+    if to not in ("arch", "yaml"):
+        raise typer.BadParameter("expected arch or yaml", param_hint="--to")
+    check_output(output, [])
+    run_import(target, output, kwargs, parse_shape(input_shape), weights, to)
+
 
 @app.command()
 def lsp() -> None:
@@ -540,6 +586,11 @@ from .training import cli as _train_cli  # noqa: E402
 
 app.command("train")(_train_cli.train)
 app.command("eval")(_train_cli.evaluate)
+
+# `archdsl prune` lives in archdsl/pruning/; its cli module imports no torch either.
+from .pruning import cli as _prune_cli  # noqa: E402
+
+app.command("prune")(_prune_cli.prune)
 
 
 def main() -> None:

@@ -7,10 +7,7 @@ from typing import Any
 
 def palette() -> dict[str, Any]:
     """Family colours (fill, border, legend text), the skip-edge colour, box fills and merge symbols."""
-    try:  # the DOT backend's module is being renamed from graphviz.py to dot.py
-        from ..backends import dot as backend  # type: ignore[attr-defined]
-    except ImportError:
-        from ..backends import graphviz as backend
+    from ..backends import dot as backend
     return {
         "families": {family: list(colours) for family, colours in backend.PALETTE.items()},
         "skip": backend.SKIP_COLOUR,

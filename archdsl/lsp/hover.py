@@ -9,7 +9,7 @@ import inspect
 from lsprotocol import types
 
 from ..backends.summary import count_op
-from ..backends.table import scope_params
+from ..analysis.module_rows import scope_params
 from ..frontend import unparse
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import REQUIRED, OpDef, get_op

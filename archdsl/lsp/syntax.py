@@ -1,10 +1,7 @@
-"""The AST module, imported in this one place (it is being renamed from `frontend.ast` to `frontend.syntax`)."""
+"""The AST module, imported in this one place for the language server's modules."""
 
 from __future__ import annotations
 
-try:
-    from ..frontend import syntax as ast
-except ImportError:  # before the rename
-    from ..frontend import ast  # type: ignore[no-redef]
+from ..frontend import syntax as ast
 
 __all__ = ["ast"]

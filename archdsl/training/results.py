@@ -16,6 +16,7 @@ TRAINING_COLUMNS = (
     ("epochs", "epochs", str),
     ("train time", "train_seconds", lambda v: _duration(v)),
     ("s/epoch", "seconds_per_epoch", lambda v: f"{v:.1f}"),
+    ("sparsity", "sparsity", lambda v: f"{v:.1%}"),  # runs written by `archdsl prune` (unstructured)
 )
 
 
@@ -37,6 +38,7 @@ def run_figures(folder: str | Path) -> dict[str, Any]:
         "epochs": len(metrics),
         "train_seconds": round(seconds, 1),
         "seconds_per_epoch": round(seconds / len(metrics), 2) if metrics else None,
+        "sparsity": config.get("pruned", {}).get("sparsity") or None,
     }
 
 

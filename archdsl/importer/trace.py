@@ -1,0 +1,341 @@
+"""PyTorch module -> archdsl IR graph, through `torch.fx` symbolic tracing.
+
+Library op modules (conv, batchnorm, ...) are leaves; everything else is traced through, and the
+module each call came from (fx's `nn_module_stack`) becomes a scope, so the IR keeps the module tree
+and the state_dict names. Two rewrites make DenseNet-style code expressible: a `cat` of a list that
+extends an earlier `cat`'s list concatenates onto it, and `cat(x, f(x))` right after the module `f`
+moves into `f` (a dense layer that appends its features).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from ..ir.nodes import Graph, OpNode, ScopeNode
+from ..ops.registry import get_op
+from .errors import ATTENTION_HINT, LANGUAGE_HINT, PLUGIN_HINT, ModelImportError
+from .mapping import MODULES, function_op, module_op, wrapped_functions
+
+_DATA_FLOW_HINT = (
+    "archdsl specs are static graphs: make the branch depend on constructor arguments, not on "
+    "tensor values, or import a model built with those arguments"
+)
+
+
+# Calls that mean a transformer, or a tensor layout the language does not have yet (issue 12).
+ATTENTION_CALLS = {"scaled_dot_product_attention", "matmul", "bmm", "baddbmm", "einsum", "multi_head_attention_forward"}
+LANGUAGE_CALLS = {"permute", "transpose", "reshape", "view", "layer_norm", "group_norm", "roll", "pad", "interpolate"}
+
+
+class _Tracer(fx.Tracer):
+    def __init__(self):
+        super().__init__(autowrap_functions=wrapped_functions())
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return type(m) in MODULES or super().is_leaf_module(m, qualname)
+
+
+@dataclass
+class _Op:
+    id: int
+    op: str
+    attrs: dict[str, Any]
+    inputs: list[int]
+    scope: str
+    name: str | None
+    shape: tuple[int, ...]
+    params: int = 0
+
+
+@dataclass
+class _Trace:
+    ops: list[_Op] = field(default_factory=list)
+    output: int = 0
+
+
+def trace(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModule:
+    """fx-trace `model` in eval mode and record every value's shape (batch 2)."""
+    model.eval()
+    try:
+        graph = _Tracer().trace(model)
+    except torch.fx.proxy.TraceError as exc:
+        raise ModelImportError(
+            f"torch.fx cannot trace {type(model).__name__}: {exc}", _DATA_FLOW_HINT, "E844"
+        ) from None
+    module = fx.GraphModule(model, graph)
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    with torch.no_grad():
+        ShapeProp(module).propagate(torch.zeros(2, *input_shape))
+    return module
+
+
+def _where(node: fx.Node) -> str:
+    """`(file.py:12)`: the line of the model's code that made this node, for messages."""
+    trace_text = (node.stack_trace or "").strip().splitlines()
+    frames = [
+        line.strip()
+        for line in trace_text
+        if line.strip().startswith("File ") and "/torch/" not in line and "/torchvision/ops/" not in line
+    ]
+    if not frames:
+        return ""
+    parts = frames[-1].split(",")
+    file = parts[0].removeprefix("File ").strip('"')
+    line = parts[1].strip().removeprefix("line ") if len(parts) > 1 else "?"
+    return f" (at {file}:{line})"
+
+
+def _scope_of(node: fx.Node) -> str:
+    stack = list(node.meta.get("nn_module_stack", {}).keys())
+    if node.op == "call_module":
+        stack = stack[:-1]
+    return stack[-1].split("@")[0] if stack else ""
+
+
+def _tensor_inputs(args: Any, ids: dict[fx.Node, int]) -> list[int]:
+    out: list[int] = []
+    for arg in args:
+        if isinstance(arg, fx.Node):
+            out.append(ids[arg])
+        elif isinstance(arg, list | tuple):
+            out.extend(_tensor_inputs(arg, ids))
+    return out
+
+
+def collect(module: fx.GraphModule, root: nn.Module) -> _Trace:
+    """Every call node as an archdsl op, in order, with its scope and inputs."""
+    result = _Trace()
+    ids: dict[fx.Node, int] = {}
+    chunks: dict[fx.Node, tuple[int, int]] = {}  # x.chunk(n, dim=1) awaiting its getitem
+    called: set[str] = set()
+    for node in module.graph.nodes:
+        if node.op == "placeholder":
+            if ids:
+                raise ModelImportError("the model's forward takes more than one tensor; archdsl networks take one")
+            ids[node] = 0
+            continue
+        if node.op == "output":
+            result.output = ids[node.args[0]] if isinstance(node.args[0], fx.Node) else -1
+            if result.output < 0:
+                raise ModelImportError(
+                    "the model returns more than one tensor; archdsl networks return one",
+                    "import it in eval mode with auxiliary outputs off (e.g. aux_logits=False)",
+                )
+            continue
+        if node.op == "get_attr":
+            raise ModelImportError(
+                f"`{node.target}` is a tensor used outside any layer{_where(node)}",
+                "learnable tensors outside layers arrive with the language's next version (issue 12)",
+                "E843",
+            )
+        name: str | None = None
+        params = 0
+        if node.op == "call_module":
+            sub = root.get_submodule(node.target)
+            op, attrs = module_op(sub, node.target)
+            name = node.target.rsplit(".", 1)[-1]
+            params = sum(p.numel() for p in sub.parameters())
+            if node.target in called:
+                if params:
+                    raise ModelImportError(f"`{node.target}` is called twice, sharing its weights", code="E845")
+                name = None
+            called.add(node.target)
+            inputs = [ids[node.args[0]]]
+        elif _is_spatial_mean(node):
+            # x.mean([2, 3]): global average pooling, then the 1x1 map flattened.
+            pooled = len(result.ops) + 1
+            shape = tuple(node.meta["tensor_meta"].shape[1:])
+            result.ops.append(
+                _Op(pooled, "global_avgpool", {}, [ids[node.args[0]]], _scope_of(node), None, (*shape, 1, 1))
+            )
+            op, attrs, inputs = "flatten", {"start": 1, "end": -1}, [pooled]
+        elif node.op == "call_method" and node.target == "chunk":
+            chunks[node] = (_arg(node, 1, "chunks"), _arg(node, 2, "dim", 0))
+            ids[node] = ids[node.args[0]]
+            continue
+        elif node.op == "call_function" and node.args and node.args[0] in chunks:
+            count, dim = chunks[node.args[0]]
+            if dim != 1:
+                raise ModelImportError(f"chunk along dim {dim} has no archdsl form{_where(node)}")
+            op, attrs, inputs = "chunk", {"chunks": count, "index": node.args[1]}, [ids[node.args[0]]]
+        else:
+            reader = function_op(node.target)
+            if reader is None:
+                what = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", node.target)
+                where = _scope_of(node) or "the top-level forward"
+                message = f"`{what}` in `{where}`{_where(node)} has no archdsl op"
+                if str(what) in ATTENTION_CALLS:
+                    raise ModelImportError(message, ATTENTION_HINT, "E842")
+                if str(what) in LANGUAGE_CALLS:
+                    raise ModelImportError(message, LANGUAGE_HINT, "E843")
+                raise ModelImportError(message, PLUGIN_HINT, "E841")
+            mapped = reader(node.args, node.kwargs)
+            tensor_inputs = _tensor_inputs(node.args, ids) + _tensor_inputs(node.kwargs.values(), ids)
+            if mapped is None or (mapped[0] == "concat" and len(tensor_inputs) == 1):
+                ids[node] = tensor_inputs[0]
+                continue
+            op, attrs = mapped
+            inputs = tensor_inputs
+            if op in ("add", "mul") and len(inputs) != 2:
+                raise ModelImportError(
+                    f"`{op}` with a constant in `{_scope_of(node)}`{_where(node)} has no archdsl form", code="E841"
+                )
+        op_id = len(result.ops) + 1
+        ids[node] = op_id
+        shape = tuple(node.meta["tensor_meta"].shape[1:])
+        result.ops.append(_Op(op_id, op, _full_attrs(op, attrs), inputs, _scope_of(node), name, shape, params))
+    return result
+
+
+def _is_spatial_mean(node: fx.Node) -> bool:
+    if not (node.op == "call_method" and node.target == "mean") and node.target is not torch.mean:
+        return False
+    dims = _arg(node, 1, "dim")
+    return (
+        isinstance(dims, list | tuple) and sorted(d % 4 for d in dims) == [2, 3] and not _arg(node, 2, "keepdim", False)
+    )
+
+
+def _arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
+    return node.args[index] if len(node.args) > index else node.kwargs.get(name, default)
+
+
+def _full_attrs(op: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    definition = get_op(op)
+    return {a.name: attrs.get(a.name, a.default) for a in definition.args}
+
+
+def rewrite_concats(trace: _Trace) -> None:
+    """cat(a, b, c) after cat(a, b) -> cat(cat_ab, c); then cat(x, f(x)) moves into the scope of f."""
+    by_inputs: dict[tuple[int, ...], _Op] = {}
+    for op in trace.ops:
+        if op.op != "concat":
+            continue
+        for cut in range(len(op.inputs) - 1, 1, -1):
+            earlier = by_inputs.get(tuple(op.inputs[:cut]))
+            if earlier is not None and earlier.attrs["dim"] == op.attrs["dim"]:
+                op.inputs = [earlier.id, *op.inputs[cut:]]
+                break
+        by_inputs[tuple(_expand(op, trace))] = op
+    producers = {op.id: op for op in trace.ops}
+    for op in trace.ops:
+        if op.op != "concat" or len(op.inputs) != 2 or op.inputs[1] not in producers:
+            continue
+        scope = producers[op.inputs[1]].scope
+        while scope and not (op.scope + ".").startswith(scope + "."):
+            if _scope_inputs(trace, scope) == {op.inputs[0]} and _scope_output(trace, scope) == op.inputs[1]:
+                op.scope = scope
+                break
+            scope = scope.rsplit(".", 1)[0] if "." in scope else ""
+
+
+def _expand(op: _Op, trace: _Trace) -> list[int]:
+    """A concat's inputs with earlier concats (on the same dim) spread out."""
+    by_id = {o.id: o for o in trace.ops}
+    out: list[int] = []
+    for value in op.inputs:
+        inner = by_id.get(value)
+        out.extend(
+            _expand(inner, trace)
+            if inner is not None and inner.op == "concat" and inner.attrs["dim"] == op.attrs["dim"]
+            else [value]
+        )
+    return out
+
+
+def _inside(scope: str, path: str) -> bool:
+    return path == scope or path.startswith(scope + ".")
+
+
+def _scope_inputs(trace: _Trace, scope: str) -> set[int]:
+    inside = {op.id for op in trace.ops if _inside(scope, op.scope)}
+    return {v for op in trace.ops if _inside(scope, op.scope) for v in op.inputs if v not in inside}
+
+
+def _scope_output(trace: _Trace, scope: str) -> int | None:
+    inside = {op.id for op in trace.ops if _inside(scope, op.scope)}
+    used = {v for op in trace.ops if not _inside(scope, op.scope) for v in op.inputs if v in inside}
+    if trace.output in inside:
+        used.add(trace.output)
+    return next(iter(used)) if len(used) == 1 else None
+
+
+def to_graph(trace: _Trace, root: nn.Module, name: str, input_shape: tuple[int, ...]) -> Graph:
+    """The IR graph: one ScopeNode per module that made calls, OpNodes in call order."""
+    scope = _build_scope(trace, root, "", trace.ops, 0, trace.output, name)
+    return Graph(
+        name=name, class_name=_class_name(type(root)), doc=None, params={}, input_shape=input_shape, root=scope
+    )
+
+
+def _class_name(cls: type) -> str:
+    return cls.__name__.lstrip("_") or "Module"
+
+
+def _build_scope(
+    trace: _Trace, root: nn.Module, path: str, ops: list[_Op], input_id: int, output_id: int, name: str
+) -> ScopeNode:
+    items: list[OpNode | ScopeNode] = []
+    depth = path.count(".") + 1 if path else 0
+    index = 0
+    while index < len(ops):
+        op = ops[index]
+        if op.scope == path:
+            items.append(
+                OpNode(
+                    id=op.id,
+                    op=op.op,
+                    attrs=op.attrs,
+                    inputs=tuple(op.inputs),
+                    name=op.name,
+                    shape=op.shape,
+                    params=op.params,
+                )
+            )
+            index += 1
+            continue
+        child = ".".join(op.scope.split(".")[: depth + 1])
+        members = [o for o in ops if _inside(child, o.scope)]
+        inputs = _scope_inputs(trace, child)
+        module = root.get_submodule(child)
+        kind = f"{type(module).__module__}.{type(module).__qualname__}"
+        if len(inputs) != 1:
+            raise ModelImportError(
+                f"`{child}` ({kind}) takes {len(inputs)} tensors; archdsl blocks take one", code="E846"
+            )
+        output = _scope_output(trace, child)
+        if output is None:
+            raise ModelImportError(
+                f"`{child}` ({kind}) returns more than one tensor; archdsl blocks return one", code="E846"
+            )
+        last = max(ops.index(m) for m in members)
+        if any(not _inside(child, o.scope) for o in ops[index : last + 1]):
+            raise ModelImportError(f"the calls of `{child}` ({kind}) are interleaved with others", code="E846")
+        (input_value,) = inputs
+        items.append(_build_scope(trace, root, child, members, input_value, output, child.rsplit(".", 1)[-1]))
+        index = last + 1
+    module = root.get_submodule(path) if path else root
+    block = (
+        None if type(module) in (nn.Sequential, nn.ModuleList, nn.ModuleDict) or not path else _class_name(type(module))
+    )
+    flow, chain = input_id, True
+    for item in items:
+        item_inputs = item.inputs if isinstance(item, OpNode) else (item.input,)
+        chain = chain and tuple(item_inputs) == (flow,)
+        flow = item.id if isinstance(item, OpNode) else item.output
+    if not items:
+        raise ModelImportError(f"`{path}` makes no calls", PLUGIN_HINT)
+    return ScopeNode(
+        name=name,
+        block=block,
+        input=input_id,
+        output=output_id,
+        items=tuple(items),
+        sequential=chain and flow == output_id,
+    )

@@ -1,0 +1,175 @@
+"""One scope of the IR -> the statements of its body, with concrete values, folded.
+
+Every item of a scope is one statement. Its input is implicit when it is the flow (the value the
+previous statement produced), else written as a source (`in -> downsample: ...`); merges (add, mul,
+concat) name all their inputs. A value used later that has no label gets a name by assignment.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..frontend import syntax as ast
+from ..ir.nodes import Graph, OpNode, ScopeNode
+from ..ops.registry import get_op
+from .fold import fold_statements, fold_steps, is_plain_step
+from .unify import Blocks
+
+MERGES = ("add", "mul", "concat")
+LINE_LIMIT = 100  # a plain chain longer than this is written one statement per line
+
+
+class WriterError(ValueError):
+    """The graph has something the language cannot write (a scope with no name that is not a chain)."""
+
+
+def const(value: Any) -> Any:
+    """A Python value as an AST literal."""
+    if isinstance(value, bool):
+        return ast.Bool(value=value)
+    if isinstance(value, int | float):
+        return ast.Num(value=value)
+    if isinstance(value, str):
+        return ast.Str(value=value)
+    if value is None:
+        return ast.NoneLit()
+    if isinstance(value, tuple):
+        return ast.TupleExpr(items=tuple(const(v) for v in value))
+    if isinstance(value, list):
+        return ast.ListExpr(items=tuple(const(v) for v in value))
+    raise WriterError(f"cannot write the value {value!r} in a spec")
+
+
+def op_call(node: OpNode, refs: tuple[Any, ...] = ()) -> ast.Call:
+    """`conv(64, 3, stride=2, bias=false)`: required arguments by position, others only when not default."""
+    op = get_op(node.op)
+    if op is None:
+        raise WriterError(f"unknown op `{node.op}`")
+    name = op.aliases[0] if op.aliases and any(c.isdigit() for c in op.name) else op.name  # conv, not conv2d
+    args, kwargs = list(refs), []
+    for arg in op.args:
+        value = node.attrs.get(arg.name, arg.default)
+        if arg.required:
+            args.append(const(value))
+        elif value != arg.default:
+            kwargs.append(ast.Kwarg(name=arg.name, value=const(value)))
+    return ast.Call(func=name, args=tuple(args), kwargs=tuple(kwargs))
+
+
+def is_label(name: str | None) -> bool:
+    return bool(name) and not name.isdigit()
+
+
+class Renderer:
+    """Writes scopes; block scopes that share a `block` go through `Blocks` (one definition each)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        counts: Counter[str] = Counter()
+        self.instances: dict[str, list[ScopeNode]] = {}
+        for _, node in graph.root.walk():
+            if isinstance(node, ScopeNode) and node.block:
+                counts[node.block] += 1
+                self.instances.setdefault(node.block, []).append(node)
+        self.blocks = Blocks(self)
+
+    @staticmethod
+    def keeps_label(item: OpNode | ScopeNode) -> bool:
+        """Labels archdsl would give anyway (`relu`, `relu_1` for a parameter-free op) are left out."""
+        if not is_label(item.name):
+            return False
+        if isinstance(item, OpNode) and item.params == 0:
+            op = get_op(item.op)
+            names = (op.name, *op.aliases) if op else (item.op,)
+            base = item.name.rsplit("_", 1)[0] if item.name.rsplit("_", 1)[-1].isdigit() else item.name
+            return base not in names
+        return True
+
+    def is_block(self, scope: ScopeNode) -> bool:
+        return bool(scope.block) and len(self.instances[scope.block]) > 1
+
+    def body(self, scope: ScopeNode) -> list[Any]:
+        """The statements of `scope`'s body, folded (`x n`, `for` over numbered labels)."""
+        items = scope.items
+        sources: list[tuple[int, ...]] = []
+        flow = scope.input
+        explicit: set[int] = set()
+        for item in items:
+            inputs = item.inputs if isinstance(item, OpNode) else (item.input,)
+            merge = isinstance(item, OpNode) and (item.op in MERGES or len(inputs) > 1)
+            used = inputs if merge else (() if inputs and inputs[0] == flow else inputs[:1])
+            sources.append(used)
+            explicit.update(used)
+            flow = item.id if isinstance(item, OpNode) else item.output
+        if flow != scope.output:
+            explicit.add(scope.output)
+        names: dict[int, Any] = {scope.input: ast.InputRef()}
+        temps: dict[int, str] = {}
+        taken = {item.name for item in items if item.name}
+        for item in items:
+            out = item.id if isinstance(item, OpNode) else item.output
+            if self.keeps_label(item):
+                names[out] = ast.Name(id=item.name)
+            elif out in explicit:
+                base = f"{item.op if isinstance(item, OpNode) else 'group'}_out"
+                temp = base
+                while temp in taken:
+                    temp = f"{base}{len(temps) + 2}"
+                taken.add(temp)
+                temps[out] = temp
+                names[out] = ast.Name(id=temp)
+        statements: list[Any] = []
+        for item, used in zip(items, sources):
+            statements.extend(self._statement(item, used, names, temps))
+        if flow != scope.output:
+            statements.append(ast.FlowStmt(chain=ast.Chain(items=(ast.Step(expr=names[scope.output]),))))
+        return fold_statements(statements)
+
+    def _statement(self, item: OpNode | ScopeNode, used: tuple[int, ...], names, temps) -> list[Any]:
+        label = item.name if self.keeps_label(item) else None
+        out = item.id if isinstance(item, OpNode) else item.output
+        if isinstance(item, OpNode):
+            merge = item.op in MERGES or len(item.inputs) > 1
+            core: Any = op_call(item, tuple(names[v] for v in used) if merge else ())
+            prefix = () if merge else tuple(ast.Step(expr=names[v]) for v in used)
+        else:
+            prefix = tuple(ast.Step(expr=names[v]) for v in used)
+            if self.is_block(item):
+                core = self.blocks.call(item)
+            else:
+                body = self.body(item)
+                chain = _as_chain(body)
+                if chain is None or (label and len(_text(chain, label)) > LINE_LIMIT and out not in temps):
+                    if label is None:
+                        raise WriterError(f"a scope without a name that is not a plain chain ({item.block or 'group'})")
+                    moved = [ast.FlowStmt(chain=ast.Chain(items=prefix))] if prefix else []
+                    return [*moved, ast.Group(label=ast.Label(parts=(label,)), body=tuple(body))]
+                if label is None:
+                    if len(chain.items) == 1 and chain.items[0].repeat is None:
+                        # `(Block(..))` would be the block itself; `(Block(..) x 1)` is a group holding it.
+                        chain = ast.Chain(items=(ast.Step(expr=chain.items[0].expr, repeat=ast.Num(value=1)),))
+                    return [_flow(prefix, ast.Step(expr=chain), temps.get(out))]
+                return [_flow(prefix, ast.Labeled(label=ast.Label(parts=(label,)), chain=chain), temps.get(out))]
+        step: Any = ast.Step(expr=core)
+        if label is not None:
+            step = ast.Labeled(label=ast.Label(parts=(label,)), chain=ast.Chain(items=(step,)))
+        return [_flow(prefix, step, temps.get(out))]
+
+
+def _flow(prefix: tuple, step: Any, temp: str | None) -> Any:
+    chain = ast.Chain(items=(*prefix, step))
+    return ast.Assign(target=temp, chain=chain) if temp else ast.FlowStmt(chain=chain)
+
+
+def _as_chain(body: list[Any]) -> ast.Chain | None:
+    """A body of plain steps (no sources, no names, no control flow) as one chain, else None."""
+    if not body or not all(is_plain_step(s) for s in body):
+        return None
+    return ast.Chain(items=tuple(fold_steps([s.chain.items[0] for s in body])))
+
+
+def _text(chain: ast.Chain, label: str) -> str:
+    from ..frontend.unparse import chain as chain_text
+
+    return f"    {label}: {chain_text(chain)}"

@@ -1,0 +1,108 @@
+"""`archdsl export`: ONNX (checked with onnxruntime) and torch.export programs, from specs and run folders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SPECS
+
+onnx = pytest.importorskip("onnx")
+torch = pytest.importorskip("torch")
+
+from archdsl.errors import ArchError
+from archdsl.export import export
+from archdsl.exporting.to_onnx import run_onnx
+
+
+def _onnx_matches_torch(path, model, shape: tuple[int, ...]) -> float:
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        expected = model(x)
+    actual = torch.as_tensor(run_onnx(path, x))
+    assert actual.shape == expected.shape
+    return ((actual - expected).abs().max() / expected.abs().max()).item()
+
+
+def test_lenet5_onnx_dynamic_batch_and_labels(tmp_path):
+    import archdsl
+
+    model = archdsl.build(SPECS / "lenet5.arch").eval()
+    torch.save(model.state_dict(), tmp_path / "lenet.pt")
+    result = export(SPECS / "lenet5.arch", "onnx", tmp_path / "l.onnx", weights=tmp_path / "lenet.pt")
+    assert result.max_rel_diff <= 1e-5 and result.params == 61706
+    proto = onnx.load(str(result.path))
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # symbolic batch
+    names = [n.name for n in proto.graph.node]
+    assert names[:3] == ["c1/Conv", "tanh/Tanh", "s2/AveragePool"] and "output/Gemm" in names
+    assert _onnx_matches_torch(result.path, model, (5, 1, 32, 32)) <= 1e-5  # another batch size
+
+
+def test_mlp_exported_program_reloads(tmp_path):
+    result = export(SPECS / "mlp.arch", "exported", tmp_path / "m.pt2")
+    assert result.max_rel_diff <= 1e-5
+    program = torch.export.load(str(result.path))
+    out = program.module()(torch.randn(7, 1, 28, 28))  # the batch is dynamic
+    assert out.shape == (7, 10)
+
+
+def test_weights_and_run_folder(tmp_path):
+    import archdsl
+
+    model = archdsl.build(SPECS / "mlp.arch", params={"num_classes": 3})
+    with torch.no_grad():
+        for p in model.parameters():
+            p.uniform_(-1, 1)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(
+        json.dumps({"spec_text": (SPECS / "mlp.arch").read_text(), "params": {"num_classes": 3}})
+    )
+    torch.save({"model": model.state_dict(), "epoch": 3}, run / "best.pt")
+    result = export(run, "onnx", tmp_path / "run.onnx")
+    x = torch.randn(2, 1, 28, 28)
+    expected = model.eval()(x).detach()
+    assert torch.allclose(torch.as_tensor(run_onnx(result.path, x)), expected, atol=1e-4)
+    torch.save(model.state_dict(), tmp_path / "w.pt")  # a bare state_dict with --weights
+    result = export(
+        SPECS / "mlp.arch", "onnx", tmp_path / "w.onnx", params={"num_classes": 3}, weights=tmp_path / "w.pt"
+    )
+    assert torch.allclose(torch.as_tensor(run_onnx(result.path, x)), expected, atol=1e-4)
+
+
+def test_wrong_weights_are_a_user_error_and_write_nothing(tmp_path):
+    import archdsl
+
+    torch.save(archdsl.build(SPECS / "lenet5.arch").state_dict(), tmp_path / "lenet.pt")
+    with pytest.raises(ArchError, match="does not fit mlp"):
+        export(SPECS / "mlp.arch", "onnx", tmp_path / "x.onnx", weights=tmp_path / "lenet.pt")
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_cli_export_and_errors(tmp_path):
+    from typer.testing import CliRunner
+
+    from archdsl.cli import app
+
+    out = tmp_path / "mlp.onnx"
+    result = CliRunner().invoke(app, ["export", "specs/mlp.arch", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"wrote {out}: mlp, onnx, input Nx1x28x28 (dynamic batch), 535,818 params")
+    result = CliRunner().invoke(app, ["export", "specs/lenet5.arch", "--weights", str(tmp_path / "missing.pt")])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot read weights" in result.stderr and "no such file" in result.stderr
+
+
+@pytest.mark.slow
+def test_resnet18_onnx(tmp_path):
+    name = "resnet18"
+    result = export(SPECS / f"{name}.arch", "onnx", tmp_path / f"{name}.onnx", input_shape=(3, 64, 64))
+    assert result.max_rel_diff <= 1e-5
+    names = {n.name.removesuffix("/Conv").removesuffix("/Gemm") for n in onnx.load(str(result.path)).graph.node}
+    assert {"conv1", "layer1.0/Add", "layer4.0.downsample.0", "layer4.1.conv2", "fc"} <= names
+
+
+@pytest.mark.slow
+def test_resnet18_exported_program(tmp_path):
+    result = export(SPECS / "resnet18.arch", "exported", tmp_path / "r.pt2", input_shape=(3, 64, 64))
+    assert result.max_rel_diff <= 1e-5
