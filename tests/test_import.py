@@ -58,7 +58,9 @@ def test_line_budgets_and_densenet_parity():
         text = import_module(model, SMALL, name=name)
         assert len(text.splitlines()) <= budget, (name, len(text.splitlines()))
         if name == "densenet121":
-            assert "for i in range(1, 25):" in text
+            assert (
+                "denselayer{i + 1}: DenseLayer" in text and "DenseBlock(24)" in text
+            )  # a for loop, its end a parameter
             assert _parity(model, text) <= 1e-5
 
 
