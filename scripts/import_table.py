@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -65,7 +66,8 @@ def render(rows: list[dict]) -> str:
     for row in rows:
         name = row["target"] + (f" `{json.dumps(row['kwargs'])}`" if row["kwargs"] else "")
         if "error" in row:
-            lines.append(f"| {name} | | not imported | | {row['error'].replace('|', '/')} |")
+            error = re.sub(r"/\S*/site-packages/", "", row["error"]).replace("|", "/")
+            lines.append(f"| {name} | | not imported | | {error} |")
         else:
             parity = f"equal ({row['diff']:.0e})" if row["diff"] <= 1e-5 else f"DIFFERS ({row['diff']:.1e})"
             lines.append(
