@@ -11,6 +11,20 @@ output scale. The batch dimension is dynamic.
 
 from __future__ import annotations
 
+import sys
+import types
+
 from .run import ExportResult, export
 
 __all__ = ["ExportResult", "export"]
+
+
+class _CallableModule(types.ModuleType):
+    """`archdsl.export(...)` is the function, yet `archdsl.export` is also this package: once a submodule
+    is imported Python binds the package to that name, so the package itself calls `export`."""
+
+    def __call__(self, *args, **kwargs) -> ExportResult:
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
