@@ -11,7 +11,7 @@ onnx = pytest.importorskip("onnx")
 torch = pytest.importorskip("torch")
 
 from archdsl.errors import ArchError
-from archdsl.export import export
+from archdsl.exporting import export
 from archdsl.exporting.to_onnx import run_onnx
 
 
@@ -39,7 +39,9 @@ def test_lenet5_onnx_dynamic_batch_and_labels(tmp_path):
 
 
 def test_mlp_exported_program_reloads(tmp_path):
-    result = export(SPECS / "mlp.arch", "exported", tmp_path / "m.pt2")
+    import archdsl
+
+    result = archdsl.export(SPECS / "mlp.arch", "exported", tmp_path / "m.pt2")  # the package-level verb
     assert result.max_rel_diff <= 1e-5
     program = torch.export.load(str(result.path))
     out = program.module()(torch.randn(7, 1, 28, 28))  # the batch is dynamic

@@ -14,3 +14,4 @@ from __future__ import annotations
 from .run import ExportResult, export
 
 __all__ = ["ExportResult", "export"]
+

@@ -20,8 +20,9 @@ __all__ = ["import_graph", "import_module"]
 
 def import_graph(module: nn.Module, input_shape: tuple[int, ...], name: str = "model"):
     """The archdsl IR graph (`archdsl.ir.nodes.Graph`) of a traced module."""
-    from .trace import collect, rewrite_concats, to_graph, trace
+    from .trace import collect, reject_attention, rewrite_concats, to_graph, trace
 
+    reject_attention(module)
     traced = trace(module, tuple(input_shape))
     calls = collect(traced, module)
     rewrite_concats(calls)

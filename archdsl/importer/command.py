@@ -31,7 +31,7 @@ def run_import(
         from ..frontend.unparse import to_yaml
         from ..source import Source
 
-        text = to_yaml(parse_file(Source(text, str(output.with_suffix(".arch")))))
+        text = to_yaml(parse_file(Source(text=text, path=str(output.with_suffix(".arch")))))
     write_atomic(output, text, [])
     extra = ""
     if state is not None:

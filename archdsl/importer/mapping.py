@@ -131,9 +131,23 @@ ATTENTION = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDe
 NEEDS_LANGUAGE = (nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm2d, nn.Embedding)
 
 
+# The helper modules archdsl's own generated code defines (importing a built spec again).
+GENERATED = {
+    "ChannelShuffle": lambda m: ("channel_shuffle", {"groups": m.groups}),
+    "Chunk": lambda m: ("chunk", {"chunks": m.chunks, "index": m.index}),
+    "StochasticDepth": _stochastic_depth,
+}
+
+
+def generated_reader(module: nn.Module) -> Callable[[Any], tuple[str, Attrs]] | None:
+    if type(module).__module__.startswith("archdsl_generated"):
+        return GENERATED.get(type(module).__name__)
+    return None
+
+
 def module_op(module: nn.Module, path: str) -> tuple[str, Attrs]:
     """The archdsl op for a leaf module, or a ModelImportError naming it."""
-    reader = MODULES.get(type(module))
+    reader = MODULES.get(type(module)) or generated_reader(module)
     kind = f"{type(module).__module__}.{type(module).__qualname__}"
     if reader is None:
         if isinstance(module, ATTENTION):
@@ -220,7 +234,7 @@ FUNCTIONS: dict[Any, Callable[[tuple, dict], tuple[str, Attrs]]] = {
 }
 
 
-def _channel_shuffle(args, kwargs) -> tuple[str, Attrs]:
+def channel_shuffle_op(args, kwargs) -> tuple[str, Attrs]:
     return "channel_shuffle", {"groups": _arg(args, kwargs, 1, "groups")}
 
 
@@ -230,7 +244,7 @@ def wrapped_functions() -> tuple[Callable, ...]:
     try:
         from torchvision.models import shufflenetv2
 
-        FUNCTIONS[shufflenetv2.channel_shuffle] = _channel_shuffle
+        FUNCTIONS[shufflenetv2.channel_shuffle] = channel_shuffle_op
         found.append(shufflenetv2.channel_shuffle)
     except ImportError:
         pass

@@ -9,6 +9,7 @@ moves into `f` (a dense layer that appends its features).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,16 @@ from torch import fx, nn
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import get_op
 from .errors import ATTENTION_HINT, LANGUAGE_HINT, PLUGIN_HINT, ModelImportError
-from .mapping import MODULES, function_op, module_op, wrapped_functions
+from .mapping import (
+    ATTENTION,
+    FUNCTIONS,
+    MODULES,
+    channel_shuffle_op,
+    function_op,
+    generated_reader,
+    module_op,
+    wrapped_functions,
+)
 
 _DATA_FLOW_HINT = (
     "archdsl specs are static graphs: make the branch depend on constructor arguments, not on "
@@ -32,12 +42,12 @@ LANGUAGE_CALLS = {"permute", "transpose", "reshape", "view", "layer_norm", "grou
 
 
 class _Tracer(fx.Tracer):
-    def __init__(self):
-        super().__init__(autowrap_functions=wrapped_functions())
+    def __init__(self, extra: tuple = ()):
+        super().__init__(autowrap_functions=wrapped_functions() + extra)
         self.record_stack_traces = True
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return type(m) in MODULES or super().is_leaf_module(m, qualname)
+        return type(m) in MODULES or generated_reader(m) is not None or super().is_leaf_module(m, qualname)
 
 
 @dataclass
@@ -58,11 +68,32 @@ class _Trace:
     output: int = 0
 
 
+def reject_attention(model: nn.Module) -> None:
+    """Transformers fail early, naming their first attention module, instead of at a reshape deep inside."""
+    for path, sub in model.named_modules():
+        name = type(sub).__name__
+        if isinstance(sub, ATTENTION) or "Attention" in name or name.endswith(("EncoderBlock", "TransformerBlock")):
+            kind = f"{type(sub).__module__}.{type(sub).__qualname__}"
+            raise ModelImportError(f"`{path}` ({kind}) is an attention layer", ATTENTION_HINT, "E842")
+
+
+def generated_functions(model: nn.Module) -> tuple:
+    """`channel_shuffle` of archdsl's own generated code, kept whole (importing a built spec again)."""
+    found = []
+    for sub in model.modules():
+        namespace = getattr(type(sub).forward, "__globals__", {})
+        function = namespace.get("channel_shuffle") if type(sub).__module__.startswith("archdsl_generated") else None
+        if function is not None and function not in found:
+            FUNCTIONS[function] = channel_shuffle_op
+            found.append(function)
+    return tuple(found)
+
+
 def trace(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModule:
     """fx-trace `model` in eval mode and record every value's shape (batch 2)."""
     model.eval()
     try:
-        graph = _Tracer().trace(model)
+        graph = _Tracer(generated_functions(model)).trace(model)
     except torch.fx.proxy.TraceError as exc:
         raise ModelImportError(
             f"torch.fx cannot trace {type(model).__name__}: {exc}", _DATA_FLOW_HINT, "E844"
@@ -140,6 +171,13 @@ def collect(module: fx.GraphModule, root: nn.Module) -> _Trace:
             sub = root.get_submodule(node.target)
             op, attrs = module_op(sub, node.target)
             name = node.target.rsplit(".", 1)[-1]
+            bad = next((part for part in node.target.split(".") if not (part.isidentifier() or part.isdigit())), None)
+            if bad is not None:
+                raise ModelImportError(
+                    f"`{node.target}`: the module name `{bad}` is not an identifier, so no spec "
+                    "label can keep it (and the state_dict keys with it)",
+                    code="E846",
+                )
             params = sum(p.numel() for p in sub.parameters())
             if node.target in called:
                 if params:
@@ -268,6 +306,14 @@ def _scope_output(trace: _Trace, scope: str) -> int | None:
 
 def to_graph(trace: _Trace, root: nn.Module, name: str, input_shape: tuple[int, ...]) -> Graph:
     """The IR graph: one ScopeNode per module that made calls, OpNodes in call order."""
+    numbered = [op.name for op in trace.ops if op.scope == "" and op.name and op.name.isdigit()]
+    if numbered:
+        raise ModelImportError(
+            f"the model is an nn.Sequential at the top level (`{numbered[0]}`, ...); a spec's network names its layers",
+            "wrap it: a module whose attribute holds the "
+            "Sequential (`self.body = nn.Sequential(...)`) imports with names `body.0`, ...",
+            "E846",
+        )
     scope = _build_scope(trace, root, "", trace.ops, 0, trace.output, name)
     return Graph(
         name=name, class_name=_class_name(type(root)), doc=None, params={}, input_shape=input_shape, root=scope
@@ -275,7 +321,12 @@ def to_graph(trace: _Trace, root: nn.Module, name: str, input_shape: tuple[int, 
 
 
 def _class_name(cls: type) -> str:
-    return cls.__name__.lstrip("_") or "Module"
+    name = cls.__name__.lstrip("_") or "Module"
+    if cls.__module__.startswith("archdsl_generated"):
+        # archdsl compiles each distinct form of a block to its own class (BasicBlock, BasicBlock_1):
+        # one block again, so importing a built spec gives the same text.
+        name = re.sub(r"_\d+$", "", name)
+    return name
 
 
 def _build_scope(
@@ -337,5 +388,5 @@ def _build_scope(
         input=input_id,
         output=output_id,
         items=tuple(items),
-        sequential=chain and flow == output_id,
+        sequential=bool(path) and chain and flow == output_id,  # a network is never nn.Sequential
     )

@@ -82,10 +82,12 @@ def _loops(statements: list[Any]) -> list[Any]:
             end += 1
         if head and end - index >= MIN_LOOP:
             prefix, first, step = head
-            label = ast.Label(parts=(prefix, ast.Name(id="i")))
+            # `for i in range(n): name{i + 1}` as the library writes it: n is the count.
+            number = ast.BinOp(op="+", left=ast.Name(id="i"), right=ast.Num(value=first)) if first else ast.Name(id="i")
+            label = ast.Label(parts=(prefix, number))
             body = ast.FlowStmt(chain=ast.Chain(items=(ast.Labeled(label=label, chain=ast.Chain(items=(step,))),)))
-            bounds = (ast.Num(value=first), ast.Num(value=first + end - index))
-            out.append(ast.For(targets=("i",), iter=ast.Call(func="range", args=bounds), body=(body,)))
+            count = ast.Call(func="range", args=(ast.Num(value=end - index),))
+            out.append(ast.For(targets=("i",), iter=count, body=(body,)))
             index = end
         else:
             out.append(statements[index])

@@ -75,19 +75,22 @@ class Renderer:
         self.blocks = Blocks(self)
 
     @staticmethod
-    def keeps_label(item: OpNode | ScopeNode) -> bool:
-        """Labels archdsl would give anyway (`relu`, `relu_1` for a parameter-free op) are left out."""
+    def keeps_label(item: OpNode | ScopeNode, sequential: bool) -> bool:
+        """Labels archdsl would give anyway (`relu`, `relu_1` for a parameter-free op in a scope that
+        branches; in a plain chain unlabelled layers are numbered instead) are left out."""
         if not is_label(item.name):
             return False
-        if isinstance(item, OpNode) and item.params == 0:
-            op = get_op(item.op)
-            names = (op.name, *op.aliases) if op else (item.op,)
+        if isinstance(item, OpNode) and item.params == 0 and not sequential:
             base = item.name.rsplit("_", 1)[0] if item.name.rsplit("_", 1)[-1].isdigit() else item.name
-            return base not in names
+            return base != item.op  # archdsl names an unlabelled op after its canonical name
         return True
 
     def is_block(self, scope: ScopeNode) -> bool:
-        return bool(scope.block) and len(self.instances[scope.block]) > 1
+        """Shared structure becomes a block; so does a scope that reads its input twice (a branching
+        module such as an Inception cell): a group can only continue the flow, never name its input."""
+        if not scope.block:
+            return False
+        return len(self.instances[scope.block]) > 1 or _reads_input(self.body(scope))
 
     def body(self, scope: ScopeNode) -> list[Any]:
         """The statements of `scope`'s body, folded (`x n`, `for` over numbered labels)."""
@@ -109,7 +112,7 @@ class Renderer:
         taken = {item.name for item in items if item.name}
         for item in items:
             out = item.id if isinstance(item, OpNode) else item.output
-            if self.keeps_label(item):
+            if self.keeps_label(item, scope.sequential):
                 names[out] = ast.Name(id=item.name)
             elif out in explicit:
                 base = f"{item.op if isinstance(item, OpNode) else 'group'}_out"
@@ -121,13 +124,13 @@ class Renderer:
                 names[out] = ast.Name(id=temp)
         statements: list[Any] = []
         for item, used in zip(items, sources):
-            statements.extend(self._statement(item, used, names, temps))
+            statements.extend(self._statement(item, used, names, temps, scope.sequential))
         if flow != scope.output:
             statements.append(ast.FlowStmt(chain=ast.Chain(items=(ast.Step(expr=names[scope.output]),))))
         return fold_statements(statements)
 
-    def _statement(self, item: OpNode | ScopeNode, used: tuple[int, ...], names, temps) -> list[Any]:
-        label = item.name if self.keeps_label(item) else None
+    def _statement(self, item: OpNode | ScopeNode, used: tuple[int, ...], names, temps, sequential: bool) -> list[Any]:
+        label = item.name if self.keeps_label(item, sequential) else None
         out = item.id if isinstance(item, OpNode) else item.output
         if isinstance(item, OpNode):
             merge = item.op in MERGES or len(item.inputs) > 1
@@ -155,6 +158,19 @@ class Renderer:
         if label is not None:
             step = ast.Labeled(label=ast.Label(parts=(label,)), chain=ast.Chain(items=(step,)))
         return [_flow(prefix, step, temps.get(out))]
+
+
+def _reads_input(body: list[Any]) -> bool:
+    def walk(node: Any) -> bool:
+        if isinstance(node, ast.InputRef):
+            return True
+        if isinstance(node, ast.Node):
+            return any(walk(getattr(node, f)) for f in type(node).model_fields if f != "span")
+        if isinstance(node, tuple):
+            return any(walk(n) for n in node)
+        return False
+
+    return any(walk(stmt) for stmt in body)
 
 
 def _flow(prefix: tuple, step: Any, temp: str | None) -> Any:
