@@ -323,9 +323,11 @@ def to_graph(trace: _Trace, root: nn.Module, name: str, input_shape: tuple[int, 
 def _class_name(cls: type) -> str:
     name = cls.__name__.lstrip("_") or "Module"
     if cls.__module__.startswith("archdsl_generated"):
-        # archdsl compiles each distinct form of a block to its own class (BasicBlock, BasicBlock_1):
-        # one block again, so importing a built spec gives the same text.
-        name = re.sub(r"_\d+$", "", name)
+        # archdsl compiles each distinct form of a block to its own class (BasicBlock,
+        # BasicBlockDownsample), whose docstring names the block: one block again, so importing a built
+        # spec gives the same text.
+        match = re.match(r"Block `(\w+)`", cls.__doc__ or "")
+        name = match.group(1) if match else name
     return name
 
 
