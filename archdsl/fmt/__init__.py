@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..source import Source
 
-__all__ = ["format_text", "FormatterBug"]
+__all__ = ["FormatterBug", "format_text"]
 
 
 class FormatterBug(RuntimeError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 _TOKEN = re.compile(
     r'(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
     r"|(?P<comment>#[^\n]*)",
-    re.S,
+    re.DOTALL,
 )
 
 

@@ -111,9 +111,9 @@ class Writer:
         rows: list[tuple[str, list[str]]] = []
         texts = _table(shape.items) or [t for t, _ in shape.items]
         for (_, node), text in zip(shape.items, texts):
-            for comment in self._take(lambda c: c.line < node.span.line):
+            for comment in self._take(lambda c, at=node.span.line: c.line < at):
                 rows.append((comment.text, []))
-            after = self._take(lambda c: c.line <= node.span.end_line and not c.own_line)
+            after = self._take(lambda c, at=node.span.end_line: c.line <= at and not c.own_line)
             rows.append((text + ",", [c.text for c in after]))
         for comment in self._take(lambda c: c.line < shape.close_line or (c.line == shape.close_line and c.own_line)):
             rows.append((comment.text, []))
