@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, SPECS
+from fuzzing import KINDS, Mutation, spec_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archdsl
 from archdsl.errors import ArchError
 from archdsl.fmt import format_text
-from conftest import ROOT, SPECS
-from fuzzing import KINDS, Mutation, spec_files
 
 ARCH_FILES = sorted(SPECS.rglob("*.arch"))
 
@@ -42,6 +42,7 @@ def test_formatting_keeps_the_checked_graph(spec: Path, formatted_specs: Path):
 
 def test_every_comment_survives(formatted_specs: Path):
     for path in ARCH_FILES:
+
         def comments(text: str) -> list[str]:
             from archdsl.fmt.comments import scan
 
@@ -130,13 +131,23 @@ def test_syntax_error_raises_with_position():
 
 # Fuzzed specs: whatever a mutation produces, formatting parses back to the same AST (format_text checks
 # that itself), is idempotent, and a spec that checked before checks to the same graph after.
-mutations = st.builds(Mutation, file=st.sampled_from([f for f in spec_files() if f.endswith(".arch")]),
-                      kind=st.sampled_from(KINDS), position=st.integers(0, 100_000), other=st.integers(0, 100_000),
-                      payload=st.binary(min_size=1, max_size=6))
+mutations = st.builds(
+    Mutation,
+    file=st.sampled_from([f for f in spec_files() if f.endswith(".arch")]),
+    kind=st.sampled_from(KINDS),
+    position=st.integers(0, 100_000),
+    other=st.integers(0, 100_000),
+    payload=st.binary(min_size=1, max_size=6),
+)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(mutation=mutations)
 def test_fuzzed_specs_format_stably(mutation: Mutation):
     path = SPECS / mutation.file
@@ -158,7 +169,9 @@ def test_fuzzed_specs_format_stably(mutation: Mutation):
 
 
 def _fmt(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archdsl", "fmt", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "archdsl", "fmt", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
 
 
 def test_cli_check_diff_and_write(tmp_path: Path):
