@@ -456,6 +456,14 @@ def fmt_command(
 
 
 @app.command()
+def schema() -> None:
+    """Print the JSON Schema of the YAML form (for editors: see docs/editors.md)."""
+    from .schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+@app.command()
 def draw(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
     output: Path = typer.Option(..., "--output", "-o", help="OUT.svg, OUT.png, OUT.pdf or OUT.dot."),
