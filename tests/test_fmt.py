@@ -115,6 +115,58 @@ def test_canonical_layout():
     assert format_text(LAYOUT_OUT, "x.arch") == LAYOUT_OUT
 
 
+BLOCK_ENDS_IN = """network N(a=1):
+    input 3x8x8
+    if a == 1:
+        g:
+          relu
+          # end of g
+        # end of if
+    # before elif
+    elif a == 2:
+        relu
+    else:   # why
+        pass
+    # end of N
+# end of file
+"""
+
+BLOCK_ENDS_OUT = """network N(a=1):
+    input 3x8x8
+    if a == 1:
+        g:
+            relu
+            # end of g
+        # end of if
+    # before elif
+    elif a == 2:
+        relu
+    else:  # why
+        pass
+    # end of N
+# end of file
+"""
+
+
+def test_comments_stay_at_the_ends_of_their_blocks():
+    assert format_text(BLOCK_ENDS_IN, "x.arch") == BLOCK_ENDS_OUT
+    assert format_text(BLOCK_ENDS_OUT, "x.arch") == BLOCK_ENDS_OUT
+
+
+def test_empty_and_comment_only_files():
+    assert format_text("", "x.arch") == ""
+    assert format_text("\n\n# a\n\n\n# b\n\n", "x.arch") == "# a\n\n# b\n"
+
+
+def test_fmt_never_imports_torch():
+    code = (
+        "import sys; from archdsl.fmt import format_text; "
+        "format_text(open('specs/families/efficientnet.arch').read(), 'e.arch'); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
+
+
 def test_long_lists_split_one_item_per_line_with_a_trailing_comma():
     names = ", ".join(f"very_long_parameter_{i}={i}" for i in range(8))
     text = format_text(f"network N({names}):\n    input 3x8x8\n", "x.arch")

@@ -73,6 +73,21 @@ class Writer:
         if self._had_blank_before(line):
             self._blank()
 
+    def closing(self, indent: str, column: int) -> None:
+        """Own-line comments right after a body, indented at least as deep as its statements (which
+        start at source `column`): they stay in it."""
+        while self.comments and self.comments[0].own_line and self.comments[0].col >= column:
+            comment = self.comments[0]
+            between = self.source_lines[self.consumed : comment.line - 1]
+            if any(text.strip() and not text.strip().startswith("#") for text in between):
+                return
+            self.comments.pop(0)
+            if self._had_blank_before(comment.line):
+                self._blank()
+            self.out.append(indent + comment.text)
+            self.consumed = comment.line
+            self.block_start = False
+
     def line(self, text: str, start: int, end: int, indent: str, separate: bool = False) -> None:
         """A printed line standing for source lines start..end; their comments go before it (own-line
         ones) or after it (trailing ones)."""
@@ -143,7 +158,8 @@ class Writer:
             for i in run:
                 lines[i] = lines[i].ljust(column) + "  ".join(self.notes[i])
             index = run[-1] + 1
-        return "\n".join(lines).strip("\n") + "\n"
+        text = "\n".join(lines).strip("\n")
+        return text + "\n" if text else ""
 
 
 def _depth(line: str) -> int:

@@ -82,6 +82,8 @@ class Printer:
         self.w.block_start = True
         for stmt in stmts:
             self._statement(stmt, indent)
+        if stmts:
+            self.w.closing(indent, stmts[0].span.col)
 
     def _statement(self, stmt: Any, indent: str) -> None:
         line, end = stmt.span.line, stmt.span.end_line
