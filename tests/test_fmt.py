@@ -153,6 +153,21 @@ def test_comments_stay_at_the_ends_of_their_blocks():
     assert format_text(BLOCK_ENDS_OUT, "x.arch") == BLOCK_ENDS_OUT
 
 
+def test_calls_with_numbers_on_consecutive_lines_align_as_a_table():
+    text = (
+        "network N():\n    input 3x8x8\n    a: Inc(64, 96, 128)  # x\n    pool: maxpool(3, stride=2)\n"
+        "    b: Inc(128, 8, 16)\n    conv(4, 3, 1)\n\n    c: Inc(1, 2, 3)\n"
+    )
+    assert format_text(text, "x.arch").splitlines()[2:] == [
+        "    a: Inc( 64, 96, 128)  # x",
+        "    pool: maxpool(3, stride=2)",
+        "    b: Inc(128,  8,  16)",
+        "    conv(4, 3, 1)",
+        "",
+        "    c: Inc(1, 2, 3)",
+    ]
+
+
 def test_empty_and_comment_only_files():
     assert format_text("", "x.arch") == ""
     assert format_text("\n\n# a\n\n\n# b\n\n", "x.arch") == "# a\n\n# b\n"

@@ -178,6 +178,51 @@ def _table(items: list[tuple[str, Any]]) -> list[str] | None:
     return ["[" + ", ".join(cell.rjust(w) for cell, w in zip(row, widths)) + "]" for row in cells]
 
 
+def call_tables(stmts) -> dict[int, list[str]]:
+    """One-line statements calling one block or op with numbers only (GoogLeNet's
+    `Inception(64, 96, 128, ...)` rows), with no blank line between them (other one-line statements may
+    sit among them), form a table: their arguments, right-aligned per column, by id of the statement."""
+    rows: list[tuple[Any, list[str]]] = []
+    tables: dict[int, list[str]] = {}
+
+    def flush() -> None:
+        if len(rows) > 1:
+            widths = [max(len(cells[k]) for _, cells in rows) for k in range(len(rows[0][1]))]
+            for stmt, cells in rows:
+                tables[id(stmt)] = [cell.rjust(width) for cell, width in zip(cells, widths)]
+        rows.clear()
+
+    previous = None
+    for stmt in stmts:
+        cells = _numeric_call(stmt)
+        adjacent = previous is not None and stmt.span.line == previous.span.end_line + 1
+        if not adjacent or (cells is None and stmt.span.line != stmt.span.end_line):
+            flush()  # a table ends at a blank line or at a statement of several lines
+        if cells is not None:
+            if rows and (len(cells) != len(rows[-1][1]) or _call_of(stmt).func != _call_of(rows[-1][0]).func):
+                flush()
+            rows.append((stmt, cells))
+        previous = stmt
+    flush()
+    return tables
+
+
+def _call_of(stmt):
+    return _last_step(stmt.chain).expr
+
+
+def _numeric_call(stmt) -> list[str] | None:
+    if stmt.kind != "flow" or _steps(stmt.chain) != 1 or stmt.span.line != stmt.span.end_line:
+        return None
+    step = _last_step(stmt.chain)
+    call = step.expr
+    if step.repeat is not None or call.kind != "call" or call.kwargs or len(call.args) < 3:
+        return None
+    if not all(a.kind == "num" or (a.kind == "unary" and a.operand.kind == "num") for a in call.args):
+        return None
+    return [expr(a) for a in call.args]
+
+
 # -- from the AST to shapes ------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..frontend import ast
 from ..frontend.unparse import _doc, _params, expr, label, simple_statement
-from .layout import INDENT, Bracketed, Source, Writer, chain_shape, value_shape
+from .layout import INDENT, Bracketed, Source, Writer, call_tables, chain_shape, value_shape
 
 
 def _doc_text(doc: str, indent: str) -> str:
@@ -19,6 +19,7 @@ class Printer:
         self.spec = spec
         self.src = Source(text)
         self.w = Writer(self.src.lines, list(self.src.comments))
+        self.tables: dict[int, list[str]] = {}  # aligned call arguments by statement (layout.call_tables)
 
     def run(self) -> str:
         top_strings = [s for s in self.src.strings if s.col == 1]
@@ -80,6 +81,7 @@ class Printer:
     # -- statements --------------------------------------------------------------------------------
     def _body(self, stmts, indent: str) -> None:
         self.w.block_start = True
+        self.tables.update(call_tables(stmts))
         for stmt in stmts:
             self._statement(stmt, indent)
         if stmts:
@@ -90,6 +92,8 @@ class Printer:
         if stmt.kind in ("flow", "assign"):
             prefix = f"{stmt.target} = " if stmt.kind == "assign" else ""
             shape = chain_shape(prefix, stmt.chain, end)
+            if id(stmt) in self.tables and isinstance(shape, Bracketed):
+                shape.items = [(cell, node) for cell, (_, node) in zip(self.tables[id(stmt)], shape.items)]
             magic = isinstance(shape, Bracketed) and self._magic(shape)
             self.w.statement(shape, line, end, indent, magic)
         elif stmt.kind in ("input", "pass"):
