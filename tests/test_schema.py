@@ -3,14 +3,13 @@ shipped YAML spec and rejects structural mistakes at the right path."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jsonschema
 import pytest
 import yaml
 from conftest import ROOT, SPECS
+from typer.testing import CliRunner
 
+from archdsl.cli import app
 from archdsl.schema import json_schema, schema_text
 
 YAML_SPECS = sorted([*SPECS.rglob("*.yaml"), *SPECS.rglob("*.yml")])
@@ -28,10 +27,8 @@ def test_shipped_schema_file_is_current():
 
 
 def test_cli_prints_the_schema():
-    result = subprocess.run(
-        [sys.executable, "-m", "archdsl", "schema"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0 and result.stdout == schema_text()
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0 and result.stdout == schema_text()
 
 
 def test_every_field_has_a_description():

@@ -31,10 +31,11 @@ def run(
     check: bool,
     diff: bool,
     write: Callable[[Path, str], None],
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Format every file; exit status 1 when a file does not parse, or (with check/diff) would change."""
+    out, err = out or sys.stdout, err or sys.stderr  # looked up now: tests and tools swap them
     changed = unchanged = failed = 0
     for path in spec_files(paths):
         if path.suffix in YAML_SUFFIXES:
