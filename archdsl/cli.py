@@ -463,6 +463,26 @@ def convert(
         write_atomic(output, text, [spec])
 
 
+@app.command("fmt")
+def fmt_command(
+    paths: list[Path] = typer.Argument(..., help=".arch files or folders (YAML specs are left as they are)."),
+    check: bool = typer.Option(False, "--check", help="Change nothing; exit 1 listing the files fmt would change."),
+    diff: bool = typer.Option(False, "--diff", help="Change nothing; print what would change as a unified diff."),
+) -> None:
+    """Rewrite .arch specs in the canonical layout (comments kept, the spec unchanged), as black does."""
+    from .fmt.files import run
+
+    raise typer.Exit(run(paths, check, diff, write=lambda path, text: write_atomic(path, text, [])))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the YAML form (for editors: see docs/editors.md)."""
+    from .schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
 @app.command()
 def draw(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),

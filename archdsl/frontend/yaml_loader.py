@@ -43,30 +43,50 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# The descriptions below are also the JSON Schema's (`archdsl schema`), shown by editors on hover.
+_PARAMS = ("Parameters and their defaults, e.g. `{planes: null, stride: 1}`; null marks a required parameter. "
+           "A default is a number, a list, or an expression string in .arch syntax.")
+_BODY = ("Statements in order. Each is a string in .arch syntax (`conv(64, 3) -> relu`, `x = in`), "
+         "a label with its chain (`conv1: conv(64, 7)`), a named group (`layer1: [...]`), `input: [3, 224, 224]`, "
+         "`{if: COND, then: [...], elif: [...], else: [...]}` or `{for: NAMES, in: EXPR, do: [...]}`.")
+
+
 class YamlImport(_Strict):
-    from_: str = Field(alias="from")
-    import_: list[str] = Field(alias="import", min_length=1)
+    """Import some names from another spec file."""
+
+    from_: str = Field(alias="from", description="Path of the spec file, relative to this one.")
+    import_: list[str] = Field(alias="import", min_length=1, description="Names of its blocks or networks to import.")
 
 
 class YamlBlock(_Strict):
-    doc: Optional[str] = None
-    params: dict[str, Value] = Field(default_factory=dict)
-    body: list[Union[str, dict]] = Field(min_length=1)
+    """A block: a reusable group of layers with parameters, like a function."""
+
+    doc: Optional[str] = Field(None, description="What the block is, for people (its docstring).")
+    params: dict[str, Value] = Field(default_factory=dict, description=_PARAMS)
+    body: list[Union[str, dict]] = Field(min_length=1, description=_BODY)
 
 
 class YamlNetwork(_Strict):
-    doc: Optional[str] = None
-    params: dict[str, Value] = Field(default_factory=dict)
-    body: Optional[list[Union[str, dict]]] = None
-    alias: Optional[str] = None
+    """A network: an input, then layers; or an alias of another network with arguments."""
+
+    doc: Optional[str] = Field(None, description="What the network is, for people (its docstring).")
+    params: dict[str, Value] = Field(default_factory=dict, description=_PARAMS)
+    body: Optional[list[Union[str, dict]]] = Field(None, description=_BODY + " Starts with `input`.")
+    alias: Optional[str] = Field(None, description="Instead of a body: another network called with arguments, "
+                                 "e.g. `ResNet(block=BasicBlock, layers=[2, 2, 2, 2])`.")
 
 
 class YamlSpec(_Strict):
-    doc: Optional[str] = None
-    imports: list[Union[str, YamlImport]] = Field(default_factory=list)
-    constants: dict[str, Value] = Field(default_factory=dict)
-    blocks: dict[str, YamlBlock] = Field(default_factory=dict)
-    networks: dict[str, YamlNetwork] = Field(default_factory=dict)
+    """An archdsl spec in YAML form: the same language as .arch files, with YAML for the structure."""
+
+    doc: Optional[str] = Field(None, description="What the file describes: paper, input, reference (its docstring).")
+    imports: list[Union[str, YamlImport]] = Field(
+        default_factory=list, description="Spec files whose definitions this one uses: a path imports them all, "
+        "`{from: PATH, import: [NAMES]}` some.")
+    constants: dict[str, Value] = Field(default_factory=dict, description="Named values shared by the file's "
+                                        "definitions, e.g. a table of stages.")
+    blocks: dict[str, YamlBlock] = Field(default_factory=dict, description="Blocks by name.")
+    networks: dict[str, YamlNetwork] = Field(default_factory=dict, description="Networks by name.")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions with an identity shortcut, or a 1x1 projection when the shape changes.
 
-    Block `BasicBlock` (specs/resnet18.yaml:7).
+    Block `BasicBlock` (specs/resnet18.yaml:8).
     """
 
     def __init__(self, in_channels: int, planes: int) -> None:
@@ -38,7 +38,7 @@ class BasicBlock(nn.Module):
 class BasicBlockDownsample(nn.Module):
     """Two 3x3 convolutions with an identity shortcut, or a 1x1 projection when the shape changes.
 
-    Block `BasicBlock` (specs/resnet18.yaml:7).
+    Block `BasicBlock` (specs/resnet18.yaml:8).
     """
 
     def __init__(self, in_channels: int, planes: int) -> None:
