@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..frontend import ast
+from ..frontend import syntax as ast
 from ..frontend.unparse import _doc, _params, expr, label, simple_statement
 from .layout import INDENT, Bracketed, Source, Writer, call_tables, chain_shape, value_shape
 

@@ -41,7 +41,7 @@ class DenseLayer(nn.Module):
 class Transition(nn.Sequential):
     """Between dense blocks: BN-ReLU-Conv(1x1) to half the channels, then 2x2 average pooling.
 
-    Block `Transition` (specs/families/densenet.arch:24).
+    Block `Transition` (specs/families/densenet.arch:25).
     """
 
     def __init__(self, in_channels: int, out: int) -> None:
