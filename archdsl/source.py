@@ -26,6 +26,15 @@ class Span(BaseModel):
         """Short `line:col` form used inside messages ("from `bn2`, 13:9")."""
         return f"{self.line}:{self.col}"
 
+    def shifted(self, line: int, col: int) -> Span:
+        """This span of a snippet, as a span of the file the snippet starts in at line:col (columns move
+        on the snippet's first line only)."""
+        if (line, col) == (1, 1):
+            return self
+        return Span(line=self.line + line - 1, col=self.col + (col - 1 if self.line == 1 else 0),
+                    end_line=self.end_line + line - 1, end_col=self.end_col + (col - 1 if self.end_line == 1 else 0),
+                    path=self.path)
+
 
 class Source(BaseModel):
     """A spec's text together with the path it was read from (or a pseudo path)."""
