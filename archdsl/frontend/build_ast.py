@@ -21,13 +21,6 @@ from ..source import Span
 from . import ast
 from .syntax_rules import BINARY_POWER, COMPARISONS, PREFIX_POWER
 
-try:  # lark-cython's tokens are their own class (and not `str`): read `.value`, never `str(token)`
-    from lark_cython import Token as _CythonToken
-
-    TOKEN_CLASSES: tuple[type, ...] = (Token, _CythonToken)
-except ImportError:  # pragma: no cover - the pure-Lark fallback
-    TOKEN_CLASSES = (Token,)
-
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 
 
@@ -41,8 +34,14 @@ def token_span(token: Any, path: str) -> Span:
     """Where a token (Lark's or lark-cython's) stands: the one token -> span conversion."""
     line = token.line or 1
     col = token.column or 1
-    return new(Span, line=line, col=col, end_line=token.end_line or line,
-               end_col=token.end_column or col + max(len(token.value), 1), path=path)
+    return new(
+        Span,
+        line=line,
+        col=col,
+        end_line=token.end_line or line,
+        end_col=token.end_column or col + max(len(token.value), 1),
+        path=path,
+    )
 
 
 class _Part:
@@ -57,9 +56,12 @@ class _Part:
 class Builder:
     """One instance per Lark parser; `reset(path)` before each parse. Errors found while building (a
     Python keyword used as a name, a chained comparison) are kept in `error`, the first one only, and
-    raised by the caller once the whole text has parsed: a syntax error further down comes first."""
+    raised by the caller once the whole text has parsed: a syntax error further down comes first.
+    `token_class` is the lexer's: lark-cython's tokens are their own class, and not `str` (so this
+    module reads `token.value`, never `str(token)`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, token_class: type = Token) -> None:
+        self.token = token_class
         self.reset("<spec>")
 
     def reset(self, path: str) -> None:
@@ -71,7 +73,7 @@ class Builder:
 
     # -- positions -----------------------------------------------------------------------------
     def _start(self, item: Any) -> tuple[int, int]:
-        if isinstance(item, TOKEN_CLASSES):
+        if isinstance(item, self.token):
             return item.line, item.column
         if item.__class__ is _Part:
             return item.start
@@ -80,7 +82,7 @@ class Builder:
         return span.line, span.col
 
     def _end(self, item: Any) -> tuple[int, int]:
-        if isinstance(item, TOKEN_CLASSES):
+        if isinstance(item, self.token):
             return item.end_line, item.end_column
         if item.__class__ is _Part:
             return item.end
@@ -94,8 +96,9 @@ class Builder:
         return new(Span, line=line, col=col, end_line=end_line, end_col=end_col, path=self.path)
 
     def _tokens_span(self, first: Any, last: Any) -> Span:
-        return new(Span, line=first.line, col=first.column, end_line=last.end_line, end_col=last.end_column,
-                   path=self.path)
+        return new(
+            Span, line=first.line, col=first.column, end_line=last.end_line, end_col=last.end_column, path=self.path
+        )
 
     def _fail(self, error: ParseError) -> None:
         if self.error is None:
@@ -104,8 +107,14 @@ class Builder:
     def identifier(self, token: Any, what: str) -> str:
         name = token.value
         if keyword.iskeyword(name):
-            self._fail(ParseError(f"`{name}` is a Python keyword and cannot be used as a {what}",
-                                  token_span(token, self.path), hint=f"rename it, e.g. `{name}_`", code="E304"))
+            self._fail(
+                ParseError(
+                    f"`{name}` is a Python keyword and cannot be used as a {what}",
+                    token_span(token, self.path),
+                    hint=f"rename it, e.g. `{name}_`",
+                    code="E304",
+                )
+            )
         return name
 
     # -- file and definitions ------------------------------------------------------------------
@@ -115,7 +124,7 @@ class Builder:
         for item in children:
             if item.__class__ is _Part:
                 doc = item.value if doc is None else doc + "\n" + item.value
-            elif not isinstance(item, TOKEN_CLASSES):
+            elif not isinstance(item, self.token):
                 defs.append(item)
         span = self._span(children[0], children[-1]) if children else None
         return new(ast.SpecFile, doc=doc, items=tuple(defs), path=self.path, span=span)
@@ -128,18 +137,19 @@ class Builder:
         return _Part(unquote(string.value).strip(), self._start(string), self._end(newline))
 
     def import_all(self, children: list) -> ast.Import:
-        return new(ast.Import, path=unquote(children[1].value), names=None,
-                   span=self._tokens_span(children[0], children[-1]))
+        return new(
+            ast.Import, path=unquote(children[1].value), names=None, span=self._tokens_span(children[0], children[-1])
+        )
 
     def import_names(self, children: list) -> ast.Import:
         names = tuple(token.value for token in children[3:-1:2])
-        return new(ast.Import, path=unquote(children[1].value), names=names,
-                   span=self._tokens_span(children[0], children[-1]))
+        return new(
+            ast.Import, path=unquote(children[1].value), names=names, span=self._tokens_span(children[0], children[-1])
+        )
 
     def const_def(self, children: list) -> ast.ConstDef:
         name, _, value, newline = children
-        return new(ast.ConstDef, name=self.identifier(name, "name"), value=value,
-                   span=self._tokens_span(name, newline))
+        return new(ast.ConstDef, name=self.identifier(name, "name"), value=value, span=self._tokens_span(name, newline))
 
     def block_def(self, children: list) -> ast.BlockDef:
         return self._definition(ast.BlockDef, "block name", children)
@@ -150,25 +160,41 @@ class Builder:
     def _definition(self, cls: type, what: str, children: list) -> Any:
         keyword_token, name, _, params, _, _, suite = children
         doc, body = split_doc(suite.value)
-        return new(cls, name=self.identifier(name, what), params=tuple(params or ()), doc=doc, body=body,
-                   span=self._span(keyword_token, suite))
+        return new(
+            cls,
+            name=self.identifier(name, what),
+            params=tuple(params or ()),
+            doc=doc,
+            body=body,
+            span=self._span(keyword_token, suite),
+        )
 
     def network_alias(self, children: list) -> ast.NetworkAlias:
         positional, keywords = split_args(children[5])
-        return new(ast.NetworkAlias, name=self.identifier(children[1], "network name"), base=children[3].value,
-                   args=positional, kwargs=keywords, span=self._tokens_span(children[0], children[-1]))
+        return new(
+            ast.NetworkAlias,
+            name=self.identifier(children[1], "network name"),
+            base=children[3].value,
+            args=positional,
+            kwargs=keywords,
+            span=self._tokens_span(children[0], children[-1]),
+        )
 
     def params(self, children: list) -> list:
         return [c for c in children if isinstance(c, ast.Param)]
 
     def param(self, children: list) -> ast.Param:
         name, _, default = children
-        return new(ast.Param, name=self.identifier(name, "parameter"), default=default,
-                   span=self._span(name, name if default is None else default))
+        return new(
+            ast.Param,
+            name=self.identifier(name, "parameter"),
+            default=default,
+            span=self._span(name, name if default is None else default),
+        )
 
     # -- statements ----------------------------------------------------------------------------
     def suite(self, children: list) -> _Part:
-        body = tuple(c for c in children if not isinstance(c, TOKEN_CLASSES))
+        body = tuple(c for c in children if not isinstance(c, self.token))
         return _Part(body, self._start(children[0]), self._end(children[-1]))
 
     def flow_stmt(self, children: list) -> ast.FlowStmt:
@@ -201,8 +227,13 @@ class Builder:
 
     def for_stmt(self, children: list) -> ast.For:
         targets = tuple(self.identifier(name, "loop variable") for name in children[1:-4:2])
-        return new(ast.For, targets=targets, iter=children[-3], body=children[-1].value,
-                   span=self._span(children[0], children[-1]))
+        return new(
+            ast.For,
+            targets=targets,
+            iter=children[-3],
+            body=children[-1].value,
+            span=self._span(children[0], children[-1]),
+        )
 
     def group_stmt(self, children: list) -> ast.Group:
         label, _, suite = children
@@ -241,7 +272,7 @@ class Builder:
             nonlocal position
             first = items[position]
             position += 1
-            if isinstance(first, TOKEN_CLASSES):  # a prefix operator applies to what follows, at its own power
+            if isinstance(first, self.token):  # a prefix operator applies to what follows, at its own power
                 left = self._unary(first, climb(PREFIX_POWER[first.value]))
             else:
                 left = first
@@ -252,8 +283,14 @@ class Builder:
                 if left_power < min_power:
                     break
                 if compared and op.value in COMPARISONS:
-                    self._fail(ParseError("comparisons cannot be chained (`a < b < c`)", token_span(op, self.path),
-                                          hint="write `a < b and b < c`", code="E101"))
+                    self._fail(
+                        ParseError(
+                            "comparisons cannot be chained (`a < b < c`)",
+                            token_span(op, self.path),
+                            hint="write `a < b and b < c`",
+                            code="E101",
+                        )
+                    )
                 position += 1
                 left = self._binary(op, left, climb(right_power))
                 compared = op.value in COMPARISONS
@@ -269,8 +306,7 @@ class Builder:
         """Remember `node`'s extent as a child when it is wider than its span (brackets at either end)."""
         outer = self._span(first, last)
         span = node.span
-        if (outer.line, outer.col, outer.end_line, outer.end_col) != (span.line, span.col, span.end_line,
-                                                                       span.end_col):
+        if (outer.line, outer.col, outer.end_line, outer.end_col) != (span.line, span.col, span.end_line, span.end_col):
             self._outer[id(node)] = (node, outer)
 
     def _binary(self, op: Any, left: ast.Node, right: ast.Node) -> ast.Node:
@@ -332,14 +368,14 @@ class Builder:
         return new(ast.Call, func=func.value, args=positional, kwargs=keywords, span=self._tokens_span(func, closer))
 
     def args(self, children: list) -> list:
-        return [c for c in children if c is not None and not isinstance(c, TOKEN_CLASSES)]
+        return [c for c in children if c is not None and not isinstance(c, self.token)]
 
     def kwarg(self, children: list) -> ast.Kwarg:
         name, _, value = children
         return new(ast.Kwarg, name=name.value, value=value, span=self._span(name, value))
 
     def list_(self, children: list) -> ast.ListExpr:
-        items = tuple(c for c in children if c is not None and not isinstance(c, TOKEN_CLASSES))
+        items = tuple(c for c in children if c is not None and not isinstance(c, self.token))
         return new(ast.ListExpr, items=items, span=self._tokens_span(children[0], children[-1]))
 
     def paren(self, children: list) -> ast.Node:
@@ -349,7 +385,7 @@ class Builder:
         return inner
 
     def tuple_(self, children: list) -> ast.TupleExpr:
-        items = tuple(unwrap(c) for c in children if c is not None and not isinstance(c, TOKEN_CLASSES))
+        items = tuple(unwrap(c) for c in children if c is not None and not isinstance(c, self.token))
         return new(ast.TupleExpr, items=items, span=self._tokens_span(children[0], children[-1]))
 
 

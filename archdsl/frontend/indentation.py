@@ -15,6 +15,7 @@ from lark.lark import PostLex
 
 OPENERS = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
+BRACKETS = frozenset(OPENERS) | frozenset(CLOSERS)
 TAB_WIDTH = 8
 MAX_BRACKET_DEPTH = 200  # as Python's own parser: deeper nesting is a mistake, not a network
 

@@ -1,8 +1,9 @@
-"""`.arch` text -> AST: Lark's LALR parser, run by lark-cython's compiled driver where it is installed.
+"""`.arch` text -> AST: Lark's LALR parser, run by lark-cython's compiled driver for long texts.
 
 Nodes are built at each reduction (`build_ast.Builder`, passed as Lark's `transformer=`), so no parse tree
-is made. A text with a mistake is parsed again by pure Lark, whose errors carry the parser's state:
-`syntax_errors.explain` turns them into plain words, and the recovery loop below finds further mistakes.
+is made. Short texts, texts with a mistake and installs without lark-cython go through pure Lark, whose
+errors carry the parser's state: `syntax_errors.explain` turns them into plain words, and the recovery
+loop below finds further mistakes.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from ..errors import ArchError, Collector, LimitError, ParseError
 from ..source import Source, Span
 from . import ast
 from .build_ast import Builder, token_span
-from .indentation import BracketsTooDeep, Indentation, IndentationProblem, IndentingPostLex
-from .syntax_errors import explain
+from .indentation import BRACKETS, BracketsTooDeep, Indentation, IndentationProblem, IndentingPostLex
 from .syntax_rules import HEADERS
 
 START_RULES = ["start", "expr", "single", "chain", "label"]
 MAX_SYNTAX_ERRORS = 10
+# Below this size pure Lark parses as fast as loading the compiled driver takes (both a few ms).
+COMPILED_PARSER_MIN_CHARS = 30_000
 _LOCK = threading.Lock()  # one Builder per parser: parses take turns (the language server has threads)
 
 
@@ -34,8 +36,9 @@ def _grammar() -> str:
 
 
 def _options(builder: Builder) -> dict[str, Any]:
-    return dict(parser="lalr", transformer=builder, keep_all_tokens=True, maybe_placeholders=True, cache=True,
-                start=START_RULES)
+    return dict(
+        parser="lalr", transformer=builder, keep_all_tokens=True, maybe_placeholders=True, cache=True, start=START_RULES
+    )
 
 
 @functools.cache
@@ -45,7 +48,7 @@ def _fast() -> tuple[Lark, Builder] | None:
         import lark_cython
     except ImportError:
         return None
-    builder = Builder()
+    builder = Builder(lark_cython.Token)
     plugins = {**lark_cython.plugins, "ContextualLexer": _indenting_lexer(lark_cython)}
     return Lark(_grammar(), _plugins=plugins, **_options(builder)), builder
 
@@ -63,6 +66,7 @@ def _indenting_lexer(lark_cython: Any) -> type:
     its parser asks the lexer for one token at a time, and a Python subclass may answer."""
     base = lark_cython.plugins["ContextualLexer"]
     make = lark_cython.Token.new_borrow_pos
+    next_raw = base.next_token
 
     def make_token(kind: str, value: str, borrow: Any) -> Any:
         return make(kind, value, borrow) if borrow is not None else lark_cython.Token(kind, value, 0, 1, 1)
@@ -76,23 +80,27 @@ def _indenting_lexer(lark_cython: Any) -> type:
             self.pending: list[Any] = []
 
         def next_token(self, lexer_state: Any, parser_state: Any) -> Any:
+            # Called once per token: plain tokens return after two checks.
             if lexer_state is not self.text_state:  # a new parse
                 self.text_state, self.pending, self.last = lexer_state, [], None
                 self.indentation = Indentation(make_token)
-            if self.pending:
+            elif self.pending:
                 return self.pending.pop()
             indentation = self.indentation
             while True:
                 try:
-                    token = base.next_token(self, lexer_state, parser_state)
+                    token = next_raw(self, lexer_state, parser_state)
                 except EOFError:
                     self.pending = indentation.end(self.last)[::-1]
                     if self.pending:
                         return self.pending.pop()
                     raise
                 self.last = token
-                if token.type != "_NL":
+                kind = token.type
+                if kind in BRACKETS:
                     indentation.bracket(token)
+                    return token
+                if kind != "_NL":
                     return token
                 if not indentation.open:
                     self.pending = indentation.after_newline(token)[::-1]
@@ -106,7 +114,7 @@ def parse(source: Source) -> ast.SpecFile:
     several lines are wrong: after a mistake on a line that is not inside brackets, that line is
     replaced by a neutral one (`pass`, or a header that keeps its body) and parsing starts again."""
     text = source.text if source.text.endswith("\n") else source.text + "\n"
-    fast = _fast()
+    fast = _fast() if len(text) >= COMPILED_PARSER_MIN_CHARS else None
     if fast is not None:
         parser, builder = fast
         with _LOCK:
@@ -117,10 +125,10 @@ def parse(source: Source) -> ast.SpecFile:
                 pass  # parse it again below, for errors in plain words
             except RecursionError:
                 raise _too_deep(source) from None
-    return _parse_explaining(source)
+    return _parse_pure(source)
 
 
-def _parse_explaining(source: Source) -> ast.SpecFile:
+def _parse_pure(source: Source) -> ast.SpecFile:
     parser, builder, postlex = _pure()
     lines = source.text.split("\n")
     errors = Collector(MAX_SYNTAX_ERRORS)
@@ -140,6 +148,8 @@ def _parse_explaining(source: Source) -> ast.SpecFile:
             except BracketsTooDeep as problem:
                 raise _too_deep(source, problem.token) from None
             except UnexpectedInput as exc:
+                from .syntax_errors import explain  # only a text with a mistake needs it
+
                 error = explain(source, exc, list(postlex.state.open))
                 errors.add(error)
                 line = _recoverable_line(error, postlex.state.open, source)
@@ -186,8 +196,12 @@ def _neutral(line: str) -> str:
 
 def _too_deep(source: Source, token: Any = None) -> ArchError:
     span = token_span(token, source.path) if token is not None else None
-    return LimitError(f"{source.path} nests brackets or operators too deeply to read", span, code="E603",
-                      hint="split the expression into named parts")
+    return LimitError(
+        f"{source.path} nests brackets or operators too deeply to read",
+        span,
+        code="E603",
+        hint="split the expression into named parts",
+    )
 
 
 def parse_expression(text: str, path: str = "<value>") -> ast.Node:
@@ -209,8 +223,9 @@ def parse_snippet(text: str, start: str, path: str, line: int = 1, col: int = 1)
         except BracketsTooDeep as problem:
             raise _shift_error(_too_deep(source, problem.token), line, col) from None
         except UnexpectedInput as exc:
-            raise _shift_error(explain(source, exc, list(postlex.state.open), (line - 1, col - 1)), line,
-                               col) from None
+            from .syntax_errors import explain
+
+            raise _shift_error(explain(source, exc, list(postlex.state.open), (line - 1, col - 1)), line, col) from None
         except ParseError as error:
             raise _shift_error(error, line, col) from None
         except RecursionError:
@@ -250,6 +265,6 @@ def _indent_error(source: Source, problem: IndentationProblem) -> ParseError:
         f"or {problem.outer}",
         Span(line=problem.line, col=1, end_line=problem.line, end_col=col, path=source.path),
         hint=f"indent it by {spaces(problem.inner)} to stay in the block above, or by {spaces(problem.outer)} to "
-             "end that block",
+        "end that block",
         code="E103",
     )
