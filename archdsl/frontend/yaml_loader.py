@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from difflib import get_close_matches
-from typing import Any, Optional, Union
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,8 +35,8 @@ _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\{[^{}]*\}[A-Za-z0-9_]*)*")
 # Schema of the document (validated with pydantic; errors are mapped back to YAML positions)
 # ----------------------------------------------------------------------------------------------
 
-Scalar = Union[bool, int, float, str, None]
-Value = Union[Scalar, list]
+Scalar = bool | int | float | str | None
+Value = Scalar | list
 
 
 class _Strict(BaseModel):
@@ -49,21 +49,21 @@ class YamlImport(_Strict):
 
 
 class YamlBlock(_Strict):
-    doc: Optional[str] = None
+    doc: str | None = None
     params: dict[str, Value] = Field(default_factory=dict)
-    body: list[Union[str, dict]] = Field(min_length=1)
+    body: list[str | dict] = Field(min_length=1)
 
 
 class YamlNetwork(_Strict):
-    doc: Optional[str] = None
+    doc: str | None = None
     params: dict[str, Value] = Field(default_factory=dict)
-    body: Optional[list[Union[str, dict]]] = None
-    alias: Optional[str] = None
+    body: list[str | dict] | None = None
+    alias: str | None = None
 
 
 class YamlSpec(_Strict):
-    doc: Optional[str] = None
-    imports: list[Union[str, YamlImport]] = Field(default_factory=list)
+    doc: str | None = None
+    imports: list[str | YamlImport] = Field(default_factory=list)
     constants: dict[str, Value] = Field(default_factory=dict)
     blocks: dict[str, YamlBlock] = Field(default_factory=dict)
     networks: dict[str, YamlNetwork] = Field(default_factory=dict)
@@ -316,9 +316,10 @@ class _Builder:
         self.marks = marks
         self.errors = Collector()
 
-    def attempt(self, build, fallback):
+    def attempt(self, fallback, build, *args):
+        """`build(*args)`, or `fallback` once its errors are collected."""
         try:
-            return build()
+            return build(*args)
         except ErrorGroup as group:
             for error in group.errors:
                 self.errors.add(error)
@@ -368,12 +369,12 @@ class _Builder:
             else:
                 items.append(ast.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
         for name, value in spec.constants.items():
-            items.append(self.attempt(lambda: self.constant(name, value), None))
+            items.append(self.attempt(None, self.constant, name, value))
         for name, block in spec.blocks.items():
-            items.append(self.attempt(lambda: self.block(name, block, data), None))
+            items.append(self.attempt(None, self.block, name, block, data))
         for name, network in spec.networks.items():
             where = ("networks", name)
-            items.append(self.attempt(lambda: self.network(name, network, data["networks"][name], where), None))
+            items.append(self.attempt(None, self.network, name, network, data["networks"][name], where))
         return ast.SpecFile(doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(()))
 
     def constant(self, name: str, value: Any) -> ast.ConstDef:
@@ -408,8 +409,7 @@ class _Builder:
         if not isinstance(stmts, list) or not stmts:
             raise ParseError("a body is a non-empty list of statements", self.span(where), code="E702")
         pass_ = ast.Pass(span=self.span(where))
-        return tuple(self.attempt(lambda: self.statement(stmt, (*where, index)), pass_)
-                     for index, stmt in enumerate(stmts))
+        return tuple(self.attempt(pass_, self.statement, stmt, (*where, index)) for index, stmt in enumerate(stmts))
 
     def statement(self, stmt: Any, where: tuple):
         span = self.span(where)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
 from difflib import get_close_matches
+from pathlib import Path
 
 from ..errors import ArchError, Collector, ElaborationError, LoadError, Note, flatten
 from ..frontend import ast
