@@ -11,12 +11,31 @@ from typing import Optional
 
 import typer
 
+from .cli_help import PlainHelpGroup
+
 app = typer.Typer(
+    cls=PlainHelpGroup,
     add_completion=False,
     no_args_is_help=True,
     help="archdsl: write a CNN as a short spec; check its shapes, compile it to PyTorch, draw and measure it.",
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"archdsl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print archdsl's version and exit."),
+) -> None:
+    """archdsl: write a CNN as a short spec; check its shapes, compile it to PyTorch, draw and measure it."""
 
 SetOption = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Override a network parameter (repeatable).")
 InputOption = typer.Option(None, "--input", "-i", metavar="CxHxW", help="Input shape instead of the spec's `input` line.")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class Span(BaseModel):
     """A 1-based, end-inclusive-start / end-exclusive range in one source file."""
 
-    model_config = ConfigDict(frozen=True)
+    # The schema is built on first validation (YAML, the IR boundary): the parser makes spans unvalidated.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     line: int
     col: int
@@ -26,17 +28,25 @@ class Span(BaseModel):
         """Short `line:col` form used inside messages ("from `bn2`, 13:9")."""
         return f"{self.line}:{self.col}"
 
+    def shifted(self, line: int, col: int) -> Span:
+        """This span of a snippet, as a span of the file the snippet starts in at line:col (columns move
+        on the snippet's first line only)."""
+        if (line, col) == (1, 1):
+            return self
+        return Span(line=self.line + line - 1, col=self.col + (col - 1 if self.line == 1 else 0),
+                    end_line=self.end_line + line - 1, end_col=self.end_col + (col - 1 if self.end_line == 1 else 0),
+                    path=self.path)
 
-class Source(BaseModel):
+
+@dataclass(frozen=True)
+class Source:
     """A spec's text together with the path it was read from (or a pseudo path)."""
-
-    model_config = ConfigDict(frozen=True)
 
     text: str
     path: str = "<spec>"
-    lines: tuple[str, ...] = Field(default=(), repr=False)
+    lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
-    def model_post_init(self, _context: object) -> None:
+    def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.text.splitlines()))
 
     def line(self, number: int) -> str:
@@ -58,15 +68,23 @@ def read_source(spec: str | Path) -> Source:
         from .errors import LoadError  # local: errors imports this module
 
         try:
-            text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is not part of the spec
+            return read_spec_file(path, str(path))
         except FileNotFoundError:
             raise LoadError(f"no such spec file: {path}", hint="check the path, or pass the spec text itself") from None
-        except UnicodeDecodeError as exc:
-            raise not_utf8(path, exc) from None
         except OSError as exc:
             raise LoadError(f"cannot read {path}: {exc.strerror or exc}") from None
-        return Source(text=text, path=str(path))
     return Source(text=spec, path="<spec>")
+
+
+def read_spec_file(path: Path, shown: str) -> Source:
+    """A spec file's text as a Source whose path reads `shown`: UTF-8, a byte-order mark dropped. Raises
+    OSError as `open` does (callers word it for their context), or LoadError at the first byte that is
+    not UTF-8."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is not part of the spec
+    except UnicodeDecodeError as exc:
+        raise not_utf8(Path(shown), exc) from None
+    return Source(text=text, path=shown)
 
 
 def not_utf8(path: Path, exc: UnicodeDecodeError):

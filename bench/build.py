@@ -31,7 +31,8 @@ def main() -> None:
     for name, constructor in MODELS.items():
         spec = ROOT / "specs" / f"{name}.arch"
         times = interleaved(
-            {"archdsl": lambda: archdsl.build(spec), "torchvision": lambda: getattr(torchvision.models, constructor)()},
+            {"archdsl": lambda spec=spec: archdsl.build(spec),
+             "torchvision": lambda constructor=constructor: getattr(torchvision.models, constructor)()},
             args.repeats, warmup=1,
         )
         ours, ref = median(times["archdsl"]), median(times["torchvision"])

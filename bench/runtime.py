@@ -96,7 +96,7 @@ def main() -> None:
                 with torch.no_grad():
                     assert torch.allclose(a(x), b(x), atol=1e-4), f"{name}: outputs differ"
                     repeats = args.repeats if batch == 1 else max(args.repeats // 3, 5)
-                    times = interleaved({"archdsl": lambda: a(x), "torchvision": lambda: b(x)}, repeats, warmup=3)
+                    times = interleaved({"archdsl": lambda a=a, x=x: a(x), "torchvision": lambda b=b, x=x: b(x)}, repeats, warmup=3)
                 ours_ms, ref_ms = median(times["archdsl"]) * 1e3, median(times["torchvision"]) * 1e3
                 ratios = sorted(a / b for a, b in zip(times["archdsl"], times["torchvision"]))
                 low, high = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]

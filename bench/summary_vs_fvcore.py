@@ -25,9 +25,9 @@ def main(names: list[str]) -> None:
 
     os.chdir(ROOT)
     import torch
+    from test_reference_counts import REFERENCES, SPECS, _reference, fvcore_convention_extras, fvcore_counts
 
     import archdsl
-    from test_reference_counts import REFERENCES, SPECS, _reference, fvcore_convention_extras, fvcore_counts
 
     torch.set_num_threads(1)
     print("| spec | input | archdsl MACs | fvcore conv+linear | diff | fvcore total | MACs + fvcore-style extras "

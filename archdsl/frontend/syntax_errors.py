@@ -17,13 +17,12 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..errors import Note, ParseError
 from ..source import Source, Span
+from .build_ast import token_span
+from .syntax_rules import HEADERS, KEYWORDS
 
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": ")", "RSQB": "]", "RBRACE": "}"}
 MATCH = {"(": ")", "[": "]", "{": "}"}
-KEYWORDS = {"and", "block", "elif", "else", "false", "for", "from", "if", "import", "in", "input", "network", "none",
-            "not", "or", "pass", "true", "x", "True", "False", "None"}
-HEADERS = ("block", "network", "if", "elif", "else", "for")
 # Terminals that can start an operand: seeing one right after a complete operand means a separator is missing.
 OPERAND_START = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "TRUE", "FALSE", "NONE", "IN", "TRUE_CAP", "FALSE_CAP",
                  "NONE_CAP"}
@@ -84,10 +83,10 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
         if missing is not None:
             return missing
     if token.type == "EQUAL" and "COMPARE" in expected:
-        return ParseError("`=` names a value; to compare, write `==`", _token_span(token, source.path),
+        return ParseError("`=` names a value; to compare, write `==`", token_span(token, source.path),
                           hint=f"write `{_fixed(source, token, '=')}`", code="E101")
     if token.type == "NUMBER" and getattr(previous, "type", None) == "DOT":
-        return ParseError("a module name cannot contain `.`", _token_span(previous, source.path),
+        return ParseError("a module name cannot contain `.`", token_span(previous, source.path),
                           hint="label the whole stage (`layer1: Block(64) x 3`): the copies of `x n` are numbered "
                                "layer1.0, layer1.1, ... for you", code="E101")
     if token.type == "COLON" and str(previous) == "input" and re.match(r"\s*\d", source.line(token.line)[token.column:]):
@@ -96,16 +95,16 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
                           hint=f"write `input {shape}` (the `input: [3, 32, 32]` form is for YAML specs)", code="E101")
     if token.type in ("COLON", "EQUAL") and isinstance(previous, Token) and str(previous) in KEYWORDS \
             and previous.type != "NAME":  # `input: conv(...)`, `x = ...` where `x` reads as a keyword
-        return ParseError(f"`{previous}` is a keyword and cannot be used as a name", _token_span(previous, source.path),
+        return ParseError(f"`{previous}` is a keyword and cannot be used as a name", token_span(previous, source.path),
                           hint=f"choose another name, e.g. `{previous}_`", code="E107")
     if str(token) in KEYWORDS and "NAME" in expected:
-        return ParseError(f"`{token}` is a keyword and cannot be used as a name", _token_span(token, source.path),
+        return ParseError(f"`{token}` is a keyword and cannot be used as a name", token_span(token, source.path),
                           hint=f"choose another name, e.g. `{token}_`", code="E107")
     if token.type == "COLON" and getattr(previous, "type", None) in ("NAME", "RPAR") and "LPAR" in expected:
-        return ParseError("expected `(` after the name", _token_span(token, source.path),
+        return ParseError("expected `(` after the name", token_span(token, source.path),
                           hint="write the parameters in brackets, even when there are none: "
                                f"`{_fixed(source, token, '()')}`", code="E106")
-    return ParseError(f"unexpected {_show(token)}", _token_span(token, source.path),
+    return ParseError(f"unexpected {_show(token)}", token_span(token, source.path),
                       hint=_expected_words(expected), code="E101")
 
 
@@ -149,7 +148,7 @@ def _unclosed(ctx: Context, opener: Token, token: Token) -> ParseError:
                 path=ctx.source.path)
     if token.type in CLOSERS:
         hint = f"close it with `{closer}` before this `{token}`"
-        span = _token_span(token, ctx.source.path)
+        span = token_span(token, ctx.source.path)
         notes_at = opener
     else:
         hint = f"add `{closer}` where the {what.split()[0]} ends, e.g. at the end of line {opener.line + ctx.offset[0]}"
@@ -157,12 +156,12 @@ def _unclosed(ctx: Context, opener: Token, token: Token) -> ParseError:
     error = ParseError(f"expected `{closer}` to close the {what} opened at {ctx.where(opener)}{found}", span,
                        hint=hint, code="E102")
     if notes_at is not None:
-        error.notes.append(Note(f"the {what} opens here", _token_span(notes_at, ctx.source.path)))
+        error.notes.append(Note(f"the {what} opens here", token_span(notes_at, ctx.source.path)))
     return error
 
 
 def _stray_closer(ctx: Context, token: Token) -> ParseError:
-    return ParseError(f"`{token}` does not close anything", _token_span(token, ctx.source.path),
+    return ParseError(f"`{token}` does not close anything", token_span(token, ctx.source.path),
                       hint="remove it, or add the matching opening bracket", code="E101")
 
 
@@ -229,14 +228,14 @@ def _missing_separator(ctx: Context, token: Token, expected: set[str], previous)
     if inner is not None and inner.type in ("LPAR", "LSQB") and "COMMA" in expected:
         fixed = _fixed(ctx.source, token, ", ", before=True)
         what = "arguments" if _bracket_kind(ctx.source, inner).startswith("call") else "items"
-        return ParseError(f"missing `,` before {_show(token)}", _token_span(token, path),
+        return ParseError(f"missing `,` before {_show(token)}", token_span(token, path),
                           hint=f"separate {what} with commas: `{fixed}`", code="E106")
     if inner is None and line_text.strip().startswith("input ") and token.type == "NUMBER":
-        return ParseError("the input shape is written with `x` between sizes", _token_span(token, path),
+        return ParseError("the input shape is written with `x` between sizes", token_span(token, path),
                           hint="e.g. `input 3x224x224`", code="E106")
     if inner is None and "_ARROW" in expected:
         fixed = _fixed(ctx.source, token, "-> ", before=True)
-        return ParseError(f"missing `->` before {_show(token)}", _token_span(token, path),
+        return ParseError(f"missing `->` before {_show(token)}", token_span(token, path),
                           hint=f"layers on one line are chained with `->`: `{fixed}`; or put each on its own line",
                           code="E106")
     return None
@@ -340,11 +339,6 @@ def _previous(exc: UnexpectedInput):
         return None
     stack = parser.parser_state.value_stack
     return stack[-1] if stack else None
-
-
-def _token_span(token: Token, path: str) -> Span:
-    return Span(line=token.line or 1, col=token.column or 1, end_line=token.end_line or token.line or 1,
-                end_col=token.end_column or (token.column or 1) + max(len(token), 1), path=path)
 
 
 def _fixed(source: Source, token: Token, insert: str, before: bool = False) -> str:

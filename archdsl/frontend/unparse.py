@@ -8,11 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import syntax as ast
-
-# Binding strength, loosest first (Python's order).
-_PREC = {"ifexp": 1, "or": 2, "and": 3, "not": 4, "compare": 5, "+": 6, "-": 6, "*": 7, "/": 7, "//": 7, "%": 7,
-         "unary": 8, "**": 9}
-_ATOM = 11
+from .syntax_rules import ATOM as _ATOM
+from .syntax_rules import POSTFIX as _POSTFIX
+from .syntax_rules import PRECEDENCE as _PREC
 
 
 def expr(node: Any, context: int = 0) -> str:
@@ -39,9 +37,9 @@ def _expr(node: Any) -> tuple[str, int]:
     if kind == "in":
         return "in", _ATOM
     if kind == "attr":
-        return f"{expr(node.value, 10)}.{node.attr}", 10
+        return f"{expr(node.value, _POSTFIX)}.{node.attr}", _POSTFIX
     if kind == "index":
-        return f"{expr(node.value, 10)}[{expr(node.index)}]", 10
+        return f"{expr(node.value, _POSTFIX)}[{expr(node.index)}]", _POSTFIX
     if kind == "call":
         return f"{node.func}({_args(node.args, node.kwargs)})", _ATOM
     if kind == "binop":

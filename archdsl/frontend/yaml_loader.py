@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from difflib import get_close_matches
-from typing import Any, Optional, Union
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,8 +35,8 @@ _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\{[^{}]*\}[A-Za-z0-9_]*)*")
 # Schema of the document (validated with pydantic; errors are mapped back to YAML positions)
 # ----------------------------------------------------------------------------------------------
 
-Scalar = Union[bool, int, float, str, None]
-Value = Union[Scalar, list]
+Scalar = bool | int | float | str | None
+Value = Scalar | list
 
 
 class _Strict(BaseModel):
@@ -61,26 +61,26 @@ class YamlImport(_Strict):
 class YamlBlock(_Strict):
     """A block: a reusable group of layers with parameters, like a function."""
 
-    doc: Optional[str] = Field(None, description="What the block is, for people (its docstring).")
+    doc: str | None = Field(None, description="What the block is, for people (its docstring).")
     params: dict[str, Value] = Field(default_factory=dict, description=_PARAMS)
-    body: list[Union[str, dict]] = Field(min_length=1, description=_BODY)
+    body: list[str | dict] = Field(min_length=1, description=_BODY)
 
 
 class YamlNetwork(_Strict):
     """A network: an input, then layers; or an alias of another network with arguments."""
 
-    doc: Optional[str] = Field(None, description="What the network is, for people (its docstring).")
+    doc: str | None = Field(None, description="What the network is, for people (its docstring).")
     params: dict[str, Value] = Field(default_factory=dict, description=_PARAMS)
-    body: Optional[list[Union[str, dict]]] = Field(None, description=_BODY + " Starts with `input`.")
-    alias: Optional[str] = Field(None, description="Instead of a body: another network called with arguments, "
+    body: list[str | dict] | None = Field(None, description=_BODY + " Starts with `input`.")
+    alias: str | None = Field(None, description="Instead of a body: another network called with arguments, "
                                  "e.g. `ResNet(block=BasicBlock, layers=[2, 2, 2, 2])`.")
 
 
 class YamlSpec(_Strict):
     """An archdsl spec in YAML form: the same language as .arch files, with YAML for the structure."""
 
-    doc: Optional[str] = Field(None, description="What the file describes: paper, input, reference (its docstring).")
-    imports: list[Union[str, YamlImport]] = Field(
+    doc: str | None = Field(None, description="What the file describes: paper, input, reference (its docstring).")
+    imports: list[str | YamlImport] = Field(
         default_factory=list, description="Spec files whose definitions this one uses: a path imports them all, "
         "`{from: PATH, import: [NAMES]}` some.")
     constants: dict[str, Value] = Field(default_factory=dict, description="Named values shared by the file's "
@@ -336,9 +336,10 @@ class _Builder:
         self.marks = marks
         self.errors = Collector()
 
-    def attempt(self, build, fallback):
+    def attempt(self, fallback, build, *args):
+        """`build(*args)`, or `fallback` once its errors are collected."""
         try:
-            return build()
+            return build(*args)
         except ErrorGroup as group:
             for error in group.errors:
                 self.errors.add(error)
@@ -388,12 +389,12 @@ class _Builder:
             else:
                 items.append(syntax.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
         for name, value in spec.constants.items():
-            items.append(self.attempt(lambda: self.constant(name, value), None))
+            items.append(self.attempt(None, self.constant, name, value))
         for name, block in spec.blocks.items():
-            items.append(self.attempt(lambda: self.block(name, block, data), None))
+            items.append(self.attempt(None, self.block, name, block, data))
         for name, network in spec.networks.items():
             where = ("networks", name)
-            items.append(self.attempt(lambda: self.network(name, network, data["networks"][name], where), None))
+            items.append(self.attempt(None, self.network, name, network, data["networks"][name], where))
         return syntax.SpecFile(doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(()))
 
     def constant(self, name: str, value: Any) -> syntax.ConstDef:
@@ -428,8 +429,7 @@ class _Builder:
         if not isinstance(stmts, list) or not stmts:
             raise ParseError("a body is a non-empty list of statements", self.span(where), code="E702")
         pass_ = syntax.Pass(span=self.span(where))
-        return tuple(self.attempt(lambda: self.statement(stmt, (*where, index)), pass_)
-                     for index, stmt in enumerate(stmts))
+        return tuple(self.attempt(pass_, self.statement, stmt, (*where, index)) for index, stmt in enumerate(stmts))
 
     def statement(self, stmt: Any, where: tuple):
         span = self.span(where)

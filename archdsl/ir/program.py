@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
 from difflib import get_close_matches
+from pathlib import Path
 
 from ..errors import ArchError, Collector, ElaborationError, LoadError, Note, flatten
 from ..frontend import syntax
-from ..source import Source, Span, not_utf8
+from ..source import Source, Span, read_spec_file
 from .env import Env
 from .evaluator import Evaluator
 from .suggest import suggest
@@ -77,17 +76,15 @@ def _display(path: Path) -> str:
 
 def _read(path: Path, written: str, importer: str, span: Span | None) -> Source:
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is not part of the spec
+        return read_spec_file(path, _display(path))
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         raise LoadError(f'cannot import "{written}": there is no file {_display(path)}', span, code="E207",
                         hint=_similar_file(path, importer) or "import paths are relative to the importing file") from None
-    except UnicodeDecodeError as exc:
-        error = not_utf8(Path(_display(path)), exc)
+    except LoadError as error:  # not UTF-8: located at the bad byte
         error.notes.append(Note("imported here", span))
         raise error from None
     except (OSError, ValueError) as exc:
         raise LoadError(f'cannot import "{written}": {exc}', span, code="E207") from None
-    return Source(text=text, path=_display(path))
 
 
 def _similar_file(path: Path, importer: str) -> str | None:
