@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archdsl.errors import ArchError, ParseError
-from archdsl.frontend import ast, parser
+from archdsl.frontend import syntax as ast, parser
 from archdsl.frontend.syntax_rules import KEYWORDS
 from archdsl.frontend.unparse import expr
 from archdsl.source import Source

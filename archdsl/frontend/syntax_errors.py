@@ -91,7 +91,7 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
                                "layer1.0, layer1.1, ... for you", code="E101")
     if token.type == "COLON" and str(previous) == "input" and re.match(r"\s*\d", source.line(token.line)[token.column:]):
         shape = source.line(token.line)[token.column:].strip()  # `input: 3x32x32`, as YAML writes a key
-        return ParseError("`input` takes its shape without `:`", _token_span(token, source.path),
+        return ParseError("`input` takes its shape without `:`", token_span(token, source.path),
                           hint=f"write `input {shape}` (the `input: [3, 32, 32]` form is for YAML specs)", code="E101")
     if token.type in ("COLON", "EQUAL") and isinstance(previous, Token) and str(previous) in KEYWORDS \
             and previous.type != "NAME":  # `input: conv(...)`, `x = ...` where `x` reads as a keyword

@@ -388,10 +388,12 @@ class _Builder:
                 items.append(syntax.Import(path=entry, names=None, span=self.span(where)))
             else:
                 items.append(syntax.Import(path=entry.from_, names=tuple(entry.import_), span=self.span(where)))
-        for name, value in spec.constants.items():
-            items.append(self.attempt(None, self.constant, name, value))
+        # Blocks before constants: a block's body and defaults are read when it is called, while a constant
+        # is computed at once and may name a block (EfficientNetV2's table of block kinds).
         for name, block in spec.blocks.items():
             items.append(self.attempt(None, self.block, name, block, data))
+        for name, value in spec.constants.items():
+            items.append(self.attempt(None, self.constant, name, value))
         for name, network in spec.networks.items():
             where = ("networks", name)
             items.append(self.attempt(None, self.network, name, network, data["networks"][name], where))
