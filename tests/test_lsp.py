@@ -62,6 +62,17 @@ async def open_doc(client: LanguageClient, path: Path, text: str | None = None) 
     return await published(client, doc)
 
 
+def find(path: Path, needle: str, nth: int = 0, text: str | None = None) -> tuple[int, int]:
+    """The 1-based line and column where `needle` starts (its `nth` occurrence) in a spec, so the tests
+    follow the shipped specs when `archdsl fmt` or an edit moves their lines."""
+    text = path.read_text() if text is None else text
+    index = -1
+    for _ in range(nth + 1):
+        index = text.index(needle, index + 1)
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def at(line: int, col: int) -> types.Position:
     """A 1-based line and column, as the compiler and the CLI count them."""
     return types.Position(line=line - 1, character=col - 1)
@@ -127,8 +138,10 @@ async def test_diagnostics_on_change_are_debounced_to_the_last_edit(client: Lang
         await asyncio.sleep(0.002)
     assert seen and seen[-1].startswith("unknown op or block `convv`") and len(seen) < 3
     [diagnostic] = client.diagnostics[doc]
-    assert diagnostic.code == "E202" and (diagnostic.range.start.line, diagnostic.range.start.character) == (14, 11)
-    stale = await hover_text(client, spec, 16, 6)  # `norm2`: shapes from the last check without errors
+    line, col = find(spec, "conv(", text=good)
+    assert diagnostic.code == "E202" and (diagnostic.range.start.line + 1, diagnostic.range.start.character + 1) == (
+        line, col)
+    stale = await hover_text(client, spec, *find(spec, "norm2:", text=good))  # shapes from the last good check
     assert "output **128x56x56**" in stale and "last check without errors" in stale
 
 
@@ -161,18 +174,20 @@ async def test_hover_label_op_block_and_input(client: LanguageClient):
     await open_doc(client, SPECS / "densenet121.arch")
     family = SPECS / "families" / "densenet.arch"
     await open_doc(client, family)
-    label = await hover_text(client, family, 15, 6)  # `conv1: conv(...)` in DenseLayer
+    label = await hover_text(client, family, *find(family, "conv1: conv("))  # in DenseLayer
     assert "58 instances" in label and "`features.denseblock1.denselayer1.conv1`" in label
     assert "output **128x56x56**, 8,192 params, 25,690,112 MACs" in label
-    op = await hover_text(client, family, 15, 13)
+    line, col = find(family, "conv1: conv(")
+    op = await hover_text(client, family, line, col + 7)
     assert "conv2d(out, kernel, stride=1, padding=0" in op and "2-d convolution" in op
-    block = await hover_text(client, family, 42, 45)  # `DenseLayer(...)` called in DenseNet
+    block = await hover_text(client, family, *find(family, "DenseLayer(growth_rate, bn_size, drop_rate)"))
     assert "block DenseLayer(growth_rate, bn_size=4, drop_rate=0)" in block and "bottleneck" in block
-    inputs = await hover_text(client, family, 22, 12)  # `in` of `concat(in, new)`
+    line, col = find(family, "concat(in, new)")
+    inputs = await hover_text(client, family, line, col + 7)  # `in` of `concat(in, new)`
     assert "- `features.denseblock1.denselayer1`: 64x56x56" in inputs
     assert "- `features.denseblock1.denselayer2`: 96x56x56" in inputs
-    value = await hover_text(client, family, 22, 17)  # `new` in `concat(in, new)`: `new = conv2` (drop_rate 0)
-    assert "`new` as bound on line 19" in value and "`features.denseblock1.denselayer1.conv2`: 32x56x56" in value
+    value = await hover_text(client, family, line, col + 11)  # `new`: `new = conv2` (drop_rate 0)
+    assert f"`new` as bound on line {find(family, 'new = conv2')[0]}" in value and "`features.denseblock1.denselayer1.conv2`: 32x56x56" in value
 
 
 @ON_THE_SERVER
@@ -186,18 +201,20 @@ async def test_definition_of_imported_block_label_and_import_path(client: Langua
             types.DefinitionParams(text_document=types.TextDocumentIdentifier(uri=uri(path)), position=at(line, col))
         )
 
-    [block] = await definition(variant, 4, 40)  # `BasicBlock` in resnet34.arch
-    assert (block.uri, block.range.start.line + 1, block.range.start.character + 1) == (uri(family), 8, 7)
-    [network] = await definition(variant, 4, 25)  # `ResNet`, the network the variant aliases
+    [block] = await definition(variant, *find(variant, "BasicBlock"))  # in resnet34.arch
+    line, col = find(family, "block BasicBlock")
+    assert (block.uri, block.range.start.line + 1, block.range.start.character + 1) == (uri(family), line, col + 6)
+    [network] = await definition(variant, *find(variant, "ResNet("))  # the network the variant aliases
     network_line = family.read_text().splitlines().index(next(
         line for line in family.read_text().splitlines() if line.startswith("network ResNet("))) + 1
     assert (network.uri, network.range.start.line + 1, network.range.start.character + 1) == (
         uri(family), network_line, 9)
-    [label] = await definition(family, 17, 10)  # `bn2` in `add(bn2, shortcut)`
-    assert (label.range.start.line + 1, label.range.start.character + 1) == (13, 5)
-    values = await definition(family, 17, 15)  # `shortcut`, bound twice
-    assert [v.range.start.line + 1 for v in values] == [14, 16]
-    [imported] = await definition(variant, 2, 12)
+    line, col = find(family, "add(bn2, shortcut)")
+    [label] = await definition(family, line, col + 4)  # `bn2` in `add(bn2, shortcut)`
+    assert (label.range.start.line + 1, label.range.start.character + 1) == find(family, "bn2: batchnorm")
+    values = await definition(family, line, col + 9)  # `shortcut`, bound twice
+    assert [v.range.start.line + 1 for v in values] == [find(family, "shortcut = in", n)[0] for n in (0, 1)]
+    [imported] = await definition(variant, find(variant, '"families')[0], 12)
     assert imported.uri == uri(family)
 
 
@@ -217,7 +234,8 @@ async def test_references_of_block_and_label(client: LanguageClient):
         )
         return {(Path(types_uri(r.uri)).name, r.range.start.line + 1) for r in found}
 
-    assert await references(8, 10) == {("resnet.arch", 8), ("resnet34.arch", 4)}
+    uses = find(SPECS / "resnet34.arch", "block=BasicBlock")[0]
+    assert await references(8, 10) == {("resnet.arch", 8), ("resnet34.arch", uses)}
     assert await references(13, 6) == {("resnet.arch", 13), ("resnet.arch", 17)}  # label bn2
 
 
@@ -259,7 +277,8 @@ async def test_completion_ops_blocks_arguments_labels_and_paths(client: Language
     variant = SPECS / "resnet34.arch"
     await open_doc(client, variant)
     paths = await completions(
-        client, variant, variant.read_text().replace('"families/resnet.arch"', '"families/'), 2, 18
+        client, variant, variant.read_text().replace('"families/resnet.arch"', '"families/'),
+        find(variant, '"families/')[0], 18
     )
     assert {"resnet.arch", "densenet.arch"} <= set(paths)
     for path in (family, variant):  # leave the documents as they are on disk
@@ -283,7 +302,8 @@ async def test_document_symbols_outline(client: LanguageClient):
     network = symbols[2]
     features = next(c for c in network.children if c.name == "features")
     assert {"conv0", "denseblock{...}", "norm5"} <= {c.name for c in features.children}
-    assert network.selection_range.start == at(31, 9)
+    line, col = find(family, "network DenseNet(")
+    assert network.selection_range.start == at(line, col + 8)
 
 
 @ON_THE_SERVER

@@ -73,7 +73,9 @@ def plot_layout(comparison: Comparison, x: str = "macs", y: str = "params") -> L
     gmacs = [AXES[x][1](r) for r in rows]
     params = [AXES[y][1](r) for r in rows]
     crowded = len(rows) > 12
-    figure, axes = plt.subplots(figsize=(12, 8.5) if crowded else (7, 5), dpi=150)
+    # The whole library (60+ models) needs more room than a dozen for every label to find a free place.
+    figsize = (16, 11) if len(rows) > 40 else (12, 8.5) if crowded else (7, 5)
+    figure, axes = plt.subplots(figsize=figsize, dpi=150)
     marker_area = 20 if crowded else 36  # points squared
     axes.scatter(gmacs, params, s=marker_area, zorder=3)
     # Architectures span orders of magnitude (LeNet to VGG): log axes keep the small ones readable.
@@ -98,9 +100,10 @@ def plot_layout(comparison: Comparison, x: str = "macs", y: str = "params") -> L
 
 
 # Directions tried around a dot, best first: right, left, above, below, then the diagonals and between.
-_ANGLES = [0, 180, 90, 270, 30, 150, 330, 210, 60, 120, 300, 240]
+_ANGLES = [0, 180, 90, 270, 30, 150, 330, 210, 60, 120, 300, 240, 15, 165, 345, 195, 45, 135, 315, 225, 75, 105,
+           285, 255]
 # Distances from the dot's edge to the label, in points; beyond the first two a leader line is drawn.
-_RADII = [2, 5, 10, 16, 24, 34, 46, 60, 80, 105, 135]
+_RADII = [2, 5, 10, 16, 24, 34, 46, 60, 80, 105, 135, 170, 210, 260, 320, 400]
 _LEADER_FROM = 10
 
 
@@ -143,7 +146,9 @@ def _label_points(layout: Layout, names: list[str], xs: list[float], ys: list[fl
         shared = next(set(members) for members in groups.values() if index in members)
         touching = {j for j, (x, y) in enumerate(centres) if math.hypot(x - cx, y - cy) < 2 * (radius + pad)}
         choice = None
-        for distance in _RADII:
+        # First a leader may not cross other dots; in the densest clusters (se_resnet50 among the ResNet-50
+        # variants) no such place exists, so a second pass lets the thin leader pass over dots.
+        for strict, distance in [(True, d) for d in _RADII] + [(False, d) for d in _RADII if d >= _LEADER_FROM]:
             for angle in _ANGLES:
                 box, anchor = _box_at(cx, cy, angle, radius + distance * per_point, width, height)
                 if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
@@ -159,7 +164,7 @@ def _label_points(layout: Layout, names: list[str], xs: list[float], ys: list[fl
                 end = _nearest_point(box, cx, cy)
                 # A leader may leave through dots touching its own (densenet201 and efficientnet_b4), no others.
                 if leader and (
-                    any(_crosses((cx, cy), end, d) for j, d in enumerate(dots) if j not in touching)
+                    (strict and any(_crosses((cx, cy), end, d) for j, d in enumerate(dots) if j not in touching))
                     or any(_crosses((cx, cy), end, b) for b in boxes)
                 ):
                     continue
