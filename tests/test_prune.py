@@ -141,3 +141,14 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(trained, tmp_path):
     other = _cli("prune", tmp_path, "--out", out)
     assert other.returncode == 1 and "Traceback" not in other.stderr
     assert not out.exists() and not list(tmp_path.glob(".never-*"))
+    # A checkpoint whose weights belong to another network: the error names the first tensor that differs.
+    import shutil
+
+    foreign = tmp_path / "foreign"
+    shutil.copytree(trained, foreign)
+    state = torch.load(foreign / "best.pt", weights_only=True)
+    state["model"]["c3.weight"] = torch.zeros(16, 6, 3, 3)
+    torch.save(state, foreign / "best.pt")
+    mismatch = _cli("prune", foreign, "--out", out)
+    assert mismatch.returncode == 1 and "c3.weight" in mismatch.stderr and "Traceback" not in mismatch.stderr
+    assert not out.exists()
