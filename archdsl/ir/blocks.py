@@ -52,6 +52,7 @@ class BlockScopes:
                 hint="no network nests blocks this deep; look for blocks that call each other in a long chain",
             )
         params = self.bind_params(block, args, kwargs, node, current)
+        self.opened_blocks.add(id(block.defn))
         poisoned = isinstance(current, Poisoned)
         env = block.env.child(params)
         # messages say `in`, as written; a poisoned input stays poisoned, so what reads it is skipped quietly

@@ -45,6 +45,7 @@ class Elaborator(ChainSteps, BlockScopes):
         self.next_id = 1
         # Open block instances and groups: (block name, call site, "in layer2 = BasicBlock(...)" note).
         self.blocks_open: list[tuple[str, Span | None, str | None]] = []
+        self.opened_blocks: set[int] = set()  # ids of the block definitions run (see library.py)
         self.repeat_groups = 0
         self.tagged: set[str] = set()
         self.errors = Collector(self.limits.max_errors)
@@ -166,9 +167,11 @@ class Elaborator(ChainSteps, BlockScopes):
                 value = given[param.name]
             elif param.default is not None:
                 value = self.evaluator.eval(param.default, base.env.child(bound))
-            else:
-                raise err(f"network `{base.name}` needs parameter `{param.name}`", param,
-                           hint=f"give it a default, or set it: --set {param.name}=...", code="E204")
+            else:  # reported, and the body still checked: what does not depend on it is found in this run
+                self.errors.add(err(f"network `{base.name}` needs parameter `{param.name}`", param,
+                                    hint=f"give it a default, or set it: --set {param.name}=...", code="E204"))
+                bound[param.name] = POISON
+                continue
             bound[param.name] = tag_param(param.name, value)
         return bound
 
