@@ -65,8 +65,7 @@ def _run_blind(elaborator: Elaborator, block: BlockInfo) -> None:
 
 def main_blocks(program: Program) -> list[BlockInfo]:
     """The blocks the main file itself defines, in source order."""
-    return [v for v in program.exports[program.main].values()
-            if isinstance(v, BlockInfo) and v.env is program.main_env]
+    return [v for v in program.exports[program.main].values() if isinstance(v, BlockInfo) and v.env is program.main_env]
 
 
 def with_unrun_blocks(error: ArchError, elaborator: Elaborator, program: Program) -> ArchError:
@@ -86,21 +85,34 @@ def unused_warnings(program: Program) -> list[ArchError]:
     defs = [item for item in spec.items if isinstance(item, syntax.BlockDef | syntax.NetworkDef)]
     networks = [item for item in spec.items if isinstance(item, syntax.NetworkDef | syntax.NetworkAlias)]
     is_model = bool(networks) and all(
-        isinstance(n, syntax.NetworkAlias) or all(p.default is not None for p in n.params) for n in networks)
+        isinstance(n, syntax.NetworkAlias) or all(p.default is not None for p in n.params) for n in networks
+    )
     if is_model:
         for block in (d for d in defs if isinstance(d, syntax.BlockDef)):
             if not any(block.name in names_read(other) for other in spec.items if other is not block):
-                warnings.append(ArchError(
-                    f"block `{block.name}` is never used", block.span, code="W503", severity="warning",
-                    hint="no network of this file calls it; remove it, or call it where it was meant to go"))
+                warnings.append(
+                    ArchError(
+                        f"block `{block.name}` is never used",
+                        block.span,
+                        code="W503",
+                        severity="warning",
+                        hint="no network of this file calls it; remove it, or call it where it was meant to go",
+                    )
+                )
     for defn in defs:
         read = names_read(defn)
         for param in defn.params:
             if param.name not in read:
                 what = "block" if isinstance(defn, syntax.BlockDef) else "network"
-                warnings.append(ArchError(
-                    f"parameter `{param.name}` of {what} `{defn.name}` is never used", param.span, code="W504",
-                    severity="warning", hint=f"remove it, or use it in the body of `{defn.name}`"))
+                warnings.append(
+                    ArchError(
+                        f"parameter `{param.name}` of {what} `{defn.name}` is never used",
+                        param.span,
+                        code="W504",
+                        severity="warning",
+                        hint=f"remove it, or use it in the body of `{defn.name}`",
+                    )
+                )
     return warnings
 
 
