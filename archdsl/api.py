@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ArchError, ElaborationError, LimitError
 from .frontend import syntax
+from .ir import library
 from .ir.elaborate import Elaborator
 from .ir.limits import Limits, paused_gc
 from .ir.lint import validate
@@ -97,12 +98,20 @@ def check(
     try:
         with paused_gc():  # see paused_gc: everything made here lives until the check returns
             program = load_program(source, parse_file, sources)
-            info = pick_network(program, network)
+            try:
+                info = pick_network(program, network)
+            except ElaborationError as error:
+                raise library.no_network(error, program, limits) if error.code == "E210" and not network else error
             elaborator = Elaborator(program, limits)
             values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, syntax.Node) else
                       elaborator.evaluator.check_size(_from_python(v), info.defn) for k, v in overrides.items()}
-            graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
+            try:
+                graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
+            except ArchError as error:  # with the mistakes in blocks the network never opened
+                raise library.with_unrun_blocks(error, elaborator, program) from None
+            library.raise_unrun_block_errors(elaborator, program)
             report = validate(graph)
+            report.warnings += library.unused_warnings(program)
             fixed = set(graph.params) - elaborator.exposable()
     except ArchError as error:
         raise error.attach(sources) from None

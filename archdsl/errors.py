@@ -64,6 +64,8 @@ CODES: dict[str, str] = {
     "E904": "training diverged",
     "W501": "value is never used",
     "W502": "linear applied to a CxHxW value",
+    "W503": "block is never used",
+    "W504": "parameter is never used",
     "W606": "the model may not fit in memory",
 }
 
@@ -168,7 +170,10 @@ class ErrorGroup(ArchError):
 
     def __str__(self) -> str:
         parts = [render(e, e.sources or self.sources) for e in self.errors]
-        count = f"{len(self.errors)} errors"
+        errors = sum(e.severity == "error" for e in self.errors)
+        warnings = len(self.errors) - errors
+        count = f"{errors} error{'s' if errors != 1 else ''}" + (f", {warnings} warning{'s' if warnings != 1 else ''}"
+                                                              if warnings else "")
         if self.truncated:
             count += f"; stopped after the first {len(self.errors)}"
         return "\n\n".join(parts) + f"\n\n{count}"

@@ -52,21 +52,27 @@ class BlockScopes:
                 hint="no network nests blocks this deep; look for blocks that call each other in a long chain",
             )
         params = self.bind_params(block, args, kwargs, node, current)
-        if isinstance(current, Poisoned):
-            return POISON  # its input failed earlier; the arguments were still checked
+        self.opened_blocks.add(id(block.defn))
+        poisoned = isinstance(current, Poisoned)
         env = block.env.child(params)
-        env["in"] = TensorRef(current.id, current.shape, "in", current.span)  # messages say `in`, as written
+        # messages say `in`, as written; a poisoned input stays poisoned, so what reads it is skipped quietly
+        env["in"] = current if poisoned else TensorRef(current.id, current.shape, "in", current.span)
         scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
         scope.defaulted = tuple(p.name for p in block.defn.params[len(args):] if p.name not in kwargs)
         sub = Frame(env, scope, current)
         shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
         copy = f", copy {repeat.index + 1} of {repeat.count}" if repeat else ""
-        context = f"in {label + ' = ' if label else ''}{block.name}({shown}){copy}, input {fmt(current.shape)}"
+        given = "its input unknown (an earlier statement failed)" if poisoned else f"input {fmt(current.shape)}"
+        context = f"in {label + ' = ' if label else ''}{block.name}({shown}){copy}, {given}"
         self.blocks_open.append((block.name, node.span, context))
         try:
+            # Even when its input failed earlier, the body still runs: mistakes in it that do not depend on
+            # the input (names, arguments) are independent of that failure and are reported in the same run.
             self.run_body(block.defn.body, sub)
         finally:
             self.blocks_open.pop()
+        if poisoned:
+            return POISON
         return self._close(frame, scope, sub.current, label or block.name, node.span)
 
     def bind_params(self, block: BlockInfo, args: list, kwargs: dict, node: syntax.Node, current: TensorRef) -> dict:
@@ -116,15 +122,15 @@ class BlockScopes:
     ) -> TensorRef:
         if len(self.blocks_open) >= self.limits.max_depth:
             raise LimitError(f"groups nest more than {self.limits.max_depth} deep", span, code="E603")
-        if isinstance(current, Poisoned):
-            return POISON
         scope = ScopeItem(label, None, {}, current.id, span, repeat, owned={current.id})
         sub = Frame(frame.env.child(), scope, current)  # names made inside a group stay inside
         self.blocks_open.append(("(group)", span, None))
         try:
-            body(sub)
+            body(sub)  # run even on a poisoned input, as a block's body is (see `instantiate`)
         finally:
             self.blocks_open.pop()
+        if isinstance(current, Poisoned):
+            return POISON
         return self._close(frame, scope, sub.current, label or "group", span)
 
     def _close(self, frame: Frame, scope: ScopeItem, out: TensorRef, producer: str, span) -> TensorRef:

@@ -45,11 +45,15 @@ class Elaborator(ChainSteps, BlockScopes):
         self.next_id = 1
         # Open block instances and groups: (block name, call site, "in layer2 = BasicBlock(...)" note).
         self.blocks_open: list[tuple[str, Span | None, str | None]] = []
+        self.opened_blocks: set[int] = set()  # ids of the block definitions run (see library.py)
         self.repeat_groups = 0
         self.tagged: set[str] = set()
         self.errors = Collector(self.limits.max_errors)
         self.total_params = 0
         self.explain_collapse = explain_collapse
+        # "in resnet34 = ResNet(...)" notes, innermost alias first: the chain from a network defined in
+        # another file down to the statement in the file the user checks (see `_alias_notes`).
+        self.alias_notes: list[Note] = []
 
     # ------------------------------------------------------------------------------------------
     # networks and parameters
@@ -65,7 +69,12 @@ class Elaborator(ChainSteps, BlockScopes):
             raise err(f"a network called `{info.name}` would hide `{info.name}` in the generated Python module",
                        info.defn, hint=f"rename it, e.g. `{info.name}_net`", code="E304")
         base, layers = self._resolve_alias(info)
-        params = self._network_params(base, layers, overrides)
+        self.alias_notes = self._alias_notes(layers)
+        try:
+            params = self._network_params(base, layers, overrides)
+        except ArchError as error:
+            self._add_context(error)
+            raise
         self.tagged = {k for k, v in params.items() if isinstance(v, ParamValue)}
         env = base.env.child(params)
         env["in"] = None
@@ -81,8 +90,10 @@ class Elaborator(ChainSteps, BlockScopes):
             self._explain_collapse(info, overrides)
             self.errors.raise_if_any()
         if frame.current is None:
-            raise err(f"network `{base.name}` has no `input`", base.defn,
-                       hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
+            error = err(f"network `{base.name}` has no `input`", base.defn,
+                        hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
+            self._add_context(error)
+            raise error
         root.output = frame.current.id
         doc = self.program.main_file.doc if info.env is self.program.main_env else None
         return assemble(root, name=info.name, class_name=naming.camel(base.name), doc=doc or base.defn.doc,
@@ -102,6 +113,30 @@ class Elaborator(ChainSteps, BlockScopes):
                 raise err(f"unknown network `{info.defn.base}`", info.defn, hint=suggest(info.defn.base, candidates), code="E202")
             info = target
         return info, layers
+
+    def _alias_notes(self, layers: list[NetworkInfo]) -> list[Note]:
+        """One note per alias between the network that runs and the one the user named, like a C++
+        compiler's "required from here": the fault stays where it is, and the notes lead to the user's line."""
+        notes = []
+        for alias in reversed(layers):
+            defn = alias.defn
+            assert isinstance(defn, syntax.NetworkAlias)
+            shown: list[str] = []
+            for arg in (*defn.args, *defn.kwargs):
+                text = self._text(arg.span)
+                if text is None or sum(map(len, shown)) + len(text) > 50:
+                    shown.append("...")
+                    break
+                shown.append(text)
+            notes.append(Note(f"in {alias.name} = {defn.base}({', '.join(shown)})", defn.span))
+        return notes
+
+    def _text(self, span: Span | None) -> str | None:
+        """The source text of a one-line span, as written."""
+        source = self.program.sources.get(span.path) if span is not None else None
+        if source is None or span.line != span.end_line:
+            return None
+        return source.line(span.line)[span.col - 1 : span.end_col - 1]
 
     def _network_params(self, base: NetworkInfo, layers: list[NetworkInfo], overrides: dict[str, Any]) -> dict[str, Any]:
         names = [p.name for p in base.defn.params]
@@ -132,9 +167,11 @@ class Elaborator(ChainSteps, BlockScopes):
                 value = given[param.name]
             elif param.default is not None:
                 value = self.evaluator.eval(param.default, base.env.child(bound))
-            else:
-                raise err(f"network `{base.name}` needs parameter `{param.name}`", param,
-                           hint=f"give it a default, or set it: --set {param.name}=...", code="E204")
+            else:  # reported, and the body still checked: what does not depend on it is found in this run
+                self.errors.add(err(f"network `{base.name}` needs parameter `{param.name}`", param,
+                                    hint=f"give it a default, or set it: --set {param.name}=...", code="E204"))
+                bound[param.name] = POISON
+                continue
             bound[param.name] = tag_param(param.name, value)
         return bound
 
@@ -218,6 +255,8 @@ class Elaborator(ChainSteps, BlockScopes):
         context = [Note(note, span) for _, span, note in reversed(self.blocks_open) if note is not None]
         if len(context) > 4:  # the innermost uses say what went wrong; the outermost says where it started
             context = [*context[:2], Note(f"... {len(context) - 3} more blocks in between"), context[-1]]
+        # The aliases that chose this network's arguments, unless the fault is in one of those lines itself.
+        context += [n for n in self.alias_notes if not (error.span and n.span and _within(error.span, n.span))]
         error.notes.extend(context)
 
     def statement(self, stmt: syntax.Node, frame: Frame, input_fixed: bool = False) -> None:
@@ -292,3 +331,8 @@ class Elaborator(ChainSteps, BlockScopes):
                 raise LimitError(f"this loop would make about {projected:,} layers, more than the limit of "
                                  f"{self.limits.max_nodes:,}", stmt.iter.span, code="E602",
                                  hint="check what the loop runs over (or raise the limit with --max-layers)")
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return inner.path == outer.path and (outer.line, outer.col) <= (inner.line, inner.col) and \
+        (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col)

@@ -18,8 +18,8 @@ from .env import Env
 from .evaluator import integer
 from .functions import BUILTINS
 from .nodes import RepeatInfo
-from .suggest import suggest_layer
-from .values import POISON, BlockInfo, LayerRef, Poisoned, TensorRef, show, type_name
+from .suggest import suggest, suggest_layer
+from .values import POISON, BlockInfo, LayerRef, Poisoned, SkipStatement, TensorRef, show, type_name
 
 
 @dataclass
@@ -162,8 +162,7 @@ class ChainSteps:
             ):
                 raise self._unknown_layer(expr, frame.env)
             if target is not None:
-                args = [self.evaluator.eval(a, frame.env) for a in getattr(expr, "args", ())]
-                kwargs = [(k.name, self.evaluator.eval(k.value, frame.env)) for k in getattr(expr, "kwargs", ())]
+                args, kwargs = self._arguments(target, expr, frame.env)
                 return self.layer(target, args, kwargs, expr, frame, current, piped, label, repeat)
         value = self.evaluator.eval(expr, frame.env)
         if isinstance(value, LayerRef):
@@ -178,6 +177,38 @@ class ChainSteps:
                 )
             return value
         return Const(value, expr)
+
+    def _arguments(self, target: LayerRef, expr: syntax.Node, env: Env) -> tuple[list, list]:
+        """A layer call's argument values. When one reads a poisoned value (an earlier mistake, or an
+        unknown in a block checked on its own; see library.py) the statement is skipped, but only after
+        every argument was evaluated and every keyword's name checked: those mistakes are independent."""
+        skipped: SkipStatement | None = None
+
+        def value(node: syntax.Node) -> Any:
+            nonlocal skipped
+            try:
+                return self.evaluator.eval(node, env)
+            except SkipStatement as exc:
+                skipped = skipped or exc
+                return POISON
+
+        args = [value(a) for a in getattr(expr, "args", ())]
+        kwargs = [(k.name, value(k.value)) for k in getattr(expr, "kwargs", ())]
+        if skipped is not None:
+            self._check_keyword_names(target, expr)
+            raise skipped
+        return args, kwargs
+
+    def _check_keyword_names(self, target: LayerRef, expr: syntax.Node) -> None:
+        if isinstance(target.target, BlockInfo):
+            callee, names = f"block `{target.target.name}`", [p.name for p in target.target.defn.params]
+            what = "parameter"
+        else:
+            callee, names, what = f"`{getattr(expr, 'func', target.name)}`", [a.name for a in target.target.args], "argument"
+        for kw in getattr(expr, "kwargs", ()):
+            if kw.name not in names:
+                hint = suggest(kw.name, names) or f"its {what}s are ({', '.join(names)})"
+                raise ElaborationError(f"{callee} has no {what} `{kw.name}`", kw.span, hint, "E203")
 
     def _unknown_layer(self, expr: syntax.Call, env: Env) -> ElaborationError:
         """`convv(64, 3)`: suggest among ops, blocks and builtins, nothing else."""
