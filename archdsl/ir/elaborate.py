@@ -24,6 +24,7 @@ from .builders import ScopeItem, assemble
 from .evaluator import Evaluator, integer
 from .flow import moves_flow
 from .limits import Limits, paused_gc
+from .initialisers import init_rules
 from .nodes import Graph
 from .param_tags import ParamValue, tag_param
 from .program import Program
@@ -85,8 +86,14 @@ class Elaborator(ChainSteps, BlockScopes):
                        hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
         root.output = frame.current.id
         doc = self.program.main_file.doc if info.env is self.program.main_env else None
-        return assemble(root, name=info.name, class_name=naming.camel(base.name), doc=doc or base.defn.doc,
-                        params=params, input_shape=self._input_shape, span=info.defn.span)
+        graph = assemble(root, name=info.name, class_name=naming.camel(base.name), doc=doc or base.defn.doc,
+                         params=params, input_shape=self._input_shape, span=info.defn.span)
+        found, table, _ = frame.env.lookup("init")  # the network's own `init = [...]`, else its file's
+        if not found or table is None:
+            return graph
+        module_paths = {path: node.op for path, node in graph.ops() if node.name is not None}
+        rules = init_rules(table, base.defn.span, module_paths)
+        return graph.model_copy(update={"init": rules})  # before any cached property is computed
 
     def _resolve_alias(self, info: NetworkInfo) -> tuple[NetworkInfo, list[NetworkInfo]]:
         layers: list[NetworkInfo] = []
