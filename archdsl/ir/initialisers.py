@@ -32,12 +32,16 @@ _SIGNATURES: dict[str, dict[str, Any]] = {
     "normal": {"mean": 0.0, "std": 1.0},
     "trunc_normal": {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
     "uniform": {"a": 0.0, "b": 1.0},
+    # U(-1/sqrt(fan_out), 1/sqrt(fan_out)), fan_out read from the tensor when the module is built (for a
+    # linear, its output features): torchvision's EfficientNet classifier. Not an nn.init function.
+    "uniform_fan_out": {},
     "constant": {"val": inspect.Parameter.empty},
     "zeros": {},
     "ones": {},
 }
 
 TENSORS = ("weight", "bias")
+_WEIGHTLESS = ("act", "pool", "merge", "reshape", "regularize")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ def init_rules(table: Any, span: Span | None, module_paths: dict[str, str]) -> t
         target, tensor, initialiser = row
         if isinstance(target, LayerRef) and not target.args and not target.kwargs and hasattr(target.target, "family"):
             kind, name = "op", target.name
+            if target.target.family in _WEIGHTLESS:
+                raise fail(f"row {index}: `{name}` has no weights to initialise", row_hint)
         elif isinstance(target, str):
             if target not in module_paths:
                 raise fail(f"row {index}: no op module `{target}` in this network", "name it by its module path")

@@ -18,6 +18,16 @@ def _callee(graph: Graph, node: OpNode) -> str:
     return op.torch(node.attrs, [graph.shape_of(i) for i in node.inputs]).callee
 
 
+def _calls(rule: InitRule) -> list[str]:
+    if rule.init == "uniform_fan_out":  # as torchvision's EfficientNet writes it, with fan_out as torch counts it
+        tensor = f"m.{rule.tensor}"
+        return [
+            f"init_range = 1.0 / ({tensor}.numel() // {tensor}.size(1)) ** 0.5",
+            f"nn.init.uniform_({tensor}, -init_range, init_range)",
+        ]
+    return [_call(rule)]
+
+
 def _call(rule: InitRule) -> str:
     # strings are a mode or a nonlinearity name (checked at elaboration); written as torchvision does
     args = "".join(
@@ -32,6 +42,7 @@ def write_init(out: CodeWriter, graph: Graph) -> None:
     graph has no rules or none of its ops is named by them."""
     classes: dict[str, list[str]] = {}  # torch class -> the op kinds built as it, in order of appearance
     path_class: dict[str, str] = {}
+    optional: dict[str, set[str]] = {}  # torch class -> tensors some of its modules lack (bias=false, affine=false)
     for path, node in graph.ops():
         if node.name is None or get_op(node.op) is None or get_op(node.op).torch is None:
             continue
@@ -39,6 +50,11 @@ def write_init(out: CodeWriter, graph: Graph) -> None:
         if node.op not in classes.setdefault(callee, []):
             classes[callee].append(node.op)
         path_class[path] = callee
+        lacks = optional.setdefault(callee, set())
+        if node.attrs.get("bias") is False:
+            lacks.add("bias")
+        if node.attrs.get("affine") is False:
+            lacks.update(("weight", "bias"))
     by_class: dict[str, dict[str, InitRule]] = {}  # the op row for each tensor, the last one winning
     overrides: dict[str, dict[str, list[tuple[str, InitRule]]]] = {}  # class -> tensor -> module rows
     for rule in graph.init:
@@ -66,13 +82,19 @@ def write_init(out: CodeWriter, graph: Graph) -> None:
             with out.indent():
                 tensors = [t for t in ("weight", "bias") if t in rules or t in overrides.get(callee, {})]
                 for tensor in tensors:
-                    _write_tensor(out, tensor, rules.get(tensor), overrides.get(callee, {}).get(tensor, []), names)
+                    special = overrides.get(callee, {}).get(tensor, [])
+                    _write_tensor(out, tensor, rules.get(tensor), special, names, tensor in optional[callee])
 
 
 def _write_tensor(
-    out: CodeWriter, tensor: str, rule: InitRule | None, special: list[tuple[str, InitRule]], names: dict[str, str]
+    out: CodeWriter,
+    tensor: str,
+    rule: InitRule | None,
+    special: list[tuple[str, InitRule]],
+    names: dict[str, str],
+    optional: bool,
 ) -> None:
-    # A bias may be off (conv(..., bias=false)), as torchvision checks `if m.bias is not None`.
+    # Where some modules of the class have no such tensor (conv(..., bias=false)), check as torchvision does.
     guard = f"m.{tensor} is not None"
     branches = [(f"m is {names[path]}", row) for path, row in special]
     if rule is not None:
@@ -83,9 +105,11 @@ def _write_tensor(
         elif index > 0:
             out.writeline("else:")
         with out.indent() if condition or index > 0 else nullcontext():
-            if tensor == "bias":
+            if optional:
                 out.writeline(f"if {guard}:")
                 with out.indent():
-                    out.writeline(_call(row))
+                    for line in _calls(row):
+                        out.writeline(line)
             else:
-                out.writeline(_call(row))
+                for line in _calls(row):
+                    out.writeline(line)
