@@ -66,6 +66,7 @@ def test_built_model_applies_the_table():
         ('[conv, "weights", zeros]', 'tensor "weights" is not "weight" or "bias"', 7),
         ('[conv, "weight", 3]', "3 is an integer, not an initialiser", 7),
         ('["head", "weight", zeros]', "no op module `head`", 7),
+        ('[relu, "weight", zeros]', "`relu` has no weights to initialise", 7),
     ],
 )
 def test_a_wrong_row_is_an_error_at_the_network(row, message, line):
@@ -74,6 +75,23 @@ def test_a_wrong_row_is_an_error_at_the_network(row, message, line):
         archdsl.check(spec)
     assert message in info.value.message
     assert (info.value.span.line, info.value.span.col) == (line, 1)
+
+
+def test_module_rows_zero_the_last_batchnorm_of_chosen_residual_branches():
+    # torchvision's zero_init_residual=True, written as one row per block
+    torch = pytest.importorskip("torch")
+    family = (SPECS / "families" / "resnet.arch").as_posix()
+    spec = f"""import "{family}"
+
+network N():
+    input 3x32x32
+    conv1: conv(64, 3, padding=1, bias=false)
+    layer1: BasicBlock(64) x 2
+    init = [[batchnorm, "weight", ones], ["layer1.1.bn2", "weight", zeros]]
+"""
+    model = archdsl.build(spec)
+    assert torch.equal(model.layer1[1].bn2.weight, torch.zeros(64))
+    assert torch.equal(model.layer1[0].bn2.weight, torch.ones(64))
 
 
 def test_a_wrong_initialiser_argument_is_an_error_at_the_call():
