@@ -182,3 +182,12 @@ def test_the_comparison_fails_without_the_table():
     # PyTorch's default init differs for every conv and BatchNorm; the fc keeps its default in both
     assert "conv1.weight" in wrong and "layer4.1.conv2.weight" in wrong and "bn1.weight" not in wrong
     assert "fc.weight" not in wrong
+
+
+def test_the_writer_keeps_the_table_so_written_specs_initialise_alike():
+    from archdsl.writer.spec import write_spec
+
+    graph = archdsl.check(SPECS / "squeezenet1_0.arch").graph
+    text = write_spec(graph)
+    assert 'init = [[conv2d, "weight", kaiming_uniform], ["classifier.1", "weight", normal(std=0.01)]' in text
+    assert archdsl.check(text).graph.init == graph.init
