@@ -63,14 +63,14 @@ def test_built_model_applies_the_table():
 @pytest.mark.parametrize(
     ("row", "message", "line"),
     [
-        ('[conv, "weights", zeros]', 'tensor "weights" is not "weight" or "bias"', 7),
-        ('[conv, "weight", 3]', "3 is an integer, not an initialiser", 7),
-        ('["head", "weight", zeros]', "no op module `head`", 7),
-        ('[relu, "weight", zeros]', "`relu` has no weights to initialise", 7),
+        ('[conv, "weights", zeros]', 'tensor "weights" is not "weight" or "bias"', 3),
+        ('[conv, "weight", 3]', "3 is an integer, not an initialiser", 3),
+        ('["head", "weight", zeros]', "no op module `head`", 3),
+        ('[relu, "weight", zeros]', "`relu` has no weights to initialise", 3),
     ],
 )
-def test_a_wrong_row_is_an_error_at_the_network(row, message, line):
-    spec = f"init = [{row}]\n\n\n\n\n\nnetwork N():\n    input 3x8x8\n    conv(4, 3)\n"
+def test_a_wrong_row_is_an_error_at_the_table(row, message, line):
+    spec = f"# a table\n\ninit = [{row}]\n\nnetwork N():\n    input 3x8x8\n    conv(4, 3)\n"
     with pytest.raises(ArchError) as info:
         archdsl.check(spec)
     assert message in info.value.message

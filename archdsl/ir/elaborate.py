@@ -92,8 +92,20 @@ class Elaborator(ChainSteps, BlockScopes):
         if not found or table is None:
             return graph
         module_paths = {path: node.op for path, node in graph.ops() if node.name is not None}
-        rules = init_rules(table, base.defn.span, module_paths)
+        rules = init_rules(table, self._init_span(base), module_paths)
         return graph.model_copy(update={"init": rules})  # before any cached property is computed
+
+    def _init_span(self, base: NetworkInfo) -> Span | None:
+        """Where the `init` table a network reads is written (its body's, else a file's), for messages."""
+        for stmt in base.defn.body:
+            if stmt.kind == "assign" and stmt.target == "init":
+                return stmt.span
+        for path, env in self.program.envs.items():
+            if env is base.env:
+                for item in self.program.files[path].items:
+                    if item.kind == "const" and item.name == "init":
+                        return item.span
+        return base.defn.span
 
     def _resolve_alias(self, info: NetworkInfo) -> tuple[NetworkInfo, list[NetworkInfo]]:
         layers: list[NetworkInfo] = []
