@@ -23,8 +23,8 @@ from .blocks import BlockScopes
 from .builders import ScopeItem, assemble
 from .evaluator import Evaluator, integer
 from .flow import moves_flow
-from .limits import Limits, paused_gc
 from .initialisers import init_rules
+from .limits import Limits, paused_gc
 from .nodes import Graph
 from .param_tags import ParamValue, tag_param
 from .program import Program
