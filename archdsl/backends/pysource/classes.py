@@ -10,8 +10,8 @@ named for what sets it apart: `BottleneckDownsample`, `ConvBNActNoAct`, `Inverte
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...ir.naming import camel, unique
