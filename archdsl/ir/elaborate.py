@@ -23,6 +23,7 @@ from .blocks import BlockScopes
 from .builders import ScopeItem, assemble
 from .evaluator import Evaluator, integer
 from .flow import moves_flow
+from .initialisers import init_rules
 from .limits import Limits, paused_gc
 from .nodes import Graph
 from .param_tags import ParamValue, tag_param
@@ -96,8 +97,26 @@ class Elaborator(ChainSteps, BlockScopes):
             raise error
         root.output = frame.current.id
         doc = self.program.main_file.doc if info.env is self.program.main_env else None
-        return assemble(root, name=info.name, class_name=naming.camel(base.name), doc=doc or base.defn.doc,
-                        params=params, input_shape=self._input_shape, span=info.defn.span)
+        graph = assemble(root, name=info.name, class_name=naming.camel(base.name), doc=doc or base.defn.doc,
+                         params=params, input_shape=self._input_shape, span=info.defn.span)
+        found, table, _ = frame.env.lookup("init")  # the network's own `init = [...]`, else its file's
+        if not found or table is None:
+            return graph
+        module_paths = {path: node.op for path, node in graph.ops() if node.name is not None}
+        rules = init_rules(table, self._init_span(base), module_paths)
+        return graph.model_copy(update={"init": rules})  # before any cached property is computed
+
+    def _init_span(self, base: NetworkInfo) -> Span | None:
+        """Where the `init` table a network reads is written (its body's, else a file's), for messages."""
+        for stmt in base.defn.body:
+            if stmt.kind == "assign" and stmt.target == "init":
+                return stmt.span
+        for path, env in self.program.envs.items():
+            if env is base.env:
+                for item in self.program.files[path].items:
+                    if item.kind == "const" and item.name == "init":
+                        return item.span
+        return base.defn.span
 
     def _resolve_alias(self, info: NetworkInfo) -> tuple[NetworkInfo, list[NetworkInfo]]:
         layers: list[NetworkInfo] = []

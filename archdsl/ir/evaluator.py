@@ -13,6 +13,7 @@ from ..ops.registry import get_op, op_names
 from ..shapes import fmt
 from .env import Env
 from .functions import BUILTINS, is_number
+from .initialisers import INITIALISERS, Initialiser
 from .limits import MAX_INT_BITS, MAX_LIST, MAX_NESTING, MAX_STEPS, MAX_STRING
 from .param_tags import ParamValue
 from .suggest import suggest, suggest_layer
@@ -95,7 +96,9 @@ class Evaluator:
             return LayerRef(op)
         if name in BUILTINS:
             return BUILTINS[name]
-        candidates = [n for n in env.names() if not n.startswith("_")] + op_names() + list(BUILTINS)
+        if name in INITIALISERS:
+            return INITIALISERS[name]
+        candidates = [n for n in env.names() if not n.startswith("_")] + op_names() + list(BUILTINS) + list(INITIALISERS)
         error = _error(f"unknown name `{name}`", node, hint=suggest_layer(name, candidates), code="E201")
         error.subject = name
         raise error
@@ -173,7 +176,7 @@ class Evaluator:
 
     def _eval_name(self, node: syntax.Name, env: Env) -> Any:
         value = self.lookup(node.id, env, node)
-        if callable(value) and not isinstance(value, (LayerRef, BlockInfo)):
+        if callable(value) and not isinstance(value, (LayerRef, BlockInfo, Initialiser)):
             raise _error(f"`{node.id}` is a function; call it, e.g. `{node.id}(...)`", node, code="E211")
         if isinstance(value, BlockInfo):
             return LayerRef(value)

@@ -114,6 +114,20 @@ class ParamUses(BaseModel):
     input: dict[str, str] = Field(default_factory=dict)
 
 
+class InitRule(BaseModel):
+    """One row of a spec's `init` table: the `tensor` of every op of kind `target` (kind "op"), or of
+    the op module at path `target` (kind "module", which wins over "op" rows), is filled by
+    `torch.nn.init.<init>_(tensor, **args)` when the module is built."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["op", "module"]
+    target: str
+    tensor: Literal["weight", "bias"]
+    init: str
+    args: dict[str, Value] = Field(default_factory=dict)
+
+
 class Graph(IRNode):
     """A fully elaborated, shape-checked network."""
 
@@ -125,6 +139,7 @@ class Graph(IRNode):
     param_uses: ParamUses = Field(default_factory=ParamUses)
     input_shape: Shape
     root: ScopeNode
+    init: tuple[InitRule, ...] = ()  # the spec's `init` table, applied in order after construction
 
     @property
     def output_shape(self) -> Shape:

@@ -17,6 +17,7 @@ from .builders import OpItem, ScopeItem
 from .env import Env
 from .evaluator import integer
 from .functions import BUILTINS
+from .initialisers import INITIALISERS
 from .nodes import RepeatInfo
 from .suggest import suggest, suggest_layer
 from .values import POISON, BlockInfo, LayerRef, Poisoned, SkipStatement, TensorRef, show, type_name
@@ -427,7 +428,7 @@ class ChainSteps:
         return node.span
 
 
-BUILTIN_NAMES = frozenset(BUILTINS)
+BUILTIN_NAMES = frozenset(BUILTINS) | frozenset(INITIALISERS)  # names a call may use as a value
 
 
 def _name_span(call: syntax.Call) -> Span | None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from ..frontend import syntax as ast
 from ..frontend.unparse import to_arch
-from ..ir.nodes import Graph
-from .render import Renderer
+from ..ir.nodes import Graph, InitRule
+from .render import Renderer, const
 
 
 def graph_to_spec(graph: Graph, *, name: str | None = None, doc: str | None = None) -> ast.SpecFile:
@@ -16,8 +16,22 @@ def graph_to_spec(graph: Graph, *, name: str | None = None, doc: str | None = No
     body = renderer.body(graph.root)
     dims = tuple(ast.Num(value=d) for d in graph.input_shape)
     network = ast.NetworkDef(name=name or graph.name, doc=None, body=(ast.InputStmt(dims=dims), *body))
-    spec = ast.SpecFile(doc=doc if doc is not None else graph.doc, items=(*renderer.blocks.definitions(), network))
+    init = (_init_table(graph.init),) if graph.init else ()
+    spec = ast.SpecFile(
+        doc=doc if doc is not None else graph.doc, items=(*init, *renderer.blocks.definitions(), network)
+    )
     return _bare_calls(spec)
+
+
+def _init_table(rules: tuple[InitRule, ...]) -> ast.ConstDef:
+    """The graph's init rules as the spec's `init = [[op, "weight", initialiser], ...]` table."""
+    rows = []
+    for rule in rules:
+        target = ast.Name(id=rule.target) if rule.kind == "op" else ast.Str(value=rule.target)
+        kwargs = tuple(ast.Kwarg(name=key, value=const(value)) for key, value in rule.args.items())
+        initialiser = ast.Call(func=rule.init, kwargs=kwargs) if kwargs else ast.Name(id=rule.init)
+        rows.append(ast.ListExpr(items=(target, ast.Str(value=rule.tensor), initialiser)))
+    return ast.ConstDef(name="init", value=ast.ListExpr(items=tuple(rows)))
 
 
 def _bare_calls(node: Any) -> Any:

@@ -10,6 +10,7 @@ named for what sets it apart: `BottleneckDownsample`, `ConvBNActNoAct`, `Inverte
 from __future__ import annotations
 
 import keyword
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,9 @@ class Classes:
         exposable: frozenset[str],
         reserved: set[str],
         shapes: dict[int, tuple],
+        write_init: Callable[[CodeWriter], None] | None = None,
     ):
+        self.root, self.write_init = root, write_init  # the root's __init__ ends with the spec's init loop
         self.exposable = exposable
         self.shapes = shapes
         by_key: dict[str, ClassDef] = {}
@@ -290,6 +293,8 @@ class Classes:
                             out.write(f"self.{name} = ", render(part))
                         else:
                             out.write("self.add_module", Bracketed("(", [("", f'"{name}"'), ("", render(part))], ")"))
+                if inst is self.root and self.write_init is not None:
+                    self.write_init(out)
             if not inst.sequential:
                 out.writeline()
                 out.writeline("def forward(self, x: Tensor) -> Tensor:")

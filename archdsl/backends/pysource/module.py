@@ -12,6 +12,7 @@ from ...ir.nodes import Graph
 from ...shapes import fmt
 from .classes import Classes, literal
 from .collect import Collector, escape_docstring
+from .init import write_init
 from .writer import Bracketed, CodeWriter, short_float
 
 
@@ -35,7 +36,15 @@ def emit_source(graph: Graph, origin: str = "<spec>", exposable: frozenset[str] 
     else:
         reserved.add(graph.name)
         root_name = unique(graph.class_name, set(reserved))
-    classes = Classes(collector.instances, root, root_name, frozenset(exposable), reserved, collector.shapes)
+    classes = Classes(
+        collector.instances,
+        root,
+        root_name,
+        frozenset(exposable),
+        reserved,
+        collector.shapes,
+        lambda out: write_init(out, graph),
+    )
     root_cls = root.cls
     assert root_cls is not None
     factory_params = [(param.name, value) for param, value in zip(root_cls.params, root.values)]

@@ -354,6 +354,19 @@ class EfficientNet(nn.Module):
             nn.Linear(1280, num_classes),
         )
 
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                init_range = 1.0 / (m.weight.numel() // m.weight.size(1)) ** 0.5
+                nn.init.uniform_(m.weight, -init_range, init_range)
+                nn.init.zeros_(m.bias)
+
     def forward(self, x: Tensor) -> Tensor:
         x = self.features(x)  # 1280x8x8
         x = self.avgpool(x)  # 1280x1x1

@@ -158,6 +158,13 @@ class SENet(nn.Module):
         self.dropout = nn.Dropout(p=drop_rate)
         self.last_linear = nn.Linear(2048, num_classes)
 
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
     def forward(self, x: Tensor) -> Tensor:
         x = self.layer0(x)  # 64x112x112
         x = self.pool0(x)  # 64x56x56

@@ -60,6 +60,15 @@ class SqueezeNet1_0(nn.Module):
             nn.AdaptiveAvgPool2d((1, 1)),
         )
 
+        _classifier_1 = self.get_submodule("classifier.1")
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                if m is _classifier_1:
+                    nn.init.normal_(m.weight, std=0.01)
+                else:
+                    nn.init.kaiming_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+
     def forward(self, x: Tensor) -> Tensor:
         x = self.features(x)  # 512x13x13
         x = self.classifier(x)  # 1000x1x1
