@@ -297,9 +297,10 @@ async def test_document_symbols_outline(client: LanguageClient):
     assert [(s.name, s.kind) for s in symbols] == [
         ("DenseLayer", types.SymbolKind.Class),
         ("Transition", types.SymbolKind.Class),
+        ("init", types.SymbolKind.Constant),  # the family's initialisation table
         ("DenseNet", types.SymbolKind.Module),
     ]
-    network = symbols[2]
+    network = symbols[3]
     features = next(c for c in network.children if c.name == "features")
     assert {"conv0", "denseblock{...}", "norm5"} <= {c.name for c in features.children}
     line, col = find(family, "network DenseNet(")
