@@ -19,9 +19,31 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ArchError", "Checked", "build", "check", "compare", "draw", "emit", "load", "summary", "register_op",
-           "OpDef", "Arg", "TorchCall", "Summary", "Comparison", "transfer_weights", "WeightTransferError",
-           "export", "import_module", "train", "load_run", "Run", "prune"]
+__all__ = [
+    "ArchError",
+    "Checked",
+    "build",
+    "check",
+    "compare",
+    "draw",
+    "emit",
+    "load",
+    "summary",
+    "register_op",
+    "OpDef",
+    "Arg",
+    "TorchCall",
+    "Summary",
+    "Comparison",
+    "transfer_weights",
+    "WeightTransferError",
+    "export",
+    "import_module",
+    "train",
+    "load_run",
+    "Run",
+    "prune",
+]
 
 _EXPORTS = {
     "check": ("archdsl.api", "check"),
@@ -54,8 +76,8 @@ if TYPE_CHECKING:
     from .backends.summary import Comparison, Summary
     from .errors import ArchError
     from .ops.registry import Arg, OpDef, TorchCall, register_op
-    from .training.rundir import Run, load_run
     from .training.run import train
+    from .training.rundir import Run, load_run
     from .transfer import WeightTransferError, transfer_weights
 
 

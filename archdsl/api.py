@@ -1,7 +1,7 @@
 """The whole pipeline, one stage per line.
 
-    text/YAML --parse--> AST --load imports--> Program --elaborate (+ shapes)--> typed IR --validate-->
-    IR + warnings --> backends: Python source | torch module | Graphviz | summary / compare
+text/YAML --parse--> AST --load imports--> Program --elaborate (+ shapes)--> typed IR --validate-->
+IR + warnings --> backends: Python source | torch module | Graphviz | summary / compare
 """
 
 from __future__ import annotations
@@ -101,10 +101,16 @@ def check(
             try:
                 info = pick_network(program, network)
             except ElaborationError as error:
-                raise library.no_network(error, program, limits) if error.code == "E210" and not network else error
+                raise (
+                    library.no_network(error, program, limits) if error.code == "E210" and not network else error
+                ) from None
             elaborator = Elaborator(program, limits)
-            values = {k: elaborator.evaluator.eval(v, program.main_env) if isinstance(v, syntax.Node) else
-                      elaborator.evaluator.check_size(_from_python(v), info.defn) for k, v in overrides.items()}
+            values = {
+                k: elaborator.evaluator.eval(v, program.main_env)
+                if isinstance(v, syntax.Node)
+                else elaborator.evaluator.check_size(_from_python(v), info.defn)
+                for k, v in overrides.items()
+            }
             try:
                 graph = elaborator.network(info, values, tuple(input_shape) if input_shape else None)
             except ArchError as error:  # with the mistakes in blocks the network never opened
@@ -116,16 +122,25 @@ def check(
     except ArchError as error:
         raise error.attach(sources) from None
     except RecursionError:  # a last resort: the parser and the limits catch the usual ways to get here
-        raise LimitError(f"{source.path} nests too deeply to process", None, code="E603",
-                         hint="split deeply nested expressions or blocks into named parts").attach(sources) from None
+        raise LimitError(
+            f"{source.path} nests too deeply to process",
+            None,
+            code="E603",
+            hint="split deeply nested expressions or blocks into named parts",
+        ).attach(sources) from None
     for warning in report.warnings:
         warning.attach(sources)
     request = {"spec": spec, "params": overrides, "input_shape": input_shape, "network": network, "limits": limits}
     return Checked(graph, report.warnings, sources, source.path, fixed, request)
 
 
-def emit(spec: str | Path | Checked, params: dict[str, Any] | None = None, *,
-         input_shape: tuple[int, ...] | None = None, network: str | None = None) -> str:
+def emit(
+    spec: str | Path | Checked,
+    params: dict[str, Any] | None = None,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    network: str | None = None,
+) -> str:
     """The standalone Python module for a spec (imports only torch). `params`, `input_shape` and
     `network` are those of `check`."""
     from .backends.pysource import emit_source
@@ -158,8 +173,15 @@ def factory_params(checked: Checked) -> frozenset[str]:
     return frozenset(confirmed)
 
 
-def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, device: Any = None,
-          dtype: Any = None, input_shape: tuple[int, ...] | None = None, network: str | None = None):
+def build(
+    spec: str | Path | Checked,
+    params: dict[str, Any] | None = None,
+    *,
+    device: Any = None,
+    dtype: Any = None,
+    input_shape: tuple[int, ...] | None = None,
+    network: str | None = None,
+):
     """An ordinary `torch.nn.Module` for a spec, built by executing the same source `emit` writes.
 
     `device="meta"` builds the module without allocating weight memory. On the CPU, a network whose
@@ -180,8 +202,14 @@ def build(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, d
     return instantiate(emit_source(checked.graph, checked.origin), checked.graph.name, device=device, dtype=dtype)
 
 
-def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int = 2,
-            input_shape: tuple[int, ...] | None = None, network: str | None = None) -> "Summary":
+def summary(
+    spec: str | Path | Checked,
+    params: dict[str, Any] | None = None,
+    *,
+    depth: int = 2,
+    input_shape: tuple[int, ...] | None = None,
+    network: str | None = None,
+) -> Summary:
     """Exact static figures for a spec, without torch: per-module rows to `depth` levels (0 = none),
     parameters, MACs, FLOPs (2 x MACs), other arithmetic, weight and activation memory at batch 1 in
     float32, and depth. Conventions: docs/analysis.md. `.render("table"|"markdown"|"csv"|"json")`
@@ -193,10 +221,18 @@ def summary(spec: str | Path | Checked, params: dict[str, Any] | None = None, *,
     return summarize(checked.graph, depth)
 
 
-def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = None, *, bench: bool = False,
-            runs: int = 20, warmup: int = 3, threads: int | None = 1,
-            on_run: Callable[[str], None] | None = None, input_shape: tuple[int, ...] | None = None,
-            network: str | None = None) -> "Comparison":
+def compare(
+    specs: list[str | Path | Checked],
+    params: dict[str, Any] | None = None,
+    *,
+    bench: bool = False,
+    runs: int = 20,
+    warmup: int = 3,
+    threads: int | None = 1,
+    on_run: Callable[[str], None] | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    network: str | None = None,
+) -> Comparison:
     """One row per spec (name, input, params, MACs, depth, activation memory), all static; a run folder
     of `archdsl train` in `specs` adds its best validation accuracy, epochs and training time. With
     `bench=True` each model is also built with torch and timed on the CPU at batch 1 (median of `runs`
@@ -213,9 +249,18 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
     rows = []
     for item, spec, run in zip(checked, specs, from_runs):
         totals = summarize(item.graph, 0).totals
-        rows.append(CompareRow(name=item.name, spec=str(item.origin), input=item.input_shape, params=totals.params,
-                               macs=totals.macs, depth=totals.depth, activation_bytes=totals.activation_bytes,
-                               training=run_figures(spec) if run else None))
+        rows.append(
+            CompareRow(
+                name=item.name,
+                spec=str(item.origin),
+                input=item.input_shape,
+                params=totals.params,
+                macs=totals.macs,
+                depth=totals.depth,
+                activation_bytes=totals.activation_bytes,
+                training=run_figures(spec) if run else None,
+            )
+        )
     if not bench:
         return Comparison(rows=tuple(rows))
     from .analysis.latency import cpu_latency, torch_threads
@@ -229,9 +274,17 @@ def compare(specs: list[str | Path | Checked], params: dict[str, Any] | None = N
     return Comparison(rows=tuple(timed), threads=used)
 
 
-def draw(spec: str | Path | Checked, params: dict[str, Any] | None = None, *, depth: int | str = "auto",
-         expand: tuple[str, ...] | list[str] = (), rankdir: str = "TB", fold: bool = True,
-         input_shape: tuple[int, ...] | None = None, network: str | None = None):
+def draw(
+    spec: str | Path | Checked,
+    params: dict[str, Any] | None = None,
+    *,
+    depth: int | str = "auto",
+    expand: tuple[str, ...] | list[str] = (),
+    rankdir: str = "TB",
+    fold: bool = True,
+    input_shape: tuple[int, ...] | None = None,
+    network: str | None = None,
+):
     """A block diagram of a spec (never imports torch). Returns a `Drawing`: `.source` (DOT),
     `.save("net.svg" | ".png" | ".pdf" | ".dot")`, and inline display in Jupyter.
 
@@ -256,15 +309,23 @@ def pick_network(program: Program, name: str | None) -> NetworkInfo:
         for info in networks:
             if info.name == name:
                 return info
-        raise ElaborationError(f"no network `{name}` in {program.main}", None,
-                               suggest(name, [n.name for n in networks]), "E210")
+        raise ElaborationError(
+            f"no network `{name}` in {program.main}", None, suggest(name, [n.name for n in networks]), "E210"
+        )
     if not networks:
         blocks = [n for n, v in program.exports[program.main].items() if not isinstance(v, NetworkInfo)]
-        defines = f"it defines {', '.join(f'`{b}`' for b in blocks[:5])}{' ...' if len(blocks) > 5 else ''}; " \
-            if blocks else ""
-        raise ElaborationError(f"{program.main} defines no network", None,
-                               f"{defines}add `network name(...):` with an `input` line, or import a network and "
-                               "alias it: `network mine = ResNet(...)`", "E210")
+        defines = (
+            f"it defines {', '.join(f'`{b}`' for b in blocks[:5])}{' ...' if len(blocks) > 5 else ''}; "
+            if blocks
+            else ""
+        )
+        raise ElaborationError(
+            f"{program.main} defines no network",
+            None,
+            f"{defines}add `network name(...):` with an `input` line, or import a network and "
+            "alias it: `network mine = ResNet(...)`",
+            "E210",
+        )
     stem = Path(program.main).stem
     for info in networks:
         if info.name == stem:
@@ -272,8 +333,9 @@ def pick_network(program: Program, name: str | None) -> NetworkInfo:
     return networks[-1]
 
 
-def _checked(spec: str | Path | Checked, params: dict[str, Any] | None, input_shape: tuple[int, ...] | None,
-             network: str | None) -> Checked:
+def _checked(
+    spec: str | Path | Checked, params: dict[str, Any] | None, input_shape: tuple[int, ...] | None, network: str | None
+) -> Checked:
     """`spec` itself when it is already checked (the other arguments must then be left out), else
     `check(spec, ...)`."""
     if not isinstance(spec, Checked):

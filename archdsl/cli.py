@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -32,20 +31,30 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
-                                 help="Print archdsl's version and exit."),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print archdsl's version and exit."
+    ),
 ) -> None:
     """archdsl: write a CNN as a short spec; check its shapes, compile it to PyTorch, draw and measure it."""
 
+
 SetOption = typer.Option(None, "--set", "-s", metavar="NAME=VALUE", help="Override a network parameter (repeatable).")
-InputOption = typer.Option(None, "--input", "-i", metavar="CxHxW", help="Input shape instead of the spec's `input` line.")
+InputOption = typer.Option(
+    None, "--input", "-i", metavar="CxHxW", help="Input shape instead of the spec's `input` line."
+)
 NetworkOption = typer.Option(None, "--network", "-n", help="Which network of the file to build (default: the file's).")
 # 10^9 parameters are 4 GB of float32 weights: more than any CNN in the library (VGG-19 has 1.4 x 10^8).
 DEFAULT_MAX_PARAMS = 10**9
-MaxParamsOption = typer.Option(DEFAULT_MAX_PARAMS, "--max-params", min=1, metavar="N",
-                               help="Stop with an error if the network has more than N parameters (static count).")
-MaxLayersOption = typer.Option(50_000, "--max-layers", min=1, metavar="N",
-                               help="Stop with an error if the network has more than N layers.")
+MaxParamsOption = typer.Option(
+    DEFAULT_MAX_PARAMS,
+    "--max-params",
+    min=1,
+    metavar="N",
+    help="Stop with an error if the network has more than N parameters (static count).",
+)
+MaxLayersOption = typer.Option(
+    50_000, "--max-layers", min=1, metavar="N", help="Stop with an error if the network has more than N layers."
+)
 
 
 class Format(str, Enum):
@@ -70,8 +79,16 @@ def fail(error: Exception, code: int = 1, json_output: bool = False) -> None:
 
         from .errors import flatten
 
-        print(json.dumps({"ok": False, "diagnostics": [e.to_json() for e in flatten(error)],
-                          "truncated": getattr(error, "truncated", False)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": False,
+                    "diagnostics": [e.to_json() for e in flatten(error)],
+                    "truncated": getattr(error, "truncated", False),
+                },
+                indent=2,
+            )
+        )
     else:
         sys.stderr.write(str(error).rstrip("\n") + "\n")
     raise typer.Exit(code)
@@ -131,8 +148,12 @@ def explain_options(error, sets: list[str] | None, input_shape: str | None) -> N
                     item.span = Span(line=1, col=start, end_line=1, end_col=start + len(name), path=SET_PATH)
         if item.span is not None and item.span.path != SET_PATH:
             if sets:
-                item.notes.append(Note("this run sets network parameters with --set",
-                                       Span(line=1, col=1, end_line=1, end_col=len(line.text) + 1, path=SET_PATH)))
+                item.notes.append(
+                    Note(
+                        "this run sets network parameters with --set",
+                        Span(line=1, col=1, end_line=1, end_col=len(line.text) + 1, path=SET_PATH),
+                    )
+                )
             if input_shape:
                 item.notes.append(Note(f"this run replaces the spec's input with --input {input_shape}"))
 
@@ -146,13 +167,23 @@ def parse_shape(text: str | None) -> tuple[int, ...] | None:
     except ValueError:
         raise typer.BadParameter(f"expected CxHxW such as 3x224x224, got {text!r}", param_hint="--input") from None
     if len(dims) not in (1, 2, 3) or any(d < 1 for d in dims):
-        raise typer.BadParameter(f"expected CxHxW (or C for flat input, LxC for a sequence) with positive sizes, "
-                                 f"such as 3x224x224; got {text!r}", param_hint="--input")
+        raise typer.BadParameter(
+            f"expected CxHxW (or C for flat input, LxC for a sequence) with positive sizes, "
+            f"such as 3x224x224; got {text!r}",
+            param_hint="--input",
+        )
     return dims
 
 
-def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, network: str | None,
-                 json_output: bool = False, max_params: int = DEFAULT_MAX_PARAMS, max_layers: int = 50_000):
+def load_checked(
+    spec: Path,
+    sets: list[str] | None,
+    input_shape: str | None,
+    network: str | None,
+    json_output: bool = False,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    max_layers: int = 50_000,
+):
     """Run the static pipeline; print warnings; on a user error print it and exit 1."""
     from . import api
     from .errors import ArchError
@@ -161,8 +192,9 @@ def load_checked(spec: Path, sets: list[str] | None, input_shape: str | None, ne
     params = parse_sets(sets)
     shape = parse_shape(input_shape)
     try:
-        checked = api.check(spec, params, input_shape=shape, network=network,
-                            limits=Limits(max_params=max_params, max_nodes=max_layers))
+        checked = api.check(
+            spec, params, input_shape=shape, network=network, limits=Limits(max_params=max_params, max_nodes=max_layers)
+        )
     except ArchError as error:
         explain_options(error, sets, input_shape)
         fail(error, json_output=json_output)
@@ -193,7 +225,9 @@ def check_output(path: Path, protect: list[Path | str]) -> Path:
         for spec in protect:
             spec = Path(spec)
             if spec.exists() and target == spec.resolve():
-                _cannot_write(f"refusing to overwrite the input spec {spec} with the output", "choose another output path")
+                _cannot_write(
+                    f"refusing to overwrite the input spec {spec} with the output", "choose another output path"
+                )
         if target.is_dir():
             _cannot_write(f"cannot write {path}: it is a folder", "give a file name, e.g. -o model.py")
     except OSError as exc:
@@ -215,9 +249,9 @@ def protected(checked) -> list[Path | str]:
 @app.command()
 def check(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
-    set_: Optional[list[str]] = SetOption,
-    input_shape: Optional[str] = InputOption,
-    network: Optional[str] = NetworkOption,
+    set_: list[str] | None = SetOption,
+    input_shape: str | None = InputOption,
+    network: str | None = NetworkOption,
     format: Format = FormatOption,
     max_params: int = MaxParamsOption,
     max_layers: int = MaxLayersOption,
@@ -235,11 +269,19 @@ def check(
     if json_output:
         import json
 
-        print(json.dumps({
-            "ok": True, "name": checked.name, "input": list(checked.input_shape),
-            "output": list(checked.output_shape), "params": checked.total_params,
-            "diagnostics": [w.to_json() for w in [*checked.warnings, *([too_large] if too_large else [])]],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": True,
+                    "name": checked.name,
+                    "input": list(checked.input_shape),
+                    "output": list(checked.output_shape),
+                    "params": checked.total_params,
+                    "diagnostics": [w.to_json() for w in [*checked.warnings, *([too_large] if too_large else [])]],
+                },
+                indent=2,
+            )
+        )
         return
     print(f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}, {checked.total_params:,} params")
 
@@ -247,10 +289,10 @@ def check(
 @app.command("compile")
 def compile_(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write a standalone .py file here."),
-    set_: Optional[list[str]] = SetOption,
-    input_shape: Optional[str] = InputOption,
-    network: Optional[str] = NetworkOption,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write a standalone .py file here."),
+    set_: list[str] | None = SetOption,
+    input_shape: str | None = InputOption,
+    network: str | None = NetworkOption,
     depth: int = typer.Option(2, "--depth", "-d", min=1, help="Table depth: 1 = top-level modules only."),
     max_params: int = MaxParamsOption,
     max_layers: int = MaxLayersOption,
@@ -313,16 +355,24 @@ def _print_layers(console, table_rows, checked) -> None:
 
     from .shapes import fmt
 
-    table = Table(title=f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}",
-                  title_justify="left", box=None, pad_edge=False)
+    table = Table(
+        title=f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}",
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
     table.add_column("name", no_wrap=True)
     table.add_column("op")
     table.add_column("output", justify="right")
     table.add_column("params", justify="right")
     for row in table_rows:
         indent = "  " * (row.depth - 1)
-        table.add_row(indent + row.path.rsplit(".", 1)[-1] if row.depth > 1 else row.path, row.op, fmt(row.shape),
-                      f"{row.params:,}" if row.params else "")
+        table.add_row(
+            indent + row.path.rsplit(".", 1)[-1] if row.depth > 1 else row.path,
+            row.op,
+            fmt(row.shape),
+            f"{row.params:,}" if row.params else "",
+        )
     table.add_row("total", "", "", f"{checked.total_params:,}", style="bold")
     console.print(table)
 
@@ -338,11 +388,15 @@ def summary(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
     depth: int = typer.Option(2, "--depth", "-d", min=0, help="Row depth: 1 = top-level modules, 0 = totals only."),
     format: str = typer.Option("table", "--format", "-f", help="table, json, markdown or csv"),
-    other_ops: bool = typer.Option(False, "--other-ops", help="Add a column of the arithmetic outside MACs (bias, "
-                                   "norm, activation, pooling, merges) to table and markdown."),
-    set_: Optional[list[str]] = SetOption,
-    input_shape: Optional[str] = InputOption,
-    network: Optional[str] = NetworkOption,
+    other_ops: bool = typer.Option(
+        False,
+        "--other-ops",
+        help="Add a column of the arithmetic outside MACs (bias, "
+        "norm, activation, pooling, merges) to table and markdown.",
+    ),
+    set_: list[str] | None = SetOption,
+    input_shape: str | None = InputOption,
+    network: str | None = NetworkOption,
 ) -> None:
     """Exact params, MACs, FLOPs, memory and depth per module, computed from the spec without torch."""
     from . import api
@@ -355,23 +409,35 @@ def summary(
 
 @app.command()
 def compare(
-    specs: list[Path] = typer.Argument(..., help="Specs (.arch or .yaml) or run folders of `archdsl train`, "
-                                       "one row each."),
+    specs: list[Path] = typer.Argument(
+        ..., help="Specs (.arch or .yaml) or run folders of `archdsl train`, one row each."
+    ),
     format: str = typer.Option("table", "--format", "-f", help="table, markdown, csv or json"),
-    sort: Optional[str] = typer.Option(None, "--sort", metavar="COLUMN",
-                                       help="Order rows by name, params, macs, depth, activations or latency."),
+    sort: str | None = typer.Option(
+        None, "--sort", metavar="COLUMN", help="Order rows by name, params, macs, depth, activations or latency."
+    ),
     desc: bool = typer.Option(False, "--desc", help="With --sort: largest first."),
-    bench: bool = typer.Option(False, "--bench", help="Also build each model with torch and time it on the CPU "
-                               "(ms per image at batch 1, after a warm-up: median and IQR of --runs)."),
+    bench: bool = typer.Option(
+        False,
+        "--bench",
+        help="Also build each model with torch and time it on the CPU "
+        "(ms per image at batch 1, after a warm-up: median and IQR of --runs).",
+    ),
     runs: int = typer.Option(20, "--runs", min=1, help="Timed forward passes per model with --bench."),
-    threads: int = typer.Option(1, "--threads", min=1, help="torch CPU threads with --bench (default 1: "
-                                "more threads on a shared machine measure its load as much as the model)."),
-    plot: Optional[Path] = typer.Option(None, "--plot", metavar="OUT.png",
-                                        help="Draw params against GMACs (needs matplotlib, from the plot extra)."),
+    threads: int = typer.Option(
+        1,
+        "--threads",
+        min=1,
+        help="torch CPU threads with --bench (default 1: "
+        "more threads on a shared machine measure its load as much as the model).",
+    ),
+    plot: Path | None = typer.Option(
+        None, "--plot", metavar="OUT.png", help="Draw params against GMACs (needs matplotlib, from the plot extra)."
+    ),
     plot_y: str = typer.Option("params", "--plot-y", help="params, or accuracy (of run folders) for --plot."),
     plot_x: str = typer.Option("macs", "--plot-x", help="macs or params for --plot."),
-    set_: Optional[list[str]] = SetOption,
-    input_shape: Optional[str] = InputOption,
+    set_: list[str] | None = SetOption,
+    input_shape: str | None = InputOption,
 ) -> None:
     """One row per spec: name, input, params, GMACs, depth, activation memory (and CPU latency with --bench)."""
     from . import api
@@ -385,15 +451,19 @@ def compare(
         raise typer.BadParameter("latency is only measured with --bench", param_hint="--sort")
     if plot is not None:
         _check_plot_path(plot, specs)
-        for value, allowed, option in ((plot_x, ("macs", "params"), "--plot-x"),
-                                       (plot_y, ("params", "accuracy"), "--plot-y")):
+        for value, allowed, option in (
+            (plot_x, ("macs", "params"), "--plot-x"),
+            (plot_y, ("params", "accuracy"), "--plot-y"),
+        ):
             if value not in allowed:
                 raise typer.BadParameter(f"expected one of {', '.join(allowed)}, got {value!r}", param_hint=option)
     from .errors import ArchError
     from .training.results import is_run_folder
 
-    checked = [path if is_run_folder(path) else load_checked(path, set_, input_shape, None,
-                                                             json_output=format == "json") for path in specs]
+    checked = [
+        path if is_run_folder(path) else load_checked(path, set_, input_shape, None, json_output=format == "json")
+        for path in specs
+    ]
     try:
         comparison = _bench(checked, runs, threads) if bench else api.compare(checked)
     except ArchError as error:  # a run folder whose spec no longer checks
@@ -415,15 +485,20 @@ def _check_plot_path(plot: Path, specs: list[Path]) -> None:
     from .errors import LoadError
 
     if importlib.util.find_spec("matplotlib") is None:
-        sys.stderr.write("error: --plot needs matplotlib, which is not installed\n"
-                         "help: pip install 'archdsl[plot]'  (or: pip install matplotlib)\n")
+        sys.stderr.write(
+            "error: --plot needs matplotlib, which is not installed\n"
+            "help: pip install 'archdsl[plot]'  (or: pip install matplotlib)\n"
+        )
         raise typer.Exit(1)
     from .backends.plot import image_formats
 
     formats = image_formats()
     if plot.suffix.lstrip(".").lower() not in formats:
-        raise typer.BadParameter(f"cannot write a {plot.suffix or 'extensionless'} image; use one of "
-                                 f"{', '.join('.' + f for f in sorted(formats))}", param_hint="--plot")
+        raise typer.BadParameter(
+            f"cannot write a {plot.suffix or 'extensionless'} image; use one of "
+            f"{', '.join('.' + f for f in sorted(formats))}",
+            param_hint="--plot",
+        )
     for spec in specs:  # write_atomic checks again; failing here saves the work before it
         if spec.exists() and plot.resolve() == spec.resolve():
             fail(LoadError(f"refusing to overwrite the input spec {spec}", hint="choose another output path"))
@@ -434,7 +509,6 @@ def _bench(checked: list, runs: int, threads: int):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from . import api
-
     from .errors import ArchError
 
     columns = (TextColumn("timing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -454,7 +528,7 @@ def _bench(checked: list, runs: int, threads: int):
 def convert(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
     to: str = typer.Option(..., "--to", "-t", help="yaml or arch"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
 ) -> None:
     """Rewrite a spec file in the other form (.arch <-> YAML). Imports are kept as imports; with -o in
     another folder their relative paths are rewritten to resolve from there."""
@@ -506,15 +580,21 @@ def schema() -> None:
 def draw(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
     output: Path = typer.Option(..., "--output", "-o", help="OUT.svg, OUT.png, OUT.pdf, OUT.dot or OUT.html."),
-    depth: str = typer.Option("auto", "--depth", "-d", metavar="N|auto|all",
-                              help="Levels to open: auto (blocks and stages closed), 1 = top level, all = every op."),
-    expand: Optional[list[str]] = typer.Option(None, "--expand", "-e", metavar="NAME",
-                                               help="Open a block (by name), a module path or a glob (repeatable)."),
+    depth: str = typer.Option(
+        "auto",
+        "--depth",
+        "-d",
+        metavar="N|auto|all",
+        help="Levels to open: auto (blocks and stages closed), 1 = top level, all = every op.",
+    ),
+    expand: list[str] | None = typer.Option(
+        None, "--expand", "-e", metavar="NAME", help="Open a block (by name), a module path or a glob (repeatable)."
+    ),
     rankdir: str = typer.Option("TB", "--rankdir", "-r", help="TB (top to bottom) or LR (left to right)."),
     fold: bool = typer.Option(True, "--fold/--unfold", help="Draw identical consecutive blocks once, with a count."),
-    set_: Optional[list[str]] = SetOption,
-    input_shape: Optional[str] = InputOption,
-    network: Optional[str] = NetworkOption,
+    set_: list[str] | None = SetOption,
+    input_shape: str | None = InputOption,
+    network: str | None = NetworkOption,
 ) -> None:
     """Draw a block diagram (SVG, PNG, PDF or DOT) with shapes on the edges; never imports torch.
 
@@ -551,15 +631,16 @@ def draw(
     nodes = len(drawing.diagram.nodes)
     print(f"wrote {output}: {checked.name}, depth {depth}, {nodes} nodes{how}")
 
+
 @app.command("export")
 def export_(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec, or a run folder of `archdsl train`."),
     format_: str = typer.Option("onnx", "--format", "-f", help="onnx, or exported (a torch.export .pt2)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Default: NAME.onnx / NAME.pt2."),
-    weights: Optional[Path] = typer.Option(None, "--weights", "-w", help="A state_dict .pt (weights_only load)."),
-    set_: Optional[list[str]] = SetOption,
-    input_shape: Optional[str] = InputOption,
-    network: Optional[str] = NetworkOption,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Default: NAME.onnx / NAME.pt2."),
+    weights: Path | None = typer.Option(None, "--weights", "-w", help="A state_dict .pt (weights_only load)."),
+    set_: list[str] | None = SetOption,
+    input_shape: str | None = InputOption,
+    network: str | None = NetworkOption,
 ) -> None:
     """Export to ONNX or torch.export, with a dynamic batch; the file is checked against PyTorch first."""
     from .errors import ArchError
@@ -570,23 +651,34 @@ def export_(
     if output is not None:
         check_output(output, [spec])
     try:
-        result = export(spec, format_, output, params=parse_sets(set_), input_shape=parse_shape(input_shape),
-                        network=network, weights=weights)
+        result = export(
+            spec,
+            format_,
+            output,
+            params=parse_sets(set_),
+            input_shape=parse_shape(input_shape),
+            network=network,
+            weights=weights,
+        )
     except ArchError as error:
         explain_options(error, set_, input_shape)
         fail(error)
-    print(f"wrote {result.path}: {result.network}, {result.format}, input Nx{'x'.join(map(str, result.input_shape))} "
-          f"(dynamic batch), {result.params:,} params, {result.nodes} nodes; max relative difference "
-          f"{result.max_rel_diff:.1e} against PyTorch")
+    print(
+        f"wrote {result.path}: {result.network}, {result.format}, input Nx{'x'.join(map(str, result.input_shape))} "
+        f"(dynamic batch), {result.params:,} params, {result.nodes} nodes; max relative difference "
+        f"{result.max_rel_diff:.1e} against PyTorch"
+    )
 
 
 @app.command("import")
 def import_(
     target: str = typer.Argument(..., help="torchvision:NAME, timm:NAME, path/to/file.py:attr or package.module:attr"),
     output: Path = typer.Option(..., "--output", "-o", help="The spec to write (.arch, or .yaml with --to yaml)."),
-    kwargs: Optional[str] = typer.Option(None, "--kwargs", help='Constructor arguments as JSON: \'{"num_classes": 10}\'.'),
-    input_shape: Optional[str] = InputOption,
-    weights: Optional[Path] = typer.Option(None, "--weights", "-w", help="A state_dict .pt; a matching .pt is written beside the spec."),
+    kwargs: str | None = typer.Option(None, "--kwargs", help="Constructor arguments as JSON: '{\"num_classes\": 10}'."),
+    input_shape: str | None = InputOption,
+    weights: Path | None = typer.Option(
+        None, "--weights", "-w", help="A state_dict .pt; a matching .pt is written beside the spec."
+    ),
     to: str = typer.Option("arch", "--to", "-t", help="arch or yaml"),
 ) -> None:
     """Import a PyTorch model as an editable spec, checked for identical outputs before it is written."""
@@ -610,9 +702,9 @@ def lsp() -> None:
 def serve(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
-    set_: Optional[list[str]] = SetOption,
-    input_shape: Optional[str] = InputOption,
-    network: Optional[str] = NetworkOption,
+    set_: list[str] | None = SetOption,
+    input_shape: str | None = InputOption,
+    network: str | None = NetworkOption,
 ) -> None:
     """Live preview on 127.0.0.1: the interactive diagram, summary and diagnostics, updated on every save."""
     from .serve.cli import run
@@ -640,15 +732,19 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except MemoryError:  # the static check (archdsl.memory) passed, but the machine still ran out
-        sys.stderr.write("error[E606]: out of memory while building or running the model\n"
-                         "help: close other programs, or pass --input with a smaller shape\n")
+        sys.stderr.write(
+            "error[E606]: out of memory while building or running the model\n"
+            "help: close other programs, or pass --input with a smaller shape\n"
+        )
         sys.exit(1)
     except Exception:  # a bug in archdsl, never a mistake in the spec: say so, with the traceback
         import traceback
 
         traceback.print_exc()
-        sys.stderr.write("archdsl: internal error (a bug in archdsl, not in your spec); please report it with the "
-                         "spec and the command\n")
+        sys.stderr.write(
+            "archdsl: internal error (a bug in archdsl, not in your spec); please report it with the "
+            "spec and the command\n"
+        )
         sys.exit(3)
 
 

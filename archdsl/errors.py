@@ -117,8 +117,12 @@ class ArchError(Exception):
             "end_col": where.end_col if where else None,
             "hint": self.hint,
             "notes": [
-                {"message": n.message, "path": n.span.path if n.span else None,
-                 "line": n.span.line if n.span else None, "col": n.span.col if n.span else None}
+                {
+                    "message": n.message,
+                    "path": n.span.path if n.span else None,
+                    "line": n.span.line if n.span else None,
+                    "col": n.span.col if n.span else None,
+                }
                 for n in self.notes
             ],
         }
@@ -172,8 +176,9 @@ class ErrorGroup(ArchError):
         parts = [render(e, e.sources or self.sources) for e in self.errors]
         errors = sum(e.severity == "error" for e in self.errors)
         warnings = len(self.errors) - errors
-        count = f"{errors} error{'s' if errors != 1 else ''}" + (f", {warnings} warning{'s' if warnings != 1 else ''}"
-                                                              if warnings else "")
+        count = f"{errors} error{'s' if errors != 1 else ''}" + (
+            f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        )
         if self.truncated:
             count += f"; stopped after the first {len(self.errors)}"
         return "\n\n".join(parts) + f"\n\n{count}"

@@ -33,9 +33,13 @@ class Span(BaseModel):
         on the snippet's first line only)."""
         if (line, col) == (1, 1):
             return self
-        return Span(line=self.line + line - 1, col=self.col + (col - 1 if self.line == 1 else 0),
-                    end_line=self.end_line + line - 1, end_col=self.end_col + (col - 1 if self.end_line == 1 else 0),
-                    path=self.path)
+        return Span(
+            line=self.line + line - 1,
+            col=self.col + (col - 1 if self.line == 1 else 0),
+            end_line=self.end_line + line - 1,
+            end_col=self.end_col + (col - 1 if self.end_line == 1 else 0),
+            path=self.path,
+        )
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,11 @@ def not_utf8(path: Path, exc: UnicodeDecodeError):
     line = before.count(b"\n") + 1
     col = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
     span = Span(line=line, col=col, end_line=line, end_col=col + 1, path=str(path))
-    error = LoadError(f"{path} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot start a character",
-                      span, hint="save the file as UTF-8, or remove the stray byte")
+    error = LoadError(
+        f"{path} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} cannot start a character",
+        span,
+        hint="save the file as UTF-8, or remove the stray byte",
+    )
     shown = Source(text=exc.object.decode("utf-8", "replace"), path=str(path))  # for the caret
     return error.attach({str(path): shown})
 

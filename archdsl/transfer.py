@@ -51,14 +51,18 @@ def transfer_weights(src: Any, dst: Any) -> list[tuple[str, str]]:
             )
         pairs.append((src_name, dst_name))
     if len(source) != len(target):
-        longer, name, count = ("source", source, len(target)) if len(source) > len(target) else ("destination", target, len(source))
+        longer, name, count = (
+            ("source", source, len(target)) if len(source) > len(target) else ("destination", target, len(source))
+        )
         extra_name, extra_tensor, extra_kind = name[count]
         raise WeightTransferError(
             f"the source has {len(source)} tensors and the destination {len(target)}: the {longer}'s "
             f"`{extra_name}` {_shape(extra_tensor)} ({extra_kind}) and any after it have no counterpart; "
             "nothing was copied"
         )
-    mapped = OrderedDict((dst_name, src_tensor.detach()) for (_, src_tensor, _), (dst_name, _, _) in zip(source, target))
+    mapped = OrderedDict(
+        (dst_name, src_tensor.detach()) for (_, src_tensor, _), (dst_name, _, _) in zip(source, target)
+    )
     dst.load_state_dict(mapped, strict=True)
     return pairs
 
@@ -66,8 +70,10 @@ def transfer_weights(src: Any, dst: Any) -> list[tuple[str, str]]:
 def _entries(model: Any) -> list[tuple[str, Any, str]]:
     """(name, tensor, "parameter" | "buffer") for every state_dict entry, in order."""
     parameters = {id(p) for p in model.parameters()}
-    return [(name, tensor, "parameter" if id(tensor) in parameters else "buffer")
-            for name, tensor in model.state_dict(keep_vars=True).items()]
+    return [
+        (name, tensor, "parameter" if id(tensor) in parameters else "buffer")
+        for name, tensor in model.state_dict(keep_vars=True).items()
+    ]
 
 
 def _leaf(name: str) -> str:

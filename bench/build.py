@@ -31,9 +31,12 @@ def main() -> None:
     for name, constructor in MODELS.items():
         spec = ROOT / "specs" / f"{name}.arch"
         times = interleaved(
-            {"archdsl": lambda spec=spec: archdsl.build(spec),
-             "torchvision": lambda constructor=constructor: getattr(torchvision.models, constructor)()},
-            args.repeats, warmup=1,
+            {
+                "archdsl": lambda spec=spec: archdsl.build(spec),
+                "torchvision": lambda constructor=constructor: getattr(torchvision.models, constructor)(),
+            },
+            args.repeats,
+            warmup=1,
         )
         ours, ref = median(times["archdsl"]), median(times["torchvision"])
         rows.append([name, f"{ours * 1e3:.0f}", f"{ref * 1e3:.0f}", f"{ours / ref:.3f}"])

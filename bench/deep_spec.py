@@ -14,8 +14,13 @@ def deep_spec(n: int, channels: int = 8, style: str = "flat") -> str:
     """`flat`: one line per conv layer. `blocks`: one line per residual unit of two convs."""
     if style == "blocks":
         return _blocks(n, channels)
-    lines = [f'"""A synthetic network with {n} conv layers (bench/deep_spec.py)."""', "",
-             "network deep(num_classes=10):", "    input 3x32x32", f"    c0: conv({channels}, 3, padding=1)"]
+    lines = [
+        f'"""A synthetic network with {n} conv layers (bench/deep_spec.py)."""',
+        "",
+        "network deep(num_classes=10):",
+        "    input 3x32x32",
+        f"    c0: conv({channels}, 3, padding=1)",
+    ]
     convs = 1
     index = 0
     while convs < n:
@@ -33,10 +38,18 @@ def deep_spec(n: int, channels: int = 8, style: str = "flat") -> str:
 
 
 def _blocks(n: int, channels: int) -> str:
-    lines = [f'"""A synthetic network with {n} conv layers in residual units (bench/deep_spec.py)."""', "",
-             "block Unit(c):", "    a: conv(c, 3, padding=1) -> relu", "    b: conv(c, 3, padding=1)",
-             "    add(in, b) -> relu", "",
-             "network deep(num_classes=10):", "    input 3x32x32", f"    stem: conv({channels}, 3, padding=1)"]
+    lines = [
+        f'"""A synthetic network with {n} conv layers in residual units (bench/deep_spec.py)."""',
+        "",
+        "block Unit(c):",
+        "    a: conv(c, 3, padding=1) -> relu",
+        "    b: conv(c, 3, padding=1)",
+        "    add(in, b) -> relu",
+        "",
+        "network deep(num_classes=10):",
+        "    input 3x32x32",
+        f"    stem: conv({channels}, 3, padding=1)",
+    ]
     convs, index = 1, 0
     while convs + 2 <= n:
         index += 1

@@ -91,15 +91,22 @@ def main() -> int:
         if outcome.seconds > slowest_by_outcome.get(outcome.kind, (0.0,))[0]:
             slowest_by_outcome[outcome.kind] = (outcome.seconds, mutation, outcome.detail)
         if (index + 1) % 1000 == 0:
-            print(f"  {index + 1:,} cases, {counts['crash']} crashes, {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {index + 1:,} cases, {counts['crash']} crashes, {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     total = time.perf_counter() - started
 
-    print(f"archdsl fuzz: {args.cases:,} cases over {len(workspace.files)} spec files, seed {args.seed}"
-          f"{', emitting source' if args.emit else ''}")
+    print(
+        f"archdsl fuzz: {args.cases:,} cases over {len(workspace.files)} spec files, seed {args.seed}"
+        f"{', emitting source' if args.emit else ''}"
+    )
     print(f"  models {counts['model']:,}, diagnostics {counts['diagnostic']:,}, crashes {counts['crash']:,}")
-    print(f"  total {total:.1f} s, mean {1000 * total / max(args.cases, 1):.1f} ms per case; "
-          f"slowest case {slowest[0][0] if slowest else 0:.2f} s wall, most CPU for one case {slowest_cpu:.2f} s")
+    print(
+        f"  total {total:.1f} s, mean {1000 * total / max(args.cases, 1):.1f} ms per case; "
+        f"slowest case {slowest[0][0] if slowest else 0:.2f} s wall, most CPU for one case {slowest_cpu:.2f} s"
+    )
     print("  slowest cases (wall / CPU):")
     for seconds, mutation, detail, cpu in slowest:
         print(f"    {seconds:.3f} s / {cpu:.3f} s  {mutation.kind:9} {mutation.file}  -> {detail[:80]}")

@@ -57,7 +57,8 @@ def dispatched(torch, model, x) -> tuple[Counter, int]:
 
     calls = [0]
     handle = torch.nn.modules.module.register_module_forward_pre_hook(
-        lambda module, inputs: calls.__setitem__(0, calls[0] + 1))
+        lambda module, inputs: calls.__setitem__(0, calls[0] + 1)
+    )
     try:
         with torch.no_grad(), Count() as counter:
             model(x)
@@ -79,12 +80,21 @@ def main() -> None:
     for name in args.models.split(","):
         torch, ours, reference = load_pair(name)
         sample = torch.randn(1, 3, 224, 224)
-        (ours_ops, ours_calls), (ref_ops, ref_calls) = dispatched(torch, ours, sample), dispatched(torch, reference, sample)
+        (ours_ops, ours_calls), (ref_ops, ref_calls) = (
+            dispatched(torch, ours, sample),
+            dispatched(torch, reference, sample),
+        )
         extra = ours_ops - ref_ops
         missing = ref_ops - ours_ops
         differs = ", ".join([f"+{n} {op}" for op, n in extra.items()] + [f"-{n} {op}" for op, n in missing.items()])
-        work.append([name, f"{sum(ours_ops.values())} / {sum(ref_ops.values())}", f"{ours_calls} / {ref_calls}",
-                     differs or "none"])
+        work.append(
+            [
+                name,
+                f"{sum(ours_ops.values())} / {sum(ref_ops.values())}",
+                f"{ours_calls} / {ref_calls}",
+                differs or "none",
+            ]
+        )
         if args.work_only:
             continue
         modes = [("eager", ours, reference)]
@@ -96,12 +106,23 @@ def main() -> None:
                 with torch.no_grad():
                     assert torch.allclose(a(x), b(x), atol=1e-4), f"{name}: outputs differ"
                     repeats = args.repeats if batch == 1 else max(args.repeats // 3, 5)
-                    times = interleaved({"archdsl": lambda a=a, x=x: a(x), "torchvision": lambda b=b, x=x: b(x)}, repeats, warmup=3)
+                    times = interleaved(
+                        {"archdsl": lambda a=a, x=x: a(x), "torchvision": lambda b=b, x=x: b(x)}, repeats, warmup=3
+                    )
                 ours_ms, ref_ms = median(times["archdsl"]) * 1e3, median(times["torchvision"]) * 1e3
                 ratios = sorted(a / b for a, b in zip(times["archdsl"], times["torchvision"]))
                 low, high = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
-                rows.append([name, batch, mode, f"{ours_ms:.2f}", f"{ref_ms:.2f}", f"{median(ratios):.3f}",
-                             f"{low:.3f}-{high:.3f}"])
+                rows.append(
+                    [
+                        name,
+                        batch,
+                        mode,
+                        f"{ours_ms:.2f}",
+                        f"{ref_ms:.2f}",
+                        f"{median(ratios):.3f}",
+                        f"{low:.3f}-{high:.3f}",
+                    ]
+                )
                 print(f"{name} batch {batch} {mode}: {ours_ms:.2f} ms vs {ref_ms:.2f} ms", file=sys.stderr)
     print(f"Machine: {machine()}\n")
     print("Work per eval forward pass at batch 1 (archdsl / torchvision):\n")

@@ -30,8 +30,10 @@ def main(names: list[str]) -> None:
     import archdsl
 
     torch.set_num_threads(1)
-    print("| spec | input | archdsl MACs | fvcore conv+linear | diff | fvcore total | MACs + fvcore-style extras "
-          "| depth | archdsl s | fvcore s |")
+    print(
+        "| spec | input | archdsl MACs | fvcore conv+linear | diff | fvcore total | MACs + fvcore-style extras "
+        "| depth | archdsl s | fvcore s |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for entry in REFERENCES:
         stems, constructor, _ = getattr(entry, "values", entry)
@@ -51,8 +53,11 @@ def main(names: list[str]) -> None:
         theirs = sum(v for k, v in by_op.items() if k in ("conv", "linear", "addmm", "matmul"))
         related = s.totals.macs + fvcore_convention_extras(checked.graph)
         shape = "x".join(map(str, checked.input_shape))
-        print(f"| {Path(path).stem} | {shape} | {s.totals.macs:,} | {theirs:,} | {s.totals.macs - theirs:+,} | {total:,} "
-              f"| {related:,} | {s.totals.depth} | {ours_s:.2f} | {theirs_s:.2f} |", flush=True)
+        print(
+            f"| {Path(path).stem} | {shape} | {s.totals.macs:,} | {theirs:,} | {s.totals.macs - theirs:+,} | {total:,} "
+            f"| {related:,} | {s.totals.depth} | {ours_s:.2f} | {theirs_s:.2f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -26,13 +26,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import torch
-from common import machine
 
 from archdsl import api
 from archdsl.training.adapt import plan_input
 from archdsl.training.data import open_data, set_transforms
 from archdsl.training.options import TrainOptions
 from archdsl.training.run import make_optimizer, seed_everything, train_run
+
+from common import machine
 
 SPEC = "specs/lenet5.arch"
 

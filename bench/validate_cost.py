@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, median, table
-from deep_spec import deep_spec
-
 import archdsl
 from archdsl.ir.nodes import Graph
+
+from common import machine, median, table
+from deep_spec import deep_spec
 
 
 def main() -> None:

@@ -42,8 +42,14 @@ def figures() -> list[Figure]:
         # resnet18.arch and resnet18.yaml both exist: the YAML one gets its own file name.
         stem = spec.stem if spec.suffix == ".arch" else f"{spec.stem}_yaml"
         out.append(Figure(spec, GALLERY / f"{stem}.svg", {}, spec.name))
-    out.append(Figure(SPECS / "resnet18.arch", ROOT / "docs" / "images" / "draw_resnet18_layer2.svg",
-                      {"expand": ["layer2"]}, "resnet18, --expand layer2"))
+    out.append(
+        Figure(
+            SPECS / "resnet18.arch",
+            ROOT / "docs" / "images" / "draw_resnet18_layer2.svg",
+            {"expand": ["layer2"]},
+            "resnet18, --expand layer2",
+        )
+    )
     return out
 
 
@@ -66,9 +72,13 @@ def recorded_digest(path: Path) -> str | None:
 
 def stale(figs: list[Figure]) -> list[str]:
     """What is out of date: figures whose DOT changed, missing files, and SVGs of removed specs."""
-    problems = [f"{f.out.relative_to(ROOT)} is out of date" for f in figs if recorded_digest(f.out) != digest(source_of(f))]
+    problems = [
+        f"{f.out.relative_to(ROOT)} is out of date" for f in figs if recorded_digest(f.out) != digest(source_of(f))
+    ]
     expected = {f.out for f in figs}
-    problems += [f"{p.relative_to(ROOT)} belongs to no spec" for p in sorted(GALLERY.glob("*.svg")) if p not in expected]
+    problems += [
+        f"{p.relative_to(ROOT)} belongs to no spec" for p in sorted(GALLERY.glob("*.svg")) if p not in expected
+    ]
     index = GALLERY / "README.md"
     if not index.exists() or index.read_text(encoding="utf-8") != index_page(figs):
         problems.append(f"{index.relative_to(ROOT)} is out of date")

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine
-
 import archdsl
+
+from common import machine
 
 NETWORKS = (("lenet5", "specs/lenet5.arch", {}), ("resnet18", "specs/resnet18.arch", {"resize": 32}))
 AMOUNTS = (0.0, 0.5, 0.8, 0.9)
@@ -45,22 +45,36 @@ def main() -> None:
                 folder = args.out / f"{name}-{'structured' if structured else 'unstructured'}-{round(amount * 100)}"
                 started = time.perf_counter()
                 if not (folder / "prune.json").exists():
-                    archdsl.prune(str(run), amount=amount, structured=structured,
-                                  finetune_epochs=args.finetune_epochs, out=str(folder))
+                    archdsl.prune(
+                        str(run),
+                        amount=amount,
+                        structured=structured,
+                        finetune_epochs=args.finetune_epochs,
+                        out=str(folder),
+                    )
                 report = json.loads((folder / "prune.json").read_text())
                 accuracy = {row["stage"].split(":")[-1].strip(): row["val_acc"] for row in report["accuracy"]}
-                rows.append({
-                    "network": name, "method": "structured" if structured else "unstructured", "amount": amount,
-                    "params": report["params_after"], "nonzero": report["totals"]["params_nonzero"],
-                    "trained": report["accuracy"][0]["val_acc"], "pruned": accuracy["pruned"],
-                    "retrained": report["accuracy"][-1]["val_acc"], "seconds": round(time.perf_counter() - started, 1),
-                })
+                rows.append(
+                    {
+                        "network": name,
+                        "method": "structured" if structured else "unstructured",
+                        "amount": amount,
+                        "params": report["params_after"],
+                        "nonzero": report["totals"]["params_nonzero"],
+                        "trained": report["accuracy"][0]["val_acc"],
+                        "pruned": accuracy["pruned"],
+                        "retrained": report["accuracy"][-1]["val_acc"],
+                        "seconds": round(time.perf_counter() - started, 1),
+                    }
+                )
     print(f"Measured on {machine()}.\n")
     print("| network | method | amount | parameters | non-zero | trained | pruned | retrained 1 epoch |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['network']} | {r['method']} | {r['amount']:.0%} | {r['params']:,} | {r['nonzero']:,} | "
-              f"{r['trained']:.2%} | {r['pruned']:.2%} | {r['retrained']:.2%} |")
+        print(
+            f"| {r['network']} | {r['method']} | {r['amount']:.0%} | {r['params']:,} | {r['nonzero']:,} | "
+            f"{r['trained']:.2%} | {r['pruned']:.2%} | {r['retrained']:.2%} |"
+        )
     plot(rows, ROOT / "docs" / "images" / "pruning.png")
 
 

@@ -20,10 +20,19 @@ OUT = ROOT / "docs" / "specs.md"
 
 # Families in the order the user's notes study them; a spec belongs to the first prefix it matches.
 FAMILIES = [
-    ("LeNet", ("lenet",)), ("AlexNet", ("alexnet",)), ("VGG", ("vgg",)), ("ResNet", ("resnet",)),
-    ("Wide ResNet", ("wide_resnet", "wrn")), ("GoogLeNet / Inception", ("googlenet",)), ("DenseNet", ("densenet",)),
-    ("MobileNet", ("mobilenet",)), ("ShuffleNet", ("shufflenet",)), ("Xception", ("xception",)),
-    ("SENet", ("se_",)), ("EfficientNet", ("efficientnet",)), ("MLP", ("mlp",)),
+    ("LeNet", ("lenet",)),
+    ("AlexNet", ("alexnet",)),
+    ("VGG", ("vgg",)),
+    ("ResNet", ("resnet",)),
+    ("Wide ResNet", ("wide_resnet", "wrn")),
+    ("GoogLeNet / Inception", ("googlenet",)),
+    ("DenseNet", ("densenet",)),
+    ("MobileNet", ("mobilenet",)),
+    ("ShuffleNet", ("shufflenet",)),
+    ("Xception", ("xception",)),
+    ("SENet", ("se_",)),
+    ("EfficientNet", ("efficientnet",)),
+    ("MLP", ("mlp",)),
 ]
 
 
@@ -47,7 +56,11 @@ def describe(doc: str | None) -> tuple[str, str]:
             break
     title = paragraph[:cut].rstrip(".")
     match = re.search(r"reproduces (.+?)(?:[;.(]|, with |$)", " ".join((doc or "").split()))
-    reference = match.group(1).strip().rstrip(",") if match else "no library model; tests check the paper's figures (tests/test_specs_paper.py)"
+    reference = (
+        match.group(1).strip().rstrip(",")
+        if match
+        else "no library model; tests check the paper's figures (tests/test_specs_paper.py)"
+    )
     return title, reference
 
 
@@ -81,8 +94,13 @@ def render() -> str:
     for _, spec, checked, totals in entries:
         family = family_of(spec.stem)
         if family != current:
-            lines += ["", f"## {family}", "", "| spec | network | reproduces | input | params | GMACs | depth | activations |",
-                      "|---|---|---|---:|---:|---:|---:|---:|"]
+            lines += [
+                "",
+                f"## {family}",
+                "",
+                "| spec | network | reproduces | input | params | GMACs | depth | activations |",
+                "|---|---|---|---:|---:|---:|---:|---:|",
+            ]
             current = family
         gallery = f"gallery/{spec.stem if spec.suffix == '.arch' else spec.stem + '_yaml'}.svg"
         shape = "x".join(map(str, checked.input_shape))

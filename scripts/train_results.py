@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine
-
 import archdsl
+
+from common import machine
 
 RUNS = (  # (name, spec, options): the notes' setup is archdsl train's default
     ("lenet5", "specs/lenet5.arch", {}),

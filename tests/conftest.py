@@ -38,4 +38,6 @@ def assert_golden(name: str, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
         return
     expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{name} differs from its golden file; rerun with ARCHDSL_ACCEPT=1 if the change is intended"
+    assert actual == expected, (
+        f"{name} differs from its golden file; rerun with ARCHDSL_ACCEPT=1 if the change is intended"
+    )

@@ -129,6 +129,7 @@ def run_case(spec: Path, emit: bool = False) -> Outcome:
     except Exception as exc:  # noqa: BLE001 - exactly what the fuzzer looks for
         import traceback
 
-        return Outcome("crash", time.perf_counter() - started, "".join(traceback.format_exception(exc)),
-                       time.process_time() - cpu)
+        return Outcome(
+            "crash", time.perf_counter() - started, "".join(traceback.format_exception(exc)), time.process_time() - cpu
+        )
     return Outcome(kind, time.perf_counter() - started, detail, time.process_time() - cpu)

@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 
 import archdsl
 from archdsl.files import write_atomic
+
+from conftest import ROOT
 
 EFFICIENTNET = "specs/efficientnet_b0.arch"
 

@@ -43,8 +43,9 @@ def test_emitted_file_equals_in_memory_module(spec, tmp_path):
     torch.manual_seed(0)
     from_file = getattr(module, name)()
     in_memory = archdsl.build(spec)
-    assert [(k, v.shape) for k, v in from_file.state_dict().items()] == \
-           [(k, v.shape) for k, v in in_memory.state_dict().items()]
+    assert [(k, v.shape) for k, v in from_file.state_dict().items()] == [
+        (k, v.shape) for k, v in in_memory.state_dict().items()
+    ]
     assert [type(m).__name__ for m in from_file.modules()] == [type(m).__name__ for m in in_memory.modules()]
     from_file.load_state_dict(in_memory.state_dict(), strict=True)
     from_file.eval()
@@ -60,7 +61,10 @@ def test_factory_takes_parameters_used_verbatim(tmp_path):
     module = _import_file(out, "r18_generated")
     model = module.resnet18(num_classes=7)
     assert model.fc.out_features == 7
-    assert sum(p.numel() for p in model.parameters()) == archdsl.check("specs/resnet18.arch", {"num_classes": 7}).total_params
+    assert (
+        sum(p.numel() for p in model.parameters())
+        == archdsl.check("specs/resnet18.arch", {"num_classes": 7}).total_params
+    )
 
 
 def test_forward_has_no_graph_walk():
@@ -99,8 +103,10 @@ def test_a_network_named_like_its_class_is_its_own_factory():
 
 
 def test_docstrings_are_dedented_and_lines_have_no_trailing_spaces():
-    spec = ('"""A net.\n\nSecond paragraph."""\nblock B():\n    """Block doc,\n    on two lines."""\n'
-            "    conv(4, 1)\n\nnetwork n():\n    input 3x8x8\n    B\n")
+    spec = (
+        '"""A net.\n\nSecond paragraph."""\nblock B():\n    """Block doc,\n    on two lines."""\n'
+        "    conv(4, 1)\n\nnetwork n():\n    input 3x8x8\n    B\n"
+    )
     source = archdsl.emit(spec)
     assert '    """Block doc,\n    on two lines.\n\n    Block `B`' in source
     assert '    """A net.\n\n    Second paragraph."""' in source

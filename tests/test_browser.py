@@ -13,7 +13,6 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT
 from headless import chromium, console, requested_urls, screenshot, start_server, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
@@ -22,6 +21,8 @@ from selenium.webdriver.common.keys import Keys
 
 import archdsl
 from archdsl.backends.diagram import build_diagram
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # one browser start is a few seconds on a busy machine
 

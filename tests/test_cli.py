@@ -16,8 +16,15 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("P
 
 
 def run(*args: str, check: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archdsl", *args], cwd=ROOT, capture_output=True, text=True,
-                          check=check, timeout=300, env=ENV)
+    return subprocess.run(
+        [sys.executable, "-m", "archdsl", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
+        env=ENV,
+    )
 
 
 def test_check_prints_one_line():
@@ -59,8 +66,14 @@ def test_check_does_not_import_torch():
 def test_user_errors_exit_1_with_caret_and_no_traceback(tmp_path, text, where, code):
     spec = tmp_path / "bad.arch"
     spec.write_text(text)
-    result = subprocess.run([sys.executable, "-m", "archdsl", "check", "bad.arch"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120, env=ENV)
+    result = subprocess.run(
+        [sys.executable, "-m", "archdsl", "check", "bad.arch"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=ENV,
+    )
     assert result.returncode == 1
     assert result.stderr.startswith(where)
     assert "^" in result.stderr and "Traceback" not in result.stderr
@@ -75,8 +88,9 @@ def test_usage_error_exits_2():
 def test_unknown_op_suggests_a_fix(tmp_path):
     spec = tmp_path / "typo.arch"
     spec.write_text("network n():\n    input 3x8x8\n    maxpol(2)\n")
-    result = subprocess.run([sys.executable, "-m", "archdsl", "check", str(spec)], capture_output=True, text=True,
-                            env=ENV)
+    result = subprocess.run(
+        [sys.executable, "-m", "archdsl", "check", str(spec)], capture_output=True, text=True, env=ENV
+    )
     assert "did you mean `maxpool`?" in result.stderr
 
 

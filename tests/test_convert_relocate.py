@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import ROOT
 from typer.testing import CliRunner
 
 import archdsl
 from archdsl.cli import app
 from archdsl.relocate import relocated
+
+from conftest import ROOT
 
 
 def test_convert_to_another_folder_still_checks(tmp_path):

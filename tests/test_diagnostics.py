@@ -30,15 +30,18 @@ def where(errors: list[ArchError]) -> list[tuple[int, int, str]]:
 
 
 def test_independent_errors_are_all_reported_in_source_order():
-    errors = errors_of(NET + "    conv(c, 3, strid=2)\n    y = in -> conv(c, 1)\n    z = in -> maxpol(2)\n"
-                             "    fc: linear(num_clases)\n")
+    errors = errors_of(
+        NET + "    conv(c, 3, strid=2)\n    y = in -> conv(c, 1)\n    z = in -> maxpol(2)\n    fc: linear(num_clases)\n"
+    )
     assert where(errors) == [(3, 16, "E203"), (5, 15, "E202"), (6, 16, "E201")]
 
 
 def test_a_failed_statement_does_not_cascade():
     # `y` fails; everything computed from it is skipped silently, unrelated statements are still checked.
-    errors = errors_of(NET + "    y = in -> conv(c, 3, bais=false)\n    z = y -> relu\n    add(y, z)\n"
-                             "    w = in -> conv(c, 3, groups=5)\n")
+    errors = errors_of(
+        NET + "    y = in -> conv(c, 3, bais=false)\n    z = y -> relu\n    add(y, z)\n"
+        "    w = in -> conv(c, 3, groups=5)\n"
+    )
     assert where(errors) == [(3, 26, "E203"), (6, 15, "E403")]
 
 
@@ -50,16 +53,20 @@ def test_a_failed_assignment_leaves_the_flow_alone():
 
 
 def test_a_mistake_in_a_block_used_many_times_is_reported_once():
-    text = ("block B(c):\n    conv(c, 3, padding=1, bais=false)\n"
-            "network n():\n    input 3x32x32\n    B(8)\n    B(16) x 5\n    B(32)\n")
+    text = (
+        "block B(c):\n    conv(c, 3, padding=1, bais=false)\n"
+        "network n():\n    input 3x32x32\n    B(8)\n    B(16) x 5\n    B(32)\n"
+    )
     errors = errors_of(text)
     assert where(errors) == [(2, 27, "E203")]
     assert errors[0].notes[0].message == "in B(c=8), input 3x32x32"
 
 
 def test_failed_conditions_and_loops_poison_what_they_define():
-    text = (NET + "    skip = in\n    if c > nope:\n        skip = in -> conv(c, 1)\n    add(skip, in)\n"
-            "    for i in range(bad):\n        stage{i}: relu\n    stage0 -> relu\n    conv(c, 0)\n")
+    text = (
+        NET + "    skip = in\n    if c > nope:\n        skip = in -> conv(c, 1)\n    add(skip, in)\n"
+        "    for i in range(bad):\n        stage{i}: relu\n    stage0 -> relu\n    conv(c, 0)\n"
+    )
     errors = errors_of(text)
     # Nothing about `add` or `stage0`; the arguments of a layer whose input failed are still checked.
     assert where(errors) == [(4, 12, "E201"), (7, 20, "E201"), (10, 13, "E302")]
@@ -89,13 +96,15 @@ def test_spatial_collapse_names_the_smallest_input():
     assert where(errors) == [(4, 5, "E404")]
     assert errors[0].message == "`maxpool` reduces 1x1 to 0x0; this network needs inputs of at least 127x127"
     assert "--input 3x127x127" in errors[0].hint
-    assert archdsl.check("network n():\n    input 3x127x127\n    conv(8, 3, stride=2, padding=1)\n"
-                         "    maxpool(2) x 6\n").output_shape == (8, 1, 1)
+    assert archdsl.check(
+        "network n():\n    input 3x127x127\n    conv(8, 3, stride=2, padding=1)\n    maxpool(2) x 6\n"
+    ).output_shape == (8, 1, 1)
 
 
 def test_merge_errors_name_both_producers_and_a_fix():
-    (error,) = errors_of(NET + "    a = in -> conv(64, 3, stride=2, padding=1)\n    b = in -> conv(32, 1)\n"
-                               "    add(a, b)\n")
+    (error,) = errors_of(
+        NET + "    a = in -> conv(64, 3, stride=2, padding=1)\n    b = in -> conv(32, 1)\n    add(a, b)\n"
+    )
     assert error.message == "`add` cannot combine 64x16x16 (from `a`, 3:5) with 32x32x32 (from `b`, 4:5)"
     assert [n.message for n in error.notes] == ["`a` is 64x16x16", "`b` is 32x32x32"]
     assert "`conv(64, 1, stride=2, bias=false) -> batchnorm`" in error.hint
@@ -128,14 +137,17 @@ def test_json_output_on_success_carries_warnings():
     assert (warning["severity"], warning["code"], warning["line"], warning["col"]) == ("warning", "W501", 5, 20)
 
 
-@pytest.mark.parametrize("args", [
-    ["check", "specs/resnet18.arch", "--format", "xml"],
-    ["check", "specs/resnet18.arch", "--input", "3x0x8"],
-    ["check", "specs/resnet18.arch", "--set", "layers"],
-    ["check", "specs/resnet18.arch", "--max-params", "0"],
-    ["check"],
-    ["frobnicate", "specs/resnet18.arch"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "specs/resnet18.arch", "--format", "xml"],
+        ["check", "specs/resnet18.arch", "--input", "3x0x8"],
+        ["check", "specs/resnet18.arch", "--set", "layers"],
+        ["check", "specs/resnet18.arch", "--max-params", "0"],
+        ["check"],
+        ["frobnicate", "specs/resnet18.arch"],
+    ],
+)
 def test_usage_errors_exit_2(args):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "Traceback" not in result.output

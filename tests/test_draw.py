@@ -21,6 +21,7 @@ from archdsl.api import Checked
 from archdsl.backends.diagram import DrawOptionError, build_diagram, max_depth, total_macs
 from archdsl.backends.dot import PALETTE
 from archdsl.shapes import fmt
+
 from conftest import ROOT, spec_files, spec_ids
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -113,8 +114,20 @@ def test_stages_and_repeats_fold_at_the_default_depth():
     assert layer3.title == "Bottleneck x 36"
     assert layer3.kind == "stage"
     assert [n.name or n.title for n in diagram.nodes] == [
-        "input 3x224x224", "conv1", "bn1", "relu", "maxpool 3x3, /2", "layer1", "layer2", "layer3", "layer4", "avgpool",
-        "flatten", "fc", "output 1000"]
+        "input 3x224x224",
+        "conv1",
+        "bn1",
+        "relu",
+        "maxpool 3x3, /2",
+        "layer1",
+        "layer2",
+        "layer3",
+        "layer4",
+        "avgpool",
+        "flatten",
+        "fc",
+        "output 1000",
+    ]
 
 
 def test_depth_2_folds_identical_blocks_and_keeps_the_strided_one():
@@ -123,7 +136,12 @@ def test_depth_2_folds_identical_blocks_and_keeps_the_strided_one():
     assert (first.title, first.name) == ("Bottleneck", "0")
     assert "stride=2" in first.detail
     assert (rest.title, rest.name) == ("Bottleneck x 35", "1–35")
-    assert [c.id for c in diagram.top.clusters] == ["cluster_layer1", "cluster_layer2", "cluster_layer3", "cluster_layer4"]
+    assert [c.id for c in diagram.top.clusters] == [
+        "cluster_layer1",
+        "cluster_layer2",
+        "cluster_layer3",
+        "cluster_layer4",
+    ]
 
 
 def test_every_op_is_a_node_when_nothing_folds():
@@ -174,8 +192,11 @@ def test_expand_opens_a_block_by_name_path_or_glob():
     by_name = build_diagram(graph, expand=["Bottleneck"])
     assert len(by_name.top.clusters) == 4
     by_glob = build_diagram(graph, expand=["layer4.*"])
-    assert [c.id for c in by_glob.top.clusters[0].clusters] == ["cluster_layer4.0", "cluster_layer4.1",
-                                                                "cluster_layer4.2"]
+    assert [c.id for c in by_glob.top.clusters[0].clusters] == [
+        "cluster_layer4.0",
+        "cluster_layer4.1",
+        "cluster_layer4.2",
+    ]
 
 
 def test_expand_of_an_unknown_name_suggests_one():
@@ -332,7 +353,9 @@ def test_a_system_dot_without_png_falls_back_to_pygraphviz(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "dot"
-    fake.write_text(f"#!{sys.executable}\nimport sys\nsys.stderr.write('Format: \"png\" not recognized.\\n')\nsys.exit(1)\n")
+    fake.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.stderr.write('Format: \"png\" not recognized.\\n')\nsys.exit(1)\n"
+    )
     fake.chmod(0o755)
     out = tmp_path / "r.png"
     result = run_cli(["draw", "specs/resnet18.arch", "-o", str(out)], str(bin_dir))
@@ -345,14 +368,30 @@ def test_a_system_dot_without_png_falls_back_to_pygraphviz(tmp_path):
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "archdsl", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "archdsl", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_options(tmp_path):
     out = tmp_path / "r.dot"
-    result = run("draw", "specs/resnet18.arch", "-o", str(out), "--depth", "2", "--expand", "layer2.0.downsample",
-                 "--rankdir", "LR", "--set", "num_classes=10", "--input", "3x64x64", "--unfold")
+    result = run(
+        "draw",
+        "specs/resnet18.arch",
+        "-o",
+        str(out),
+        "--depth",
+        "2",
+        "--expand",
+        "layer2.0.downsample",
+        "--rankdir",
+        "LR",
+        "--set",
+        "num_classes=10",
+        "--input",
+        "3x64x64",
+        "--unfold",
+    )
     assert result.returncode == 0, result.stderr
     # 8 blocks unfolded at depth 2, except layer2.0, opened to show its downsample: 9 ops.
     assert result.stdout == f"wrote {out}: resnet18, depth 2, 25 nodes\n"
@@ -363,11 +402,15 @@ def test_cli_options(tmp_path):
     assert graph.has_node("layer2.0.downsample.0")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--depth", "deep"], "--depth"),
-    (["--expand", "layer9"], "matches no block or module path"),
-    (["--rankdir", "XY"], "--rankdir"),
-], ids=["depth", "expand", "rankdir"])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--depth", "deep"], "--depth"),
+        (["--expand", "layer9"], "matches no block or module path"),
+        (["--rankdir", "XY"], "--rankdir"),
+    ],
+    ids=["depth", "expand", "rankdir"],
+)
 def test_cli_usage_errors_exit_2(tmp_path, args, message):
     result = run("draw", "specs/resnet18.arch", "-o", str(tmp_path / "r.svg"), *args)
     assert result.returncode == 2

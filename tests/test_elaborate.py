@@ -49,7 +49,9 @@ def test_repeats_are_numbered_and_spliced_into_labelled_chains():
 
 
 def test_unlabelled_layers_are_numbered_in_chains_and_named_in_branching_scopes():
-    checked = check(NET + "    stem: conv(c, 3) -> batchnorm -> relu\n    y = in -> conv(c, 3)\n    add(stem, y) -> relu\n")
+    checked = check(
+        NET + "    stem: conv(c, 3) -> batchnorm -> relu\n    y = in -> conv(c, 3)\n    add(stem, y) -> relu\n"
+    )
     stem = checked.graph.root.items[0]
     assert [i.name for i in stem.items] == ["0", "1", "2"]
     names = [i.name for i in checked.graph.root.items]
@@ -63,7 +65,9 @@ def test_labels_and_values_names_do_not_collide_with_ops():
 
 def test_a_parameter_may_share_an_ops_name():
     """torchvision names its dropout rate `dropout`; in a chain `dropout(dropout)` is the op, fed the value."""
-    text = "network n(dropout=0.25):\n    input 16\n    linear(8) -> dropout(dropout)\n    drop: dropout(p=dropout / 5)\n"
+    text = (
+        "network n(dropout=0.25):\n    input 16\n    linear(8) -> dropout(dropout)\n    drop: dropout(p=dropout / 5)\n"
+    )
     ops = [node for _, node in check(text).graph.ops()]
     assert [(node.op, node.attrs.get("p")) for node in ops] == [("linear", None), ("dropout", 0.25), ("dropout", 0.05)]
     assert [(node.op, node.attrs.get("p")) for _, node in check(text, dropout=0.5).graph.ops()][1] == ("dropout", 0.5)
@@ -83,7 +87,10 @@ def test_parameters_defaults_and_overrides():
 
 
 def test_expressions_and_scaling_helpers():
-    text = NET + "    conv(make_divisible(c * 1.1, 8), 1) -> conv(max(ceil(2.2), round(2.5)), 1) -> conv(c // 3 + c % 3, 1)\n"
+    text = (
+        NET
+        + "    conv(make_divisible(c * 1.1, 8), 1) -> conv(max(ceil(2.2), round(2.5)), 1) -> conv(c // 3 + c % 3, 1)\n"
+    )
     assert [n.shape[0] for _, n in check(text).graph.ops()] == [16, 3, 6]
 
 
@@ -123,8 +130,10 @@ def test_the_flow_rule_does_not_depend_on_what_an_assignment_computes(assignment
 
 
 def test_the_flow_after_an_if_does_not_depend_on_which_branch_assigned():
-    block = ("block B(project):\n    if project:\n        shortcut = in -> conv(8, 1)\n    else:\n"
-             "        shortcut = in\n    relu -> add(shortcut)\n")
+    block = (
+        "block B(project):\n    if project:\n        shortcut = in -> conv(8, 1)\n    else:\n"
+        "        shortcut = in\n    relu -> add(shortcut)\n"
+    )
     for project in ("true", "false"):
         net = block + f"network n():\n    input 8x8x8\n    B({project})\n"
         relu = [n for _, n in archdsl.check(net).graph.ops() if n.op == "relu"][0]
@@ -144,7 +153,13 @@ def test_concat_sums_channels():
 @pytest.mark.parametrize(
     "body, line, col, code, words",
     [
-        ("    conv(c, 3)\n    y = conv(8, 1)\n    add(y, in)\n", 5, 5, "E401", "`add` cannot combine 8x30x30 (from `y`, 4:5) with 3x32x32 (from `input`"),
+        (
+            "    conv(c, 3)\n    y = conv(8, 1)\n    add(y, in)\n",
+            5,
+            5,
+            "E401",
+            "`add` cannot combine 8x30x30 (from `y`, 4:5) with 3x32x32 (from `input`",
+        ),
         ("    convv(c, 3)\n", 3, 5, "E202", "unknown op or block `convv`"),
         ("    conv(c, 3, strid=2)\n", 3, 16, "E203", "`conv` has no argument `strid`"),
         ("    conv(c)\n", 3, 5, "E204", "needs argument `kernel`"),
@@ -153,7 +168,13 @@ def test_concat_sums_channels():
         ("    maxpool(2) x 6\n", 3, 5, "E404", "reduces 1x1 to 0x0"),
         ("    conv(c, 1.5)\n", 3, 13, "E301", "`conv` argument `kernel` must be an integer"),
         ("    conv(c, 1)\n    conv1: relu\n    conv1: relu\n", 5, 5, "E206", "already the name"),
-        ("    a = in -> conv(4, 1)\n    b = in -> conv(4, 1) -> maxpool(2)\n    concat(a, b)\n", 5, 5, "E402", "cannot join"),
+        (
+            "    a = in -> conv(4, 1)\n    b = in -> conv(4, 1) -> maxpool(2)\n    concat(a, b)\n",
+            5,
+            5,
+            "E402",
+            "cannot join",
+        ),
     ],
 )
 def test_errors_have_line_column_and_words(body, line, col, code, words):

@@ -14,9 +14,10 @@ import sys
 import tokenize
 
 import pytest
-from conftest import GOLDEN, ROOT, spec_files, spec_ids
 
 import archdsl
+
+from conftest import GOLDEN, ROOT, spec_files, spec_ids
 
 torch = pytest.importorskip("torch")
 

@@ -50,14 +50,42 @@ def test_corpus_case(path):
     if ACCEPT:
         golden.write_text(output, encoding="utf-8")
     assert golden.exists(), f"missing {golden.name}; run with ARCHDSL_ACCEPT=1 to create it"
-    assert output == golden.read_text(encoding="utf-8"), f"{path.name}: the diagnostic changed; rerun with ARCHDSL_ACCEPT=1 if intended"
+    assert output == golden.read_text(encoding="utf-8"), (
+        f"{path.name}: the diagnostic changed; rerun with ARCHDSL_ACCEPT=1 if intended"
+    )
 
 
 def test_corpus_is_large_and_covers_the_issue():
     assert len(CASES) >= 40
     codes = {code for path in CASES for *_, code in DIAGNOSTIC.findall(path.with_suffix(".expected").read_text())}
-    required = {"E100", "E101", "E102", "E103", "E106", "E201", "E202", "E203", "E204", "E205", "E206", "E207", "E208", "E209",
-                "E301", "E302", "E401", "E402", "E403", "E404", "E501", "E601", "E604", "E702", "E703", "W501"}
+    required = {
+        "E100",
+        "E101",
+        "E102",
+        "E103",
+        "E106",
+        "E201",
+        "E202",
+        "E203",
+        "E204",
+        "E205",
+        "E206",
+        "E207",
+        "E208",
+        "E209",
+        "E301",
+        "E302",
+        "E401",
+        "E402",
+        "E403",
+        "E404",
+        "E501",
+        "E601",
+        "E604",
+        "E702",
+        "E703",
+        "W501",
+    }
     assert required <= codes, sorted(required - codes)
 
 

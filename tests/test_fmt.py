@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SPECS
-from fuzzing import KINDS, Mutation, spec_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -18,6 +16,9 @@ import archdsl
 from archdsl.cli import app
 from archdsl.errors import ArchError
 from archdsl.fmt import format_text
+
+from conftest import ROOT, SPECS
+from fuzzing import KINDS, Mutation, spec_files
 
 ARCH_FILES = sorted(SPECS.rglob("*.arch"))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archdsl.errors import ArchError, ParseError
-from archdsl.frontend import syntax as ast, parser
+from archdsl.frontend import parser
+from archdsl.frontend import syntax as ast
 from archdsl.frontend.syntax_rules import KEYWORDS
 from archdsl.frontend.unparse import expr
 from archdsl.source import Source

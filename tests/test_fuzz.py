@@ -32,13 +32,15 @@ mutations = st.builds(
     kind=st.sampled_from(KINDS),
     position=st.integers(min_value=0, max_value=100_000),
     other=st.integers(min_value=0, max_value=100_000),
-    payload=st.one_of(st.binary(min_size=1, max_size=8),
-                      st.text(min_size=1, max_size=8).map(lambda t: t.encode("utf-8"))),
+    payload=st.one_of(
+        st.binary(min_size=1, max_size=8), st.text(min_size=1, max_size=8).map(lambda t: t.encode("utf-8"))
+    ),
 )
 
 # Bounded and derandomized so CI is fast and repeatable; bench/fuzz.py explores with fresh seeds.
-FUZZ = settings(max_examples=500, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=500, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @FUZZ

@@ -6,10 +6,11 @@ import importlib
 
 import pytest
 import tomllib
-from conftest import ROOT, SPECS
 from pygments.token import Comment, Error, Keyword, Name, Number, Punctuation
 
 from archdsl.highlight import ArchdslLexer
+
+from conftest import ROOT, SPECS
 
 ARCH_FILES = sorted(SPECS.rglob("*.arch"))
 

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import pytest
+
 from conftest import ROOT, SPECS
 
 torch = pytest.importorskip("torch")

@@ -4,10 +4,11 @@ lossless JSON round trip for every shipped spec."""
 from __future__ import annotations
 
 import pytest
-from conftest import spec_files, spec_ids
 
 import archdsl
 from archdsl.ir.nodes import Graph, OpNode, ScopeNode
+
+from conftest import spec_files, spec_ids
 
 PLAIN = (bool, int, float, str, type(None))
 

@@ -140,7 +140,9 @@ async def test_diagnostics_on_change_are_debounced_to_the_last_edit(client: Lang
     [diagnostic] = client.diagnostics[doc]
     line, col = find(spec, "conv(", text=good)
     assert diagnostic.code == "E202" and (diagnostic.range.start.line + 1, diagnostic.range.start.character + 1) == (
-        line, col)
+        line,
+        col,
+    )
     stale = await hover_text(client, spec, *find(spec, "norm2:", text=good))  # shapes from the last good check
     assert "output **128x56x56**" in stale and "last check without errors" in stale
 
@@ -187,7 +189,10 @@ async def test_hover_label_op_block_and_input(client: LanguageClient):
     assert "- `features.denseblock1.denselayer1`: 64x56x56" in inputs
     assert "- `features.denseblock1.denselayer2`: 96x56x56" in inputs
     value = await hover_text(client, family, line, col + 11)  # `new`: `new = conv2` (drop_rate 0)
-    assert f"`new` as bound on line {find(family, 'new = conv2')[0]}" in value and "`features.denseblock1.denselayer1.conv2`: 32x56x56" in value
+    assert (
+        f"`new` as bound on line {find(family, 'new = conv2')[0]}" in value
+        and "`features.denseblock1.denselayer1.conv2`: 32x56x56" in value
+    )
 
 
 @ON_THE_SERVER
@@ -205,10 +210,17 @@ async def test_definition_of_imported_block_label_and_import_path(client: Langua
     line, col = find(family, "block BasicBlock")
     assert (block.uri, block.range.start.line + 1, block.range.start.character + 1) == (uri(family), line, col + 6)
     [network] = await definition(variant, *find(variant, "ResNet("))  # the network the variant aliases
-    network_line = family.read_text().splitlines().index(next(
-        line for line in family.read_text().splitlines() if line.startswith("network ResNet("))) + 1
+    network_line = (
+        family.read_text()
+        .splitlines()
+        .index(next(line for line in family.read_text().splitlines() if line.startswith("network ResNet(")))
+        + 1
+    )
     assert (network.uri, network.range.start.line + 1, network.range.start.character + 1) == (
-        uri(family), network_line, 9)
+        uri(family),
+        network_line,
+        9,
+    )
     line, col = find(family, "add(bn2, shortcut)")
     [label] = await definition(family, line, col + 4)  # `bn2` in `add(bn2, shortcut)`
     assert (label.range.start.line + 1, label.range.start.character + 1) == find(family, "bn2: batchnorm")
@@ -277,8 +289,11 @@ async def test_completion_ops_blocks_arguments_labels_and_paths(client: Language
     variant = SPECS / "resnet34.arch"
     await open_doc(client, variant)
     paths = await completions(
-        client, variant, variant.read_text().replace('"families/resnet.arch"', '"families/'),
-        find(variant, '"families/')[0], 18
+        client,
+        variant,
+        variant.read_text().replace('"families/resnet.arch"', '"families/'),
+        find(variant, '"families/')[0],
+        18,
     )
     assert {"resnet.arch", "densenet.arch"} <= set(paths)
     for path in (family, variant):  # leave the documents as they are on disk

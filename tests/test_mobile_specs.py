@@ -20,8 +20,10 @@ torchvision = pytest.importorskip("torchvision")
 def _macs(checked) -> int:
     """Multiply-accumulates of every conv and linear, from the ops' static rules."""
     graph = checked.graph
-    return sum(get_op(node.op).macs(node.attrs, [graph.shape_of(i) for i in node.inputs], node.shape)
-               for _, node in graph.ops())
+    return sum(
+        get_op(node.op).macs(node.attrs, [graph.shape_of(i) for i in node.inputs], node.shape)
+        for _, node in graph.ops()
+    )
 
 
 @pytest.mark.parametrize("width", [0.5, 1.4])
@@ -41,12 +43,22 @@ def test_mobilenet_v2_width_multiplier_is_torchvisions(width):
 def test_mobilenet_v2_width_on_the_command_line(tmp_path):
     """1,968,680 is torchvision's mobilenet_v2(width_mult=0.5); the width is fixed at compile time and
     recorded in the factory's docstring."""
-    check = subprocess.run([sys.executable, "-m", "archdsl", "check", "specs/mobilenet_v2.arch", "--set", "width=0.5"],
-                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    check = subprocess.run(
+        [sys.executable, "-m", "archdsl", "check", "specs/mobilenet_v2.arch", "--set", "width=0.5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert check.stdout == "mobilenet_v2: 3x224x224 -> 1000, 1,968,680 params\n", check.stderr
     out = tmp_path / "mobilenet_v2_050.py"
-    compiled = subprocess.run([sys.executable, "-m", "archdsl", "compile", "specs/mobilenet_v2.arch", "--set", "width=0.5",
-                               "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    compiled = subprocess.run(
+        [sys.executable, "-m", "archdsl", "compile", "specs/mobilenet_v2.arch", "--set", "width=0.5", "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert compiled.returncode == 0, compiled.stderr
     assert "(compiled with width=0.5)" in out.read_text()
 
@@ -64,10 +76,13 @@ def test_shufflenet_v1_matches_the_paper():
         assert model(torch.randn(2, 3, 224, 224)).shape == (2, 1000)
 
 
-@pytest.mark.parametrize("groups, channels, params", [
-    (1, [144, 288, 576], 1_531_936),   # imgclsmob shufflenet_g1_w1
-    (8, [384, 768, 1536], 2_434_768),  # imgclsmob shufflenet_g8_w1
-])
+@pytest.mark.parametrize(
+    "groups, channels, params",
+    [
+        (1, [144, 288, 576], 1_531_936),  # imgclsmob shufflenet_g1_w1
+        (8, [384, 768, 1536], 2_434_768),  # imgclsmob shufflenet_g8_w1
+    ],
+)
 def test_shufflenet_v1_other_group_counts(groups, channels, params):
     """Table 1's other columns are one --set away and count like imgclsmob's ports."""
     assert archdsl.check("specs/shufflenet_v1.arch", {"groups": groups, "channels": channels}).total_params == params

@@ -8,8 +8,9 @@ import os
 
 import nbformat
 import pytest
-from conftest import ROOT
 from nbclient import NotebookClient
+
+from conftest import ROOT
 
 NOTEBOOK = ROOT / "docs" / "examples" / "tour.ipynb"
 

@@ -55,7 +55,12 @@ PARITY = [
     ("specs/vgg13_bn.arch", lambda: _lively(torchvision.models.vgg13_bn()), (3, 224, 224), True),
     ("specs/vgg16_bn.arch", lambda: _lively(torchvision.models.vgg16_bn()), (3, 224, 224), True),
     ("specs/vgg19_bn.arch", lambda: _lively(torchvision.models.vgg19_bn()), (3, 224, 224), True),
-    ("specs/googlenet.arch", lambda: _lively(torchvision.models.googlenet(aux_logits=False, init_weights=True)), (3, 224, 224), True),
+    (
+        "specs/googlenet.arch",
+        lambda: _lively(torchvision.models.googlenet(aux_logits=False, init_weights=True)),
+        (3, 224, 224),
+        True,
+    ),
     ("specs/densenet121.arch", lambda: _lively(torchvision.models.densenet121()), (3, 224, 224), True),
     ("specs/densenet169.arch", lambda: _lively(torchvision.models.densenet169()), (3, 224, 224), True),
     ("specs/densenet201.arch", lambda: _lively(torchvision.models.densenet201()), (3, 224, 224), True),
@@ -122,8 +127,11 @@ def emitted_modules(tmp_path_factory):
     return load
 
 
-@pytest.mark.parametrize("spec, reference, shape, strict", PARITY,
-                         ids=[row[0].split("/")[-1] + ("" if row[3] else "-by-order") for row in PARITY])
+@pytest.mark.parametrize(
+    "spec, reference, shape, strict",
+    PARITY,
+    ids=[row[0].split("/")[-1] + ("" if row[3] else "-by-order") for row in PARITY],
+)
 @pytest.mark.parametrize("kind", ["build", "emitted"])
 def test_parity(spec, reference, shape, strict, kind, emitted_modules):
     torch.manual_seed(0)
@@ -144,8 +152,11 @@ def test_parity(spec, reference, shape, strict, kind, emitted_modules):
 
 
 def _weighted_layers(model) -> dict[str, str]:
-    return {name: repr(module) for name, module in model.named_modules()
-            if next(module.parameters(recurse=False), None) is not None}
+    return {
+        name: repr(module)
+        for name, module in model.named_modules()
+        if next(module.parameters(recurse=False), None) is not None
+    }
 
 
 @pytest.mark.parametrize("spec, reference, shape", STRUCTURE, ids=[row[0].split("/")[-1] for row in STRUCTURE])
@@ -168,6 +179,7 @@ def test_specs_page_is_current():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    result = subprocess.run([sys.executable, "scripts/specs_table.py", "--check"], cwd=root, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "scripts/specs_table.py", "--check"], cwd=root, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr

@@ -25,20 +25,26 @@ def test_expression_precedence_matches_python():
     assert isinstance(node, syntax.IfExp)
     left = node.then
     assert isinstance(left, syntax.BinOp) and left.op == "+"
-    assert isinstance(left.left, syntax.UnaryOp) and isinstance(left.left.operand, syntax.BinOp) and left.left.operand.op == "**"
+    assert (
+        isinstance(left.left, syntax.UnaryOp)
+        and isinstance(left.left.operand, syntax.BinOp)
+        and left.left.operand.op == "**"
+    )
     assert isinstance(left.right, syntax.BinOp) and left.right.op == "//"
 
 
 def test_chain_labels_repeats_and_groups():
-    tree = parse(src(
-        "network n(k=3):\n"
-        "    input 3x32x32\n"
-        "    stem: conv(16, k) -> bn\n"
-        "    layer: Block(16, stride=2) -> Block(16) x (k - 1)\n"
-        "    features:\n"
-        "        for i in range(2):\n"
-        "            stage{i + 1}: (conv(8, 1) -> relu) x 2\n"
-    ))
+    tree = parse(
+        src(
+            "network n(k=3):\n"
+            "    input 3x32x32\n"
+            "    stem: conv(16, k) -> bn\n"
+            "    layer: Block(16, stride=2) -> Block(16) x (k - 1)\n"
+            "    features:\n"
+            "        for i in range(2):\n"
+            "            stage{i + 1}: (conv(8, 1) -> relu) x 2\n"
+        )
+    )
     body = tree.items[0].body
     assert isinstance(body[0], syntax.InputStmt) and [d.value for d in body[0].dims] == [3, 32, 32]
     labeled = body[1].chain.items[0]
@@ -79,7 +85,13 @@ def test_unparse_round_trip(path):
 @pytest.mark.parametrize(
     "text, line, col, code, words",
     [
-        ("network n():\n    input 3x8x8\n    conv(3, 4\n    relu\n", 3, 9, "E102", "expected `)` to close the call `conv(` opened at 3:9"),
+        (
+            "network n():\n    input 3x8x8\n    conv(3, 4\n    relu\n",
+            3,
+            9,
+            "E102",
+            "expected `)` to close the call `conv(` opened at 3:9",
+        ),
         ("network n():\n    input 3x8x8\n    conv(3))\n", 3, 12, "E101", "does not close"),
         ("network n():\n    input 3x8x8\n   relu\n", 3, 1, "E103", "indented"),
         ("network n():\n    input 3x8x8\n    conv(3) $\n", 3, 13, "E104", "`$`"),
@@ -138,7 +150,7 @@ def test_resnet34_with_the_family_lines_it_uses_fits_in_40_lines():
     lines = _code_lines(variant.text)
     for item in family.items:
         if getattr(item, "name", None) in used:
-            lines += _code_lines("\n".join(family_source.lines[item.span.line - 1:item.span.end_line]))
+            lines += _code_lines("\n".join(family_source.lines[item.span.line - 1 : item.span.end_line]))
     alias = parse(variant).items[-1]
     assert {alias.base, *(kw.value.id for kw in alias.kwargs if kw.name == "block")} == used
     assert lines <= 40, lines

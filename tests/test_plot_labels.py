@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import ROOT
 
 import archdsl
 from archdsl.backends.plot import plot_layout
+
+from conftest import ROOT
 
 
 def distance(box, x: float, y: float) -> float:

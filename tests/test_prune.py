@@ -63,21 +63,28 @@ def trained(tmp_path_factory):
 
 
 def _cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "archdsl", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "archdsl", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.slow
 def test_unstructured_run_folder_is_read_by_eval_compare_and_resume(trained, tmp_path):
     out = tmp_path / "pruned"
-    result = _cli("prune", trained, "--amount", "0.8", "--steps", "2", "--finetune-epochs", "1", "-x", "c1",
-                  "--out", out)
+    result = _cli(
+        "prune", trained, "--amount", "0.8", "--steps", "2", "--finetune-epochs", "1", "-x", "c1", "--out", out
+    )
     assert result.returncode == 0, result.stderr
     assert "sparsity 7" in result.stdout  # c1 stays dense, so a little under 80% of all weights
     report = json.loads((out / "prune.json").read_text())
     stages = [row["stage"] for row in report["accuracy"]]
-    assert stages == ["trained", "step 1: pruned", "step 1: retrained 1 epoch", "step 2: pruned",
-                      "step 2: retrained 1 epoch"]
+    assert stages == [
+        "trained",
+        "step 1: pruned",
+        "step 1: retrained 1 epoch",
+        "step 2: pruned",
+        "step 2: retrained 1 epoch",
+    ]
     c1 = next(row for row in report["layers"] if row["layer"] == "c1")
     assert c1["sparsity"] == 0
     others = [row for row in report["layers"] if row["layer"] != "c1"]

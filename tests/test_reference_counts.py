@@ -45,10 +45,18 @@ def test_param_total_equals_the_torch_models_numel(path):
 # -- depth ----------------------------------------------------------------------------------------------
 
 DEPTHS = [
-    (("resnet18",), 18), (("resnet34",), 34), (("resnet50",), 50), (("resnet101",), 101), (("resnet152",), 152),
-    (("vgg11",), 11), (("vgg16",), 16), (("vgg19",), 19),
+    (("resnet18",), 18),
+    (("resnet34",), 34),
+    (("resnet50",), 50),
+    (("resnet101",), 101),
+    (("resnet152",), 152),
+    (("vgg11",), 11),
+    (("vgg16",), 16),
+    (("vgg19",), 19),
     (("alexnet",), 8),
-    (("densenet121",), 121), (("densenet169",), 169), (("densenet201",), 201),
+    (("densenet121",), 121),
+    (("densenet169",), 169),
+    (("densenet201",), 201),
     (("googlenet",), 22),
     (("mobilenet_v2", "mobilenetv2"), 53),
     (("lenet5", "lenet"), 5),
@@ -67,6 +75,7 @@ def _timm(name: str):
     def make():
         timm = pytest.importorskip("timm")
         return timm.create_model(name)
+
     return make
 
 
@@ -95,8 +104,16 @@ REFERENCES = [
     (("mobilenet_v2", "mobilenetv2"), tv.mobilenet_v2, "MobileNet_V2_Weights"),
     (("shufflenet_v2", "shufflenet_v2_x1_0"), tv.shufflenet_v2_x1_0, "ShuffleNet_V2_X1_0_Weights"),
     *[((f"efficientnet_b{i}",), getattr(tv, f"efficientnet_b{i}"), f"EfficientNet_B{i}_Weights") for i in range(6)],
-    *[pytest.param((f"efficientnet_b{i}",), getattr(tv, f"efficientnet_b{i}"), f"EfficientNet_B{i}_Weights",
-                   marks=SLOW, id=f"efficientnet_b{i}") for i in (6, 7)],
+    *[
+        pytest.param(
+            (f"efficientnet_b{i}",),
+            getattr(tv, f"efficientnet_b{i}"),
+            f"EfficientNet_B{i}_Weights",
+            marks=SLOW,
+            id=f"efficientnet_b{i}",
+        )
+        for i in (6, 7)
+    ],
     (("xception", "legacy_xception"), _timm("legacy_xception"), None),
     (("se_resnet50", "seresnet50", "legacy_seresnet50"), _timm("legacy_seresnet50"), None),
     (("mobilenet_v1", "mobilenetv1_100"), _timm("mobilenetv1_100"), None),

@@ -33,15 +33,18 @@ def error_of(spec, **kwargs) -> ArchError:
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tagged", [
-    "networks: !!python/object/apply:os.system ['touch {marker}']\n",
-    "networks: !!python/object/new:os.system ['touch {marker}']\n",
-    "networks: !!python/name:os.system\n",
-    "networks: !!python/object:os.PathLike {{}}\n",
-    "constants: {{a: !custom 1}}\n",
-    "constants: {{a: !!binary aGVsbG8=}}\n",
-    "constants: {{a: !!set {{x: null}}}}\n",
-])
+@pytest.mark.parametrize(
+    "tagged",
+    [
+        "networks: !!python/object/apply:os.system ['touch {marker}']\n",
+        "networks: !!python/object/new:os.system ['touch {marker}']\n",
+        "networks: !!python/name:os.system\n",
+        "networks: !!python/object:os.PathLike {{}}\n",
+        "constants: {{a: !custom 1}}\n",
+        "constants: {{a: !!binary aGVsbG8=}}\n",
+        "constants: {{a: !!set {{x: null}}}}\n",
+    ],
+)
 def test_yaml_tags_are_rejected_and_nothing_runs(tagged, tmp_path):
     marker = tmp_path / "pwned"
     spec = tmp_path / "bad.yaml"
@@ -53,7 +56,8 @@ def test_yaml_tags_are_rejected_and_nothing_runs(tagged, tmp_path):
 
 def test_yaml_aliases_are_rejected_so_no_billion_laughs():
     laughs = "constants:\n  a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
-        f"  {chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+        f"  {chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)
+    )
     with pytest.raises(ArchError) as info:
         load_yaml(Source(text=laughs, path="laughs.yaml"))
     assert info.value.code == "E703" and (info.value.span.line, info.value.span.col) == (3, 10)
@@ -66,16 +70,31 @@ def test_yaml_aliases_are_rejected_so_no_billion_laughs():
 # The only dynamic code in archdsl: the module built from the emitted source (made from the checked IR,
 # identifiers validated), ops plugins the user installed (entry points), and the package's own lazy
 # attributes (fixed names). Never anything a spec says.
-ALLOWED_DYNAMIC = {("backends/torch_module.py", "compile"), ("backends/torch_module.py", "exec"),
-                   ("ops/registry.py", "load"), ("__init__.py", "import_module"),
-                   ("lsp/documents.py", "load"),  # archdsl's own `api.load` (parse a spec), not yaml/pickle
-                   # `archdsl import package.module:attr`: the module the user names on the command line
-                   ("importer/targets.py", "import_module"),
-                   # `archdsl export` reloads the .pt2 it has just written, to compare its outputs
-                   ("exporting/to_program.py", "load")}
+ALLOWED_DYNAMIC = {
+    ("backends/torch_module.py", "compile"),
+    ("backends/torch_module.py", "exec"),
+    ("ops/registry.py", "load"),
+    ("__init__.py", "import_module"),
+    ("lsp/documents.py", "load"),  # archdsl's own `api.load` (parse a spec), not yaml/pickle
+    # `archdsl import package.module:attr`: the module the user names on the command line
+    ("importer/targets.py", "import_module"),
+    # `archdsl export` reloads the .pt2 it has just written, to compare its outputs
+    ("exporting/to_program.py", "load"),
+}
 _BUILTINS = {"eval", "exec", "compile", "__import__", "breakpoint"}
-_METHODS = {"import_module", "system", "popen", "Popen", "run_path", "unsafe_load", "full_load", "load", "loads",
-            "load_all", "spawn"}
+_METHODS = {
+    "import_module",
+    "system",
+    "popen",
+    "Popen",
+    "run_path",
+    "unsafe_load",
+    "full_load",
+    "load",
+    "loads",
+    "load_all",
+    "spawn",
+}
 
 
 def test_archdsl_has_no_eval_exec_or_dynamic_import_a_spec_could_reach():
@@ -93,7 +112,8 @@ def test_archdsl_has_no_eval_exec_or_dynamic_import_a_spec_could_reach():
                 if owner == "torch" and node.func.attr == "load":
                     # checkpoints and state_dicts: tensors and plain types only, never pickled code
                     assert any(k.arg == "weights_only" and pyast.unparse(k.value) == "True" for k in node.keywords), (
-                        f"{path}:{node.lineno}: torch.load without weights_only=True")
+                        f"{path}:{node.lineno}: torch.load without weights_only=True"
+                    )
                     continue
                 found.add((str(path.relative_to(PACKAGE)), node.func.attr))
     assert found == ALLOWED_DYNAMIC, sorted(found ^ ALLOWED_DYNAMIC)
@@ -101,18 +121,21 @@ def test_archdsl_has_no_eval_exec_or_dynamic_import_a_spec_could_reach():
     assert "SafeLoader" in loader and "yaml.load(" not in loader
 
 
-@pytest.mark.parametrize("expression, code", [
-    ('__import__("os")', "E201"),
-    ('eval("1 + 1")', "E201"),
-    ('exec("x = 1")', "E201"),
-    ('open("/etc/passwd")', "E201"),
-    ('getattr(in, "shape")', "E201"),
-    ("in.__class__", "E201"),
-    ("in.shape.__len__", "E301"),
-    ('"abc".upper', "E301"),
-    ("[].__class__", "E301"),
-    ("lambda", "E201"),
-])
+@pytest.mark.parametrize(
+    "expression, code",
+    [
+        ('__import__("os")', "E201"),
+        ('eval("1 + 1")', "E201"),
+        ('exec("x = 1")', "E201"),
+        ('open("/etc/passwd")', "E201"),
+        ('getattr(in, "shape")', "E201"),
+        ("in.__class__", "E201"),
+        ("in.shape.__len__", "E301"),
+        ('"abc".upper', "E301"),
+        ("[].__class__", "E301"),
+        ("lambda", "E201"),
+    ],
+)
 def test_spec_expressions_cannot_reach_python(expression, code, tmp_path):
     spec = f"network n():\n    input 3x8x8\n    conv({expression}, 1)\n"
     error = error_of(spec)
@@ -122,8 +145,9 @@ def test_spec_expressions_cannot_reach_python(expression, code, tmp_path):
 
 def test_set_values_are_spec_expressions_not_python(tmp_path):
     marker = tmp_path / "pwned"
-    result = CliRunner().invoke(app, ["check", "specs/resnet18.arch", "--set",
-                                      f"num_classes=__import__('os').system('touch {marker}')"])
+    result = CliRunner().invoke(
+        app, ["check", "specs/resnet18.arch", "--set", f"num_classes=__import__('os').system('touch {marker}')"]
+    )
     assert result.exit_code in (1, 2) and not marker.exists()
     assert "Traceback" not in result.output
 
@@ -133,25 +157,31 @@ def test_set_values_are_spec_expressions_not_python(tmp_path):
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", [
-    'network n():\n    input 3x8x8\n    a{"x); import os; ("}: relu\n',
-    'network n():\n    input 3x8x8\n    for s in ["ok", "x) or __import__(\'os\').system(\'id\') or (x"]:\n'
-    '        stage_{s}: relu\n',
-    "network n():\n    input 3x8x8\n    forward: relu\n",
-    'network n():\n    input 3x8x8\n    g{"\\n"}: relu\n',
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        'network n():\n    input 3x8x8\n    a{"x); import os; ("}: relu\n',
+        "network n():\n    input 3x8x8\n    for s in [\"ok\", \"x) or __import__('os').system('id') or (x\"]:\n"
+        "        stage_{s}: relu\n",
+        "network n():\n    input 3x8x8\n    forward: relu\n",
+        'network n():\n    input 3x8x8\n    g{"\\n"}: relu\n',
+    ],
+)
 def test_injected_module_names_are_rejected_before_codegen(spec):
     error = error_of(spec)
     assert error.code == "E304" and error.span is not None, str(error)
 
 
-@pytest.mark.parametrize("yaml_text", [
-    'networks:\n  n:\n    body:\n      - input: [3, 8, 8]\n      - "x); import os; (": relu\n',
-    'networks:\n  "n(); import os; x":\n    body:\n      - input: [3, 8, 8]\n      - relu\n',
-    'blocks:\n  "B(nn.Module): pass\\nimport os\\nclass C":\n    body: [relu]\n'
-    'networks:\n  n:\n    body:\n      - input: [3, 8, 8]\n      - relu\n',
-    'networks:\n  n:\n    params: {"a=1): import os #": 1}\n    body:\n      - input: [3, 8, 8]\n      - relu\n',
-])
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        'networks:\n  n:\n    body:\n      - input: [3, 8, 8]\n      - "x); import os; (": relu\n',
+        'networks:\n  "n(); import os; x":\n    body:\n      - input: [3, 8, 8]\n      - relu\n',
+        'blocks:\n  "B(nn.Module): pass\\nimport os\\nclass C":\n    body: [relu]\n'
+        "networks:\n  n:\n    body:\n      - input: [3, 8, 8]\n      - relu\n",
+        'networks:\n  n:\n    params: {"a=1): import os #": 1}\n    body:\n      - input: [3, 8, 8]\n      - relu\n',
+    ],
+)
 def test_injected_yaml_names_are_rejected(yaml_text, tmp_path):
     spec = tmp_path / "n.yaml"
     spec.write_text(yaml_text)
@@ -177,8 +207,16 @@ def test_docstrings_and_paths_cannot_escape_their_quotes(tmp_path):
         "network n():\n    input 3x8x8\n    A(4)\n    B(4)\n"
     )
     source = archdsl.emit(spec)
-    assert _top_level(source) == ["Expr", "ImportFrom", "Import", "ImportFrom", "ClassDef", "ClassDef", "ClassDef",
-                                  "FunctionDef"]
+    assert _top_level(source) == [
+        "Expr",
+        "ImportFrom",
+        "Import",
+        "ImportFrom",
+        "ClassDef",
+        "ClassDef",
+        "ClassDef",
+        "FunctionDef",
+    ]
     module = pyast.parse(source)
     docs = [pyast.get_docstring(node) for node in module.body if isinstance(node, pyast.ClassDef)]
     assert docs[0].startswith('Ends with a quote: "') and 'import os; os.system("echo pwned")' in docs[1]
@@ -213,17 +251,24 @@ def test_generated_names_never_hide_torch_or_the_classes():
 NET = "network n(k=1):\n    input 3x32x32\n"
 
 
-@pytest.mark.parametrize("body, limits, code, words", [
-    ("    relu x 1000001\n", Limits(), "E601", "repeat count 1,000,001 is more than the limit of 100,000"),
-    ("    relu x 500\n", Limits(max_nodes=100), "E602", "more than the limit of 100"),
-    ("    (relu -> relu) x 20\n", Limits(max_nodes=100_000, max_depth=2), None, None),
-    ("    conv(4096, 3) -> conv(4096, 3)\n", Limits(max_params=10**6), "E604", "more than 1,000,000 parameters"),
-    ("    conv(10000000, 3, padding=1)\n", Limits(), "E605", "numbers per sample"),
-    ("    for i in range(2000):\n        for j in range(2000):\n            z = i\n", Limits(max_steps=10_000), "E605",
-     "evaluates more than 10,000 expressions"),
-    ("    z = [1] * 200000\n", Limits(), "E605", "list of 200,000 items"),
-    ("    z = 10 ** 200\n", Limits(), "E605", "exponent too large"),
-])
+@pytest.mark.parametrize(
+    "body, limits, code, words",
+    [
+        ("    relu x 1000001\n", Limits(), "E601", "repeat count 1,000,001 is more than the limit of 100,000"),
+        ("    relu x 500\n", Limits(max_nodes=100), "E602", "more than the limit of 100"),
+        ("    (relu -> relu) x 20\n", Limits(max_nodes=100_000, max_depth=2), None, None),
+        ("    conv(4096, 3) -> conv(4096, 3)\n", Limits(max_params=10**6), "E604", "more than 1,000,000 parameters"),
+        ("    conv(10000000, 3, padding=1)\n", Limits(), "E605", "numbers per sample"),
+        (
+            "    for i in range(2000):\n        for j in range(2000):\n            z = i\n",
+            Limits(max_steps=10_000),
+            "E605",
+            "evaluates more than 10,000 expressions",
+        ),
+        ("    z = [1] * 200000\n", Limits(), "E605", "list of 200,000 items"),
+        ("    z = 10 ** 200\n", Limits(), "E605", "exponent too large"),
+    ],
+)
 def test_limits_stop_runaway_specs(body, limits, code, words):
     if code is None:  # nesting within the limit is fine
         archdsl.check(NET + body, limits=limits)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import jsonschema
 import pytest
 import yaml
-from conftest import ROOT, SPECS
 from typer.testing import CliRunner
 
 from archdsl.cli import app
 from archdsl.schema import json_schema, schema_text
+
+from conftest import ROOT, SPECS
 
 YAML_SPECS = sorted([*SPECS.rglob("*.yaml"), *SPECS.rglob("*.yml")])
 

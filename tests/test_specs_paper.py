@@ -94,10 +94,21 @@ def test_wrn28_10_matches_table_1():
 
 
 # Table 4 of the paper: WRN-d-k and its parameter count in millions.
-@pytest.mark.parametrize("depth, widen, millions", [
-    (40, 1, 0.6), (40, 2, 2.2), (40, 4, 8.9), (40, 8, 35.7), (28, 10, 36.5), (28, 12, 52.5),
-    (22, 8, 17.2), (22, 10, 26.8), (16, 8, 11.0), (16, 10, 17.1),
-])
+@pytest.mark.parametrize(
+    "depth, widen, millions",
+    [
+        (40, 1, 0.6),
+        (40, 2, 2.2),
+        (40, 4, 8.9),
+        (40, 8, 35.7),
+        (28, 10, 36.5),
+        (28, 12, 52.5),
+        (22, 8, 17.2),
+        (22, 10, 26.8),
+        (16, 8, 11.0),
+        (16, 10, 17.1),
+    ],
+)
 def test_wide_resnet_family_parameter_counts(depth, widen, millions):
     checked = archdsl.check("specs/wrn28_10.arch", {"depth": depth, "widen": widen})
     assert round(checked.total_params / 1e6, 1) == millions

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import archdsl
 from archdsl.backends.summary import network_depth, summarize
 from archdsl.ops.counts import adaptive_windows, pooled_taps, softmax_ops, window_taps
-from archdsl.ops.registry import OpDef, _REGISTRY, all_ops, register_op
+from archdsl.ops.registry import _REGISTRY, OpDef, all_ops, register_op
 
 from conftest import ROOT, assert_golden
 
@@ -116,9 +116,28 @@ network others():
 """)
     other = {r.name: r.other_ops for r in s.rows}
     n = 8 * 10 * 10
-    assert other == {"bn": 2 * n, "r": n, "r6": 2 * n, "lr": 2 * n, "e": 4 * n, "sg": 3 * n, "sl": 4 * n,
-                     "hs": 5 * n, "hg": 4 * n, "th": n, "ga": 9 * n, "n": (5 + 5) * n, "d": 0, "i": 0, "sh": 0,
-                     "gap": n, "gmp": n - 8, "(add)": 8, "(flatten)": 0, "sm": 5 * 8 - 2}
+    assert other == {
+        "bn": 2 * n,
+        "r": n,
+        "r6": 2 * n,
+        "lr": 2 * n,
+        "e": 4 * n,
+        "sg": 3 * n,
+        "sl": 4 * n,
+        "hs": 5 * n,
+        "hg": 4 * n,
+        "th": n,
+        "ga": 9 * n,
+        "n": (5 + 5) * n,
+        "d": 0,
+        "i": 0,
+        "sh": 0,
+        "gap": n,
+        "gmp": n - 8,
+        "(add)": 8,
+        "(flatten)": 0,
+        "sm": 5 * 8 - 2,
+    }
     assert all(r.macs == 0 for r in s.rows) and not s.uncounted
 
 
@@ -170,8 +189,13 @@ def test_window_taps_match_torch_average_pooling(size, kernel, stride, data):
 
 
 @settings(max_examples=60, deadline=None)
-@given(size=st.integers(1, 12), kernel=st.integers(1, 4), stride=st.integers(1, 3), dilation=st.integers(1, 3),
-       data=st.data())
+@given(
+    size=st.integers(1, 12),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    dilation=st.integers(1, 3),
+    data=st.data(),
+)
 def test_dilated_window_taps_match_torch_unfold(size, kernel, stride, dilation, data):
     padding = data.draw(st.integers(0, kernel // 2))
     if size + 2 * padding < dilation * (kernel - 1) + 1:
@@ -210,8 +234,9 @@ def test_every_op_has_a_published_rule():
 
 def test_an_op_without_a_rule_is_listed_as_uncounted_never_as_zero():
     name = "test_mystery_op"
-    register_op(OpDef(name=name, family="other", args=(), shape=lambda a, i: i[0],
-                      params=lambda a, i: i[0][0]))  # has weights, but no macs and no extra_ops rule
+    register_op(
+        OpDef(name=name, family="other", args=(), shape=lambda a, i: i[0], params=lambda a, i: i[0][0])
+    )  # has weights, but no macs and no extra_ops rule
     try:
         s = summary_of(f"network n():\n    input 4x8x8\n    c: conv(4, 3, padding=1)\n    m: {name}\n    relu\n")
     finally:
@@ -301,13 +326,17 @@ network dead_end():
 """
 
 
-@pytest.mark.parametrize("text, depth", [
-    (VGG_LIKE, 5 + 3),          # a chain: every conv and linear
-    (DENSE_LIKE, 1 + 4 * 2 + 1 + 1),  # concat chains each layer's two convs behind the last
-    (INCEPTION_LIKE, 1 + 2 * 3 + 1),  # the deepest branch (three convs) of each module
-    (RESIDUAL_SE, 1 + 2 * (2 + 2) + 1),  # the SE gate's two 1x1 convs lie on a path to the output
-    (DEAD_END, 1),              # an unused branch leads nowhere: not on an input-to-output path
-], ids=["vgg-like", "dense-like", "inception-like", "residual-se", "dead-end"])
+@pytest.mark.parametrize(
+    "text, depth",
+    [
+        (VGG_LIKE, 5 + 3),  # a chain: every conv and linear
+        (DENSE_LIKE, 1 + 4 * 2 + 1 + 1),  # concat chains each layer's two convs behind the last
+        (INCEPTION_LIKE, 1 + 2 * 3 + 1),  # the deepest branch (three convs) of each module
+        (RESIDUAL_SE, 1 + 2 * (2 + 2) + 1),  # the SE gate's two 1x1 convs lie on a path to the output
+        (DEAD_END, 1),  # an unused branch leads nowhere: not on an input-to-output path
+    ],
+    ids=["vgg-like", "dense-like", "inception-like", "residual-se", "dead-end"],
+)
 def test_depth_is_the_longest_weighted_path(text, depth):
     s = summary_of(text, depth=0)
     assert s.totals.depth == depth
@@ -315,21 +344,29 @@ def test_depth_is_the_longest_weighted_path(text, depth):
 
 
 def test_resnet_depths():
-    assert [archdsl.summary(f"specs/resnet{n}.arch", depth=0).totals.depth for n in (18, 34, 50, 101, 152)] == \
-        [18, 34, 50, 101, 152]
+    assert [archdsl.summary(f"specs/resnet{n}.arch", depth=0).totals.depth for n in (18, 34, 50, 101, 152)] == [
+        18,
+        34,
+        50,
+        101,
+        152,
+    ]
 
 
 # -- memory -----------------------------------------------------------------------------------------
 
 
 def test_activation_memory_counts_each_new_tensor_once_and_views_not_at_all():
-    s = summary_of("""
+    s = summary_of(
+        """
 network mem():
     input 2x4x4
     a = conv(3, 1)
     b = a -> relu
     add(a, b) -> flatten -> dropout -> linear(5)
-""", depth=1)
+""",
+        depth=1,
+    )
     sizes = {r.name: r.activation_bytes for r in s.rows}
     assert sizes == {"conv2d": 4 * 48, "relu": 4 * 48, "(add)": 4 * 48, "(flatten)": 0, "dropout": 0, "linear": 4 * 5}
     t = s.totals
@@ -341,13 +378,16 @@ network mem():
 
 
 def test_peak_frees_an_unused_branch_at_once():
-    s = summary_of("""
+    s = summary_of(
+        """
 network unused():
     input 3x8x8
     a = conv(4, 3, padding=1)
     b = a -> conv(64, 1)
     a -> conv(64, 1) -> relu
-""", depth=0)
+""",
+        depth=0,
+    )
     # input 192 + the last conv's 4096 + the relu's 4096: `b` (4096) died as soon as it was made.
     assert s.totals.peak_activation_bytes == 4 * (192 + 2 * 4096)
 
@@ -372,9 +412,19 @@ def test_renders_table_markdown_csv_and_json():
     assert_golden("summary/resnet18_depth1.md", s.render("markdown", other_ops=True))
     data = json.loads(s.render("json"))
     assert data["totals"]["macs"] == 1_814_073_344 and data["totals"]["depth"] == 18
-    assert data["rows"][0] == {"name": "conv1", "op": "conv2d", "level": 1, "output": [64, 112, 112], "params": 9408,
-                               "params_percent": pytest.approx(100 * 9408 / 11_689_512), "macs": 118_013_952,
-                               "flops": 236_027_904, "other_ops": 0, "activation_bytes": 3_211_264, "uncounted": []}
+    assert data["rows"][0] == {
+        "name": "conv1",
+        "op": "conv2d",
+        "level": 1,
+        "output": [64, 112, 112],
+        "params": 9408,
+        "params_percent": pytest.approx(100 * 9408 / 11_689_512),
+        "macs": 118_013_952,
+        "flops": 236_027_904,
+        "other_ops": 0,
+        "activation_bytes": 3_211_264,
+        "uncounted": [],
+    }
     table = list(csv.DictReader(io.StringIO(s.render("csv"))))
     assert table[-1]["name"] == "total" and int(table[-1]["macs"]) == 1_814_073_344
     assert sum(int(r["params"]) for r in table[:-1]) == int(table[-1]["params"]) == 11_689_512
@@ -409,8 +459,18 @@ def test_plot_labels_every_model_even_when_crowded():
     from archdsl.backends.summary import CompareRow, Comparison
 
     # 14 models, two pairs on the same spot (as vgg16 and vgg16_bn are): each pair shares one label.
-    rows = [CompareRow(name=f"net{i}", spec="-", input=(3, 32, 32), params=10**6 * (1 + i % 7),
-                       macs=10**8 * (1 + i // 2), depth=i, activation_bytes=0) for i in range(12)]
+    rows = [
+        CompareRow(
+            name=f"net{i}",
+            spec="-",
+            input=(3, 32, 32),
+            params=10**6 * (1 + i % 7),
+            macs=10**8 * (1 + i // 2),
+            depth=i,
+            activation_bytes=0,
+        )
+        for i in range(12)
+    ]
     rows += [rows[0].model_copy(update={"name": "net0_bn"}), rows[5].model_copy(update={"name": "net5_bn"})]
     png = plot_comparison(Comparison(rows=tuple(rows)), "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -20,12 +20,15 @@ from conftest import ROOT
 def run(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
     # PYTHONPATH: run this checkout's archdsl from any directory, not an installed copy.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "archdsl", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "archdsl", *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env
+    )
 
 
-TINY = "network tiny(num_classes=10):\n    input 3x32x32\n    conv(8, 3, padding=1) -> relu -> global_avgpool\n" \
-       "    flatten\n    fc: linear(num_classes)\n"
+TINY = (
+    "network tiny(num_classes=10):\n    input 3x32x32\n    conv(8, 3, padding=1) -> relu -> global_avgpool\n"
+    "    flatten\n    fc: linear(num_classes)\n"
+)
 
 
 @pytest.fixture
@@ -47,8 +50,11 @@ def test_summary_prints_rows_and_totals():
 
 
 def test_summary_formats_and_options():
-    as_json = json.loads(run("summary", "specs/resnet18.arch", "--format", "json", "--set", "num_classes=10",
-                             "--input", "3x64x64").stdout)
+    as_json = json.loads(
+        run(
+            "summary", "specs/resnet18.arch", "--format", "json", "--set", "num_classes=10", "--input", "3x64x64"
+        ).stdout
+    )
     assert as_json["input"] == [3, 64, 64] and as_json["output"] == [10]
     assert as_json["totals"]["params"] == 11_181_642
     rows = list(csv.DictReader(io.StringIO(run("summary", "specs/resnet18.arch", "-f", "csv", "-d", "3").stdout)))
@@ -59,13 +65,17 @@ def test_summary_formats_and_options():
     assert totals_only.splitlines()[1].startswith("params ")
 
 
-@pytest.mark.parametrize("args", [
-    ["summary", "specs/resnet18.arch", "--format", "html"],
-    ["summary", "specs/resnet18.arch", "--depth", "-1"],
-    ["compare", "specs/resnet18.arch", "--sort", "speed"],
-    ["compare", "specs/resnet18.arch", "--sort", "latency"],
-    ["compare", "specs/resnet18.arch", "--format", "xml"],
-], ids=["format", "depth", "sort", "latency-without-bench", "compare-format"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["summary", "specs/resnet18.arch", "--format", "html"],
+        ["summary", "specs/resnet18.arch", "--depth", "-1"],
+        ["compare", "specs/resnet18.arch", "--sort", "speed"],
+        ["compare", "specs/resnet18.arch", "--sort", "latency"],
+        ["compare", "specs/resnet18.arch", "--format", "xml"],
+    ],
+    ids=["format", "depth", "sort", "latency-without-bench", "compare-format"],
+)
 def test_usage_errors_exit_2(args):
     result = run(*args)
     assert result.returncode == 2, result.stdout
@@ -101,8 +111,17 @@ def test_summary_and_compare_do_not_import_torch():
 
 
 def test_compare_table_sorting_and_shared_options():
-    result = run("compare", "specs/resnet50.arch", "specs/resnet18.arch", "--sort", "params", "--input", "3x64x64",
-                 "--set", "num_classes=10")
+    result = run(
+        "compare",
+        "specs/resnet50.arch",
+        "specs/resnet18.arch",
+        "--sort",
+        "params",
+        "--input",
+        "3x64x64",
+        "--set",
+        "num_classes=10",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["model", "input", "params", "GMACs", "depth", "activations"]
@@ -122,8 +141,9 @@ def test_compare_markdown_for_notes():
 
 
 def test_compare_bench_measures_latency(tiny):
-    result = run("compare", str(tiny), "specs/resnet18.arch", "--input", "3x32x32", "--bench", "--runs", "4",
-                 "--format", "json")
+    result = run(
+        "compare", str(tiny), "specs/resnet18.arch", "--input", "3x32x32", "--bench", "--runs", "4", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["threads"] == 1  # the default: one thread, steadier on a shared machine
@@ -132,7 +152,9 @@ def test_compare_bench_measures_latency(tiny):
     table = Comparison.model_validate(data).sorted_by("latency").render("table")
     assert table.splitlines()[0].split()[-4:] == ["CPU", "ms/image", "IQR", "ms"]
     assert table.splitlines()[1].split()[0] == "tiny"  # 8 channels at 32x32 runs faster than ResNet-18
-    assert "median and interquartile range (IQR) of the timed runs on this machine's CPU (one thread, the default" in table
+    assert (
+        "median and interquartile range (IQR) of the timed runs on this machine's CPU (one thread, the default" in table
+    )
 
 
 def test_compare_plot_writes_a_png(tmp_path):
@@ -161,7 +183,7 @@ def test_compare_plot_without_matplotlib_says_what_to_install(tmp_path):
         sys.modules["matplotlib"] = None  # as if it were not installed
         from archdsl.cli import app
         try:
-            app(["compare", "specs/resnet18.arch", "--plot", {str(tmp_path / 'x.png')!r}])
+            app(["compare", "specs/resnet18.arch", "--plot", {str(tmp_path / "x.png")!r}])
         except SystemExit as exit:
             sys.exit(exit.code)
     """)

@@ -39,8 +39,11 @@ def test_every_named_module_has_the_inferred_shape(path):
     model = archdsl.build(checked, device=device).eval()
     expected = _module_shapes(checked)
     seen: dict[str, tuple[int, ...]] = {}
-    hooks = [module.register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, tuple(o.shape[1:])))
-             for name, module in model.named_modules() if name in expected]
+    hooks = [
+        module.register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, tuple(o.shape[1:])))
+        for name, module in model.named_modules()
+        if name in expected
+    ]
     with torch.no_grad():
         out = model(torch.randn(1, *checked.input_shape, device=device))
     for hook in hooks:
@@ -63,8 +66,10 @@ def test_torch_compile_fullgraph():
 
 
 def test_torch_compile_inductor_on_a_small_network():
-    spec = ("network tiny():\n    input 3x32x32\n    a = conv(8, 3, padding=1) -> batchnorm -> relu\n"
-            "    b = in -> conv(8, 1)\n    add(a, b) -> relu -> global_avgpool -> flatten -> linear(10)\n")
+    spec = (
+        "network tiny():\n    input 3x32x32\n    a = conv(8, 3, padding=1) -> batchnorm -> relu\n"
+        "    b = in -> conv(8, 1)\n    add(a, b) -> relu -> global_avgpool -> flatten -> linear(10)\n"
+    )
     model = archdsl.build(spec).eval()
     compiled = torch.compile(model, fullgraph=True)
     x = torch.randn(2, 3, 32, 32)
@@ -80,12 +85,15 @@ def test_torch_export():
         assert torch.allclose(exported.module()(x), model(x), atol=1e-5)
 
 
-@pytest.mark.parametrize("spec, reference", [
-    ("specs/resnet18.arch", "resnet18"),
-    ("specs/mobilenet_v2.arch", "mobilenet_v2"),
-    ("specs/efficientnet_b0.arch", "efficientnet_b0"),
-    ("specs/densenet121.arch", "densenet121"),
-])
+@pytest.mark.parametrize(
+    "spec, reference",
+    [
+        ("specs/resnet18.arch", "resnet18"),
+        ("specs/mobilenet_v2.arch", "mobilenet_v2"),
+        ("specs/efficientnet_b0.arch", "efficientnet_b0"),
+        ("specs/densenet121.arch", "densenet121"),
+    ],
+)
 def test_training_gradients_match_the_reference(spec, reference):
     """The generated code works in place where torchvision does (`+=`, ReLU(inplace=True)); autograd
     must still see every value it saved, and training must give the reference's gradients."""

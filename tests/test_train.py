@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT
 from train_data import TINY_SPEC, write_cifar10, write_image_folder, write_mnist
 from typer.testing import CliRunner
 
 import archdsl
 from archdsl.cli import app
+
+from conftest import ROOT
 
 MLP = "specs/mlp.arch"  # 167k params, native 8x8 digits: about a second per epoch
 

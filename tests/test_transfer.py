@@ -22,14 +22,16 @@ network tiny(num_classes=10):
 
 def _reference(conv_bias: bool = False, extra: bool = False) -> nn.Module:
     """The same network as SPEC, hand-written with other names."""
-    layers = OrderedDict([
-        ("features_conv", nn.Conv2d(3, 8, 3, padding=1, bias=conv_bias)),
-        ("features_norm", nn.BatchNorm2d(8)),
-        ("act", nn.ReLU()),
-        ("pool", nn.AdaptiveAvgPool2d(1)),
-        ("flat", nn.Flatten()),
-        ("classifier", nn.Linear(8, 10)),
-    ])
+    layers = OrderedDict(
+        [
+            ("features_conv", nn.Conv2d(3, 8, 3, padding=1, bias=conv_bias)),
+            ("features_norm", nn.BatchNorm2d(8)),
+            ("act", nn.ReLU()),
+            ("pool", nn.AdaptiveAvgPool2d(1)),
+            ("flat", nn.Flatten()),
+            ("classifier", nn.Linear(8, 10)),
+        ]
+    )
     if extra:
         layers["extra"] = nn.Linear(10, 10)
     model = nn.Sequential(layers)

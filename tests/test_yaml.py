@@ -34,8 +34,10 @@ def _convert_tree(tmp_path, to: str):
 
 
 def _retarget(tree, suffix):
-    items = tuple(i.model_copy(update={"path": i.path.rsplit(".", 1)[0] + suffix}) if i.kind == "import" else i
-                  for i in tree.items)
+    items = tuple(
+        i.model_copy(update={"path": i.path.rsplit(".", 1)[0] + suffix}) if i.kind == "import" else i
+        for i in tree.items
+    )
     return tree.model_copy(update={"items": items})
 
 
@@ -66,8 +68,9 @@ def test_arch_to_yaml_and_back_gives_the_same_ir(path, converted):
 def test_resnet18_yaml_equals_arch_ir():
     yaml_graph = archdsl.check(SPECS / "resnet18.yaml").graph
     arch_graph = archdsl.check(SPECS / "resnet18.arch").graph
-    assert [(p, n.op, n.shape, n.params) for p, n in yaml_graph.ops()] == \
-           [(p, n.op, n.shape, n.params) for p, n in arch_graph.ops()]
+    assert [(p, n.op, n.shape, n.params) for p, n in yaml_graph.ops()] == [
+        (p, n.op, n.shape, n.params) for p, n in arch_graph.ops()
+    ]
 
 
 def test_python_tags_are_rejected():
@@ -101,8 +104,10 @@ def test_expression_errors_point_inside_the_yaml_string():
 
 def test_shape_errors_in_yaml_point_at_the_statement(tmp_path):
     path = tmp_path / "tiny.yaml"
-    path.write_text("networks:\n  tiny:\n    body:\n      - input: [3, 8, 8]\n"
-                    "      - conv1: conv(16, 3, padding=1)\n      - add(conv1, in)\n")
+    path.write_text(
+        "networks:\n  tiny:\n    body:\n      - input: [3, 8, 8]\n"
+        "      - conv1: conv(16, 3, padding=1)\n      - add(conv1, in)\n"
+    )
     with pytest.raises(ArchError) as info:
         archdsl.check(path)
     assert info.value.code == "E401" and (info.value.span.line, info.value.span.col) == (6, 9)

@@ -25,6 +25,7 @@ def _weighted_layers(model) -> dict[str, str]:
 
     return {name: tidy(config) for name, config in _exact_layers(model).items()}
 
+
 models = torchvision.models if torchvision else None
 
 # Constructors with other arguments than the defaults: the auxiliary classifier exists only while training.

@@ -31,8 +31,9 @@ class Latency:
         return self.q3_ms - self.q1_ms
 
 
-def cpu_latency(model, input_shape: tuple[int, ...], runs: int = 20, warmup: int = 3,
-                on_run: Callable[[], None] | None = None) -> Latency:
+def cpu_latency(
+    model, input_shape: tuple[int, ...], runs: int = 20, warmup: int = 3, on_run: Callable[[], None] | None = None
+) -> Latency:
     """Time `runs` forward passes at batch 1 on the CPU, after at least `warmup` untimed ones lasting at least
     WARMUP_SECONDS (the first calls pay for allocation and kernel selection)."""
     import torch
@@ -59,8 +60,9 @@ def cpu_latency(model, input_shape: tuple[int, ...], runs: int = 20, warmup: int
     return Latency(median, q1, q3)
 
 
-def cpu_latency_ms(model, input_shape: tuple[int, ...], runs: int = 20, warmup: int = 3,
-                   on_run: Callable[[], None] | None = None) -> float:
+def cpu_latency_ms(
+    model, input_shape: tuple[int, ...], runs: int = 20, warmup: int = 3, on_run: Callable[[], None] | None = None
+) -> float:
     """The median of `cpu_latency`, in milliseconds."""
     return cpu_latency(model, input_shape, runs, warmup, on_run).median_ms
 

@@ -86,8 +86,9 @@ class Diagram:
 FAMILY_ORDER = ("conv", "norm", "act", "pool", "linear", "merge", "reshape", "regularize", "other", "block")
 
 
-def build_diagram(graph: Graph, depth: int | str | None = AUTO, expand: tuple[str, ...] | list[str] = (),
-                  fold: bool = True) -> Diagram:
+def build_diagram(
+    graph: Graph, depth: int | str | None = AUTO, expand: tuple[str, ...] | list[str] = (), fold: bool = True
+) -> Diagram:
     """The diagram of `graph`: `depth` (int >= 1, "auto" or "all"), `expand` (module paths, block
     names or glob patterns to open), `fold` (draw identical consecutive blocks once, with a count)."""
     return _Builder(graph, _parse_depth(depth), tuple(expand), fold).run()
@@ -102,8 +103,10 @@ def total_macs(graph: Graph) -> int:
 
 def max_depth(graph: Graph) -> int:
     """The depth that shows every op: one more than the deepest nesting of scopes."""
+
     def deepest(scope: ScopeNode) -> int:
         return 1 + max((deepest(item) for item in scope.items if isinstance(item, ScopeNode)), default=0)
+
     return deepest(graph.root)
 
 
@@ -156,8 +159,13 @@ def _signature(scope: ScopeNode, graph: Graph) -> tuple:
         return ("scope", node.name, node.block, node.sequential, tuple(sig(i) for i in node.items), ref(node.output))
 
     ref(scope.input)
-    return (scope.block, scope.sequential, graph.shape_of(scope.input), tuple(sig(i) for i in scope.items),
-            ref(scope.output))
+    return (
+        scope.block,
+        scope.sequential,
+        graph.shape_of(scope.input),
+        tuple(sig(i) for i in scope.items),
+        ref(scope.output),
+    )
 
 
 def _macs_text(macs: int) -> str:
@@ -196,19 +204,40 @@ class _Builder:
         self._find_varying_args()
         self.rep[0] = INPUT_ID
         graph = self.graph
-        self.nodes.append(DiagramNode(INPUT_ID, "input", "io", f"input {fmt(graph.input_shape)}",
-                                      tooltip=f"input: {fmt(graph.input_shape)} per sample"))
+        self.nodes.append(
+            DiagramNode(
+                INPUT_ID,
+                "input",
+                "io",
+                f"input {fmt(graph.input_shape)}",
+                tooltip=f"input: {fmt(graph.input_shape)} per sample",
+            )
+        )
         nodes, clusters = self._place(graph.root, "", 1)
-        self.nodes.append(DiagramNode(OUTPUT_ID, "output", "io", f"output {fmt(graph.output_shape)}",
-                                      tooltip=f"output: {fmt(graph.output_shape)} per sample"))
+        self.nodes.append(
+            DiagramNode(
+                OUTPUT_ID,
+                "output",
+                "io",
+                f"output {fmt(graph.output_shape)}",
+                tooltip=f"output: {fmt(graph.output_shape)} per sample",
+            )
+        )
         self.consumers.append(_Consumer(OUTPUT_ID, [graph.root.output]))
         top = Cluster("network", graph.name, (INPUT_ID, *nodes, OUTPUT_ID), tuple(clusters), 0)
-        subtitle = (f"{graph.total_params:,} params · {_macs_text(total_macs(graph))} · "
-                    f"{fmt(graph.input_shape)} → {fmt(graph.output_shape)}")
+        subtitle = (
+            f"{graph.total_params:,} params · {_macs_text(total_macs(graph))} · "
+            f"{fmt(graph.input_shape)} → {fmt(graph.output_shape)}"
+        )
         used = {n.family for n in self.nodes if n.family != "io"}
         return Diagram(
-            name=graph.name, title=graph.name, subtitle=subtitle, nodes=tuple(self.nodes), edges=tuple(self._edges()),
-            top=top, families=tuple(f for f in FAMILY_ORDER if f in used),
+            name=graph.name,
+            title=graph.name,
+            subtitle=subtitle,
+            nodes=tuple(self.nodes),
+            edges=tuple(self._edges()),
+            top=top,
+            families=tuple(f for f in FAMILY_ORDER if f in used),
         )
 
     # -- which scopes open ------------------------------------------------------------------------
@@ -244,7 +273,9 @@ class _Builder:
         if missing:
             close = get_close_matches(missing[0], paths + sorted(blocks), n=1, cutoff=0.6)
             hint = f"; did you mean `{close[0]}`?" if close else f"; blocks here: {', '.join(sorted(blocks)) or 'none'}"
-            raise DrawOptionError(f"`{missing[0]}` matches no block or module path of {self.graph.name}{hint}", "--expand")
+            raise DrawOptionError(
+                f"`{missing[0]}` matches no block or module path of {self.graph.name}{hint}", "--expand"
+            )
 
     def _opens(self, scope: ScopeNode, path: str, level: int) -> bool:
         # --expand opens what it names, everything inside it, and the scopes around it.
@@ -292,8 +323,12 @@ class _Builder:
             path = prefix + _item_name(first)
             if isinstance(first, OpNode):
                 nodes.append(self._op_node(first, path, scope))
-            elif len(run) == 1 and len(first.items) == 1 and isinstance(first.items[0], OpNode) \
-                    and self._opens(first, path, level):
+            elif (
+                len(run) == 1
+                and len(first.items) == 1
+                and isinstance(first.items[0], OpNode)
+                and self._opens(first, path, level)
+            ):
                 # A group around a single op (`head: linear(10)` in a chain) is drawn as that op, named
                 # after the group: a box around one node only adds nesting.
                 only = first.items[0]
@@ -311,9 +346,12 @@ class _Builder:
         # Show the module name when it adds something: not `0`, `relu` for a relu, or an inline op.
         name = shown_name or op.name
         name = name if name and not name.isdigit() and name not in (op.op, title, *aliases) else None
-        tooltip = f"{path if op.name else op.op}: {op.op} → {fmt(op.shape)}" + (f", {op.params:,} params" if op.params else "")
-        self.nodes.append(DiagramNode(path, "merge" if family == "merge" else "op", family, title, name,
-                                      tooltip=tooltip))
+        tooltip = f"{path if op.name else op.op}: {op.op} → {fmt(op.shape)}" + (
+            f", {op.params:,} params" if op.params else ""
+        )
+        self.nodes.append(
+            DiagramNode(path, "merge" if family == "merge" else "op", family, title, name, tooltip=tooltip)
+        )
         self.rep[op.id] = path
         scope_input = scope.input if family == "merge" and scope.input in op.inputs else None
         self.consumers.append(_Consumer(path, list(op.inputs), op, scope_input))
@@ -401,8 +439,11 @@ class _Builder:
         name = full_name if level == 1 else (first.name if len(run) == 1 else _range_name("", first.name, last.name))
         label = " · ".join(part for part in (name, first.block) if part) + (f" x {len(run)}" if len(run) > 1 else "")
         args = self._args_text(run) if first.block else ""
-        tooltip = full_name + (f": {first.block}({args})" if first.block else "") + (
-            f"; {len(run)} identical copies, the first drawn" if len(run) > 1 else "")
+        tooltip = (
+            full_name
+            + (f": {first.block}({args})" if first.block else "")
+            + (f"; {len(run)} identical copies, the first drawn" if len(run) > 1 else "")
+        )
         return Cluster(f"cluster_{path}", label, tuple(nodes), tuple(clusters), level, tooltip)
 
     # -- edges ------------------------------------------------------------------------------------

@@ -43,14 +43,35 @@ def to_dot(diagram: Diagram, rankdir: str = "TB") -> str:
     dot = graphviz.Digraph(
         name=diagram.name,
         graph_attr={
-            "rankdir": rankdir, "label": _title(diagram), "labelloc": "t", "fontname": FONT, "fontsize": "14",
-            "nodesep": "0.3", "ranksep": "0.35", "newrank": "true", "bgcolor": "white", "pad": "0.3",
+            "rankdir": rankdir,
+            "label": _title(diagram),
+            "labelloc": "t",
+            "fontname": FONT,
+            "fontsize": "14",
+            "nodesep": "0.3",
+            "ranksep": "0.35",
+            "newrank": "true",
+            "bgcolor": "white",
+            "pad": "0.3",
             "tooltip": diagram.title,
         },
-        node_attr={"fontname": FONT, "fontsize": "11", "shape": "box", "style": "rounded,filled", "penwidth": "1.2",
-                   "margin": "0.12,0.05", "height": "0.3"},
-        edge_attr={"fontname": FONT, "fontsize": "9", "fontcolor": "#444444", "color": "#555555",
-                   "arrowsize": "0.6", "penwidth": "1.0"},
+        node_attr={
+            "fontname": FONT,
+            "fontsize": "11",
+            "shape": "box",
+            "style": "rounded,filled",
+            "penwidth": "1.2",
+            "margin": "0.12,0.05",
+            "height": "0.3",
+        },
+        edge_attr={
+            "fontname": FONT,
+            "fontsize": "9",
+            "fontcolor": "#444444",
+            "color": "#555555",
+            "arrowsize": "0.6",
+            "penwidth": "1.0",
+        },
     )
     by_id = {node.id: node for node in diagram.nodes}
     _add_scope(dot, diagram.top, by_id, top=True)
@@ -66,16 +87,27 @@ def to_dot(diagram: Diagram, rankdir: str = "TB") -> str:
 
 def _title(diagram: Diagram) -> str:
     """The title, the figures, and the legend (part of the label, so it never disturbs the layout)."""
-    head = (f'<TR><TD><FONT POINT-SIZE="16"><B>{escape(diagram.title)}</B></FONT></TD></TR>'
-            f'<TR><TD><FONT POINT-SIZE="11">{escape(diagram.subtitle)}</FONT></TD></TR>')
+    head = (
+        f'<TR><TD><FONT POINT-SIZE="16"><B>{escape(diagram.title)}</B></FONT></TD></TR>'
+        f'<TR><TD><FONT POINT-SIZE="11">{escape(diagram.subtitle)}</FONT></TD></TR>'
+    )
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">{head}{_legend(diagram.families)}</TABLE>>'
 
 
 def _add_scope(dot: graphviz.Digraph, cluster: Cluster, by_id: dict[str, DiagramNode], top: bool = False) -> None:
     if not top:
-        dot.attr(label=_cluster_label(cluster), labeljust="l", style="rounded,filled",
-                 fillcolor=CLUSTER_FILLS[(cluster.level - 1) % 2], color="#9A9A9A", penwidth="1.0",
-                 fontsize="10", fontname=FONT, margin="10", tooltip=cluster.tooltip or cluster.label)
+        dot.attr(
+            label=_cluster_label(cluster),
+            labeljust="l",
+            style="rounded,filled",
+            fillcolor=CLUSTER_FILLS[(cluster.level - 1) % 2],
+            color="#9A9A9A",
+            penwidth="1.0",
+            fontsize="10",
+            fontname=FONT,
+            margin="10",
+            tooltip=cluster.tooltip or cluster.label,
+        )
     for node_id in cluster.nodes:
         _add_node(dot, by_id[node_id])
     for child in cluster.clusters:
@@ -93,8 +125,9 @@ def _add_node(dot: graphviz.Digraph, node: DiagramNode) -> None:
     if node.kind == "merge":
         symbol = MERGE_SYMBOLS.get(node.title)
         if symbol:
-            attrs.update(shape="circle", label=symbol, fontsize="14", width="0.3", height="0.3", fixedsize="true",
-                         margin="0")
+            attrs.update(
+                shape="circle", label=symbol, fontsize="14", width="0.3", height="0.3", fixedsize="true", margin="0"
+            )
         else:
             attrs.update(shape="ellipse", label=escape(node.title), margin="0.05,0.02")
     elif node.kind in ("input", "output"):
@@ -140,4 +173,6 @@ def _legend(families: tuple[str, ...]) -> str:
         f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9">{escape(", ".join(texts))}</FONT></TD><TD WIDTH="6"></TD>'
         for key, texts in entries.items()
     )
-    return f'<TR><TD><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1"><TR>{cells}</TR></TABLE></TD></TR>'
+    return (
+        f'<TR><TD><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1"><TR>{cells}</TR></TABLE></TD></TR>'
+    )

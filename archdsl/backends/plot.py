@@ -100,8 +100,32 @@ def plot_layout(comparison: Comparison, x: str = "macs", y: str = "params") -> L
 
 
 # Directions tried around a dot, best first: right, left, above, below, then the diagonals and between.
-_ANGLES = [0, 180, 90, 270, 30, 150, 330, 210, 60, 120, 300, 240, 15, 165, 345, 195, 45, 135, 315, 225, 75, 105,
-           285, 255]
+_ANGLES = [
+    0,
+    180,
+    90,
+    270,
+    30,
+    150,
+    330,
+    210,
+    60,
+    120,
+    300,
+    240,
+    15,
+    165,
+    345,
+    195,
+    45,
+    135,
+    315,
+    225,
+    75,
+    105,
+    285,
+    255,
+]
 # Distances from the dot's edge to the label, in points; beyond the first two a leader line is drawn.
 _RADII = [2, 5, 10, 16, 24, 34, 46, 60, 80, 105, 135, 170, 210, 260, 320, 400]
 _LEADER_FROM = 10

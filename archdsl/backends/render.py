@@ -12,16 +12,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..files import write_atomic
 
 FORMATS = ("svg", "png", "pdf", "dot")
 PNG_DPI = 144  # sharp on high-density screens; Graphviz's 96 looks blurry when zoomed
-INSTALL_HINT = ("install pygraphviz (`pip install pygraphviz`, its wheels bundle Graphviz) or Graphviz itself "
-                "(https://graphviz.org/download/), or write a .dot file")
+INSTALL_HINT = (
+    "install pygraphviz (`pip install pygraphviz`, its wheels bundle Graphviz) or Graphviz itself "
+    "(https://graphviz.org/download/), or write a .dot file"
+)
 # Noise from the fontconfig bundled in pygraphviz's wheel reading a newer system config: harmless.
 _NOISE = ("Fontconfig warning", "Fontconfig error")
 
@@ -109,8 +111,10 @@ def _forward(messages: str) -> None:
     """Pass Graphviz's own warnings on to the user, without the bundled fontconfig's noise."""
     for line in messages.splitlines():
         if "too large for cairo-renderer bitmaps" in line:
-            sys.stderr.write("note: the diagram is too big for one PNG bitmap, so Graphviz scaled it down; "
-                             "SVG and PDF keep full resolution\n")
+            sys.stderr.write(
+                "note: the diagram is too big for one PNG bitmap, so Graphviz scaled it down; "
+                "SVG and PDF keep full resolution\n"
+            )
         elif line.strip() and not line.startswith(_NOISE):
             sys.stderr.write(f"graphviz: {line}\n")
 

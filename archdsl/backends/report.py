@@ -52,8 +52,15 @@ def _check_format(format: str) -> None:
 
 def _summary_columns(other_ops: bool) -> list[tuple[str, bool]]:
     """(header, right-aligned) for the table and Markdown forms."""
-    columns = [("name", False), ("op", False), ("output", True), ("params", True), ("% params", True),
-               ("MACs", True), ("FLOPs", True)]
+    columns = [
+        ("name", False),
+        ("op", False),
+        ("output", True),
+        ("params", True),
+        ("% params", True),
+        ("MACs", True),
+        ("FLOPs", True),
+    ]
     if other_ops:
         columns.append(("other ops", True))
     columns.append(("activations", True))
@@ -63,8 +70,15 @@ def _summary_columns(other_ops: bool) -> list[tuple[str, bool]]:
 def _summary_cells(summary: Summary, other_ops: bool) -> list[list[str]]:
     cells = []
     for row in summary.rows:
-        line = [row.name + (" *" if row.uncounted else ""), row.op, fmt(row.output), f"{row.params:,}" if row.params else "",
-                f"{row.params_percent:.2f}%" if row.params else "", si(row.macs), si(row.flops)]
+        line = [
+            row.name + (" *" if row.uncounted else ""),
+            row.op,
+            fmt(row.output),
+            f"{row.params:,}" if row.params else "",
+            f"{row.params_percent:.2f}%" if row.params else "",
+            si(row.macs),
+            si(row.flops),
+        ]
         if other_ops:
             line.append(si(row.other_ops))
         line.append(size(row.activation_bytes))
@@ -87,11 +101,20 @@ def _totals_lines(summary: Summary) -> list[tuple[str, str]]:
         ("buffers", f"{t.buffers:,} (running statistics: in the state_dict, not parameters)"),
         ("MACs", f"{t.macs:,} ({si(t.macs) or '0'}): conv and linear multiply-accumulates"),
         ("FLOPs", f"{t.flops:,} ({si(t.flops) or '0'}): 2 x MACs"),
-        ("other ops", f"{t.other_ops:,} ({si(t.other_ops) or '0'}), not in MACs or FLOPs"
-                      + (": " + ", ".join(f"{_other_label(op)} {si(n)}" for op, n in summary.other_ops_by_op.items())
-                         if summary.other_ops_by_op else "")),
-        ("activations", f"{size(t.activation_bytes) or '0 B'} written by the forward pass, "
-                        f"{size(t.peak_activation_bytes)} peak (batch 1, float32)"),
+        (
+            "other ops",
+            f"{t.other_ops:,} ({si(t.other_ops) or '0'}), not in MACs or FLOPs"
+            + (
+                ": " + ", ".join(f"{_other_label(op)} {si(n)}" for op, n in summary.other_ops_by_op.items())
+                if summary.other_ops_by_op
+                else ""
+            ),
+        ),
+        (
+            "activations",
+            f"{size(t.activation_bytes) or '0 B'} written by the forward pass, "
+            f"{size(t.peak_activation_bytes)} peak (batch 1, float32)",
+        ),
         ("depth", f"{t.depth} (conv and linear layers on the longest input-to-output path)"),
     ]
     if summary.uncounted:
@@ -125,8 +148,10 @@ def _markdown_table(columns: list[tuple[str, bool]], cells: list[list[str]]) -> 
     def escape(text: str) -> str:
         return text.replace("|", "\\|")
 
-    lines = ["| " + " | ".join(h for h, _ in columns) + " |",
-             "|" + "|".join("---:" if right else "---" for _, right in columns) + "|"]
+    lines = [
+        "| " + " | ".join(h for h, _ in columns) + " |",
+        "|" + "|".join("---:" if right else "---" for _, right in columns) + "|",
+    ]
     lines += ["| " + " | ".join(escape(c) for c in line) + " |" for line in cells]
     return "\n".join(lines) + "\n"
 
@@ -135,20 +160,63 @@ def render_summary(summary: Summary, format: str = "table", *, other_ops: bool =
     _check_format(format)
     if format == "json":
         data = summary.model_dump(mode="json")
-        data["conventions"] = {"batch": 1, "dtype": "float32", "flops": "2 x macs",
-                               "other_ops": "arithmetic outside conv/linear MACs, per docs/analysis.md"}
+        data["conventions"] = {
+            "batch": 1,
+            "dtype": "float32",
+            "flops": "2 x macs",
+            "other_ops": "arithmetic outside conv/linear MACs, per docs/analysis.md",
+        }
         return json.dumps(data, indent=2) + "\n"
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["name", "op", "level", "output", "params", "params_percent", "macs", "flops", "other_ops",
-                         "activation_bytes", "uncounted"])
+        writer.writerow(
+            [
+                "name",
+                "op",
+                "level",
+                "output",
+                "params",
+                "params_percent",
+                "macs",
+                "flops",
+                "other_ops",
+                "activation_bytes",
+                "uncounted",
+            ]
+        )
         for r in summary.rows:
-            writer.writerow([r.name, r.op, r.level, fmt(r.output), r.params, f"{r.params_percent:.4f}", r.macs, r.flops,
-                             r.other_ops, r.activation_bytes, ";".join(r.uncounted)])
+            writer.writerow(
+                [
+                    r.name,
+                    r.op,
+                    r.level,
+                    fmt(r.output),
+                    r.params,
+                    f"{r.params_percent:.4f}",
+                    r.macs,
+                    r.flops,
+                    r.other_ops,
+                    r.activation_bytes,
+                    ";".join(r.uncounted),
+                ]
+            )
         t = summary.totals
-        writer.writerow(["total", "", 0, fmt(summary.output), t.params, "100.0000", t.macs, t.flops, t.other_ops,
-                         t.activation_bytes, ";".join(u.name for u in summary.uncounted)])
+        writer.writerow(
+            [
+                "total",
+                "",
+                0,
+                fmt(summary.output),
+                t.params,
+                "100.0000",
+                t.macs,
+                t.flops,
+                t.other_ops,
+                t.activation_bytes,
+                ";".join(u.name for u in summary.uncounted),
+            ]
+        )
         return buffer.getvalue()
     title = f"{summary.name}: {fmt(summary.input)} -> {fmt(summary.output)} (batch 1, float32)"
     columns, cells = _summary_columns(other_ops), _summary_cells(summary, other_ops)
@@ -167,8 +235,14 @@ def render_summary(summary: Summary, format: str = "table", *, other_ops: bool =
 
 
 def _compare_columns(comparison: Comparison) -> list[tuple[str, bool]]:
-    columns = [("model", False), ("input", True), ("params", True), ("GMACs", True), ("depth", True),
-               ("activations", True)]
+    columns = [
+        ("model", False),
+        ("input", True),
+        ("params", True),
+        ("GMACs", True),
+        ("depth", True),
+        ("activations", True),
+    ]
     if any(r.latency_ms is not None for r in comparison.rows):
         columns += [("CPU ms/image", True), ("IQR ms", True)]
     if any(r.training for r in comparison.rows):  # run folders: the training columns of archdsl.train
@@ -202,23 +276,53 @@ def render_comparison(comparison: Comparison, format: str = "table") -> str:
         writer = csv.writer(buffer, lineterminator="\n")
         runs = any(r.training for r in comparison.rows)
         extra = ["run", "best_val_acc", "epochs", "train_seconds"] if runs else []
-        writer.writerow(["name", "spec", "input", "params", "macs", "depth", "activation_bytes", "latency_ms",
-                         "latency_iqr_ms", *extra])
+        writer.writerow(
+            [
+                "name",
+                "spec",
+                "input",
+                "params",
+                "macs",
+                "depth",
+                "activation_bytes",
+                "latency_ms",
+                "latency_iqr_ms",
+                *extra,
+            ]
+        )
         for r in comparison.rows:
             figures = [(r.training or {}).get(key, "") for key in extra]
-            writer.writerow([r.name, r.spec, fmt(r.input), r.params, r.macs, r.depth, r.activation_bytes,
-                             "" if r.latency_ms is None else f"{r.latency_ms:.3f}",
-                             "" if r.latency_iqr_ms is None else f"{r.latency_iqr_ms:.3f}", *figures])
+            writer.writerow(
+                [
+                    r.name,
+                    r.spec,
+                    fmt(r.input),
+                    r.params,
+                    r.macs,
+                    r.depth,
+                    r.activation_bytes,
+                    "" if r.latency_ms is None else f"{r.latency_ms:.3f}",
+                    "" if r.latency_iqr_ms is None else f"{r.latency_iqr_ms:.3f}",
+                    *figures,
+                ]
+            )
         return buffer.getvalue()
     columns = _compare_columns(comparison)
     cells = _compare_cells(comparison, columns)
     note = ""
     if any(header == "CPU ms/image" for header, _ in columns):
         threads = comparison.threads
-        why = ("one thread, the default: steadier on a shared machine; --threads N for more" if threads == 1 else
-               f"{threads} torch threads" if threads else "torch's default threads")
-        note = (f"latency: batch 1, after a warm-up; median and interquartile range (IQR) of the timed runs on "
-                f"this machine's CPU ({why})\n")
+        why = (
+            "one thread, the default: steadier on a shared machine; --threads N for more"
+            if threads == 1
+            else f"{threads} torch threads"
+            if threads
+            else "torch's default threads"
+        )
+        note = (
+            f"latency: batch 1, after a warm-up; median and interquartile range (IQR) of the timed runs on "
+            f"this machine's CPU ({why})\n"
+        )
     if format == "markdown":
         return _markdown_table(columns, cells) + (f"\n{note}" if note else "")
     return _rich_table(None, columns, cells) + note

@@ -12,11 +12,11 @@ from typing import Literal
 import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
+from ..analysis.module_rows import rows as table_rows
 from ..ir.lint import to_networkx
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import OpDef, get_op, no_mac_rule
 from ..shapes import Shape, numel
-from ..analysis.module_rows import rows as table_rows
 
 BYTES_PER_ELEMENT = 4  # float32, the dtype every figure assumes
 
@@ -128,7 +128,7 @@ class Comparison(_Model):
 
         return comparison_html(self)
 
-    def sorted_by(self, column: str, descending: bool = False) -> "Comparison":
+    def sorted_by(self, column: str, descending: bool = False) -> Comparison:
         """The same rows ordered by a column (one of `COMPARE_COLUMNS`); rows without it go last."""
         key = COMPARE_COLUMNS[column]
         present = [r for r in self.rows if getattr(r, key) is not None]
@@ -138,8 +138,16 @@ class Comparison(_Model):
 
 
 # Sortable columns of a comparison, as the user writes them -> CompareRow fields.
-COMPARE_COLUMNS = {"name": "name", "params": "params", "macs": "macs", "gmacs": "macs", "depth": "depth",
-                   "activations": "activation_bytes", "memory": "activation_bytes", "latency": "latency_ms"}
+COMPARE_COLUMNS = {
+    "name": "name",
+    "params": "params",
+    "macs": "macs",
+    "gmacs": "macs",
+    "depth": "depth",
+    "activations": "activation_bytes",
+    "memory": "activation_bytes",
+    "latency": "latency_ms",
+}
 
 
 def count_op(graph: Graph, node: OpNode, op: OpDef | None = None) -> OpCount:
@@ -231,14 +239,23 @@ def summarize(graph: Graph, depth: int = 2) -> Summary:
     for row in table_rows(graph, depth) if depth > 0 else []:
         inner = [(f"{row.path}.{sub}" if sub else row.path, op) for sub, op in _ops_in(row.node)]
         macs = sum(counts[op.id].macs or 0 for _, op in inner)
-        rows.append(ModuleRow(
-            name=row.path, op=row.op, level=row.depth, output=row.shape, params=row.params,
-            params_percent=100.0 * row.params / total_params if total_params else 0.0,
-            macs=macs, flops=2 * macs,
-            other_ops=sum(counts[op.id].other_ops or 0 for _, op in inner),
-            activation_bytes=sum(counts[op.id].activation_bytes for _, op in inner),
-            uncounted=tuple(path for path, op in inner if counts[op.id].macs is None or counts[op.id].other_ops is None),
-        ))
+        rows.append(
+            ModuleRow(
+                name=row.path,
+                op=row.op,
+                level=row.depth,
+                output=row.shape,
+                params=row.params,
+                params_percent=100.0 * row.params / total_params if total_params else 0.0,
+                macs=macs,
+                flops=2 * macs,
+                other_ops=sum(counts[op.id].other_ops or 0 for _, op in inner),
+                activation_bytes=sum(counts[op.id].activation_bytes for _, op in inner),
+                uncounted=tuple(
+                    path for path, op in inner if counts[op.id].macs is None or counts[op.id].other_ops is None
+                ),
+            )
+        )
     dag = to_networkx(graph)
     macs = sum(c.macs or 0 for c in counts.values())
     buffers = 0
@@ -264,5 +281,13 @@ def summarize(graph: Graph, depth: int = 2) -> Summary:
         if counts[node.id].other_ops:
             by_op[node.op] = by_op.get(node.op, 0) + counts[node.id].other_ops
     by_op = dict(sorted(by_op.items(), key=lambda kv: -kv[1]))
-    return Summary(name=graph.name, input=graph.input_shape, output=graph.output_shape, row_depth=depth,
-                   rows=tuple(rows), totals=totals, other_ops_by_op=by_op, uncounted=tuple(uncounted))
+    return Summary(
+        name=graph.name,
+        input=graph.input_shape,
+        output=graph.output_shape,
+        row_depth=depth,
+        rows=tuple(rows),
+        totals=totals,
+        other_ops_by_op=by_op,
+        uncounted=tuple(uncounted),
+    )

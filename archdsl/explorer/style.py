@@ -8,6 +8,7 @@ from typing import Any
 def palette() -> dict[str, Any]:
     """Family colours (fill, border, legend text), the skip-edge colour, box fills and merge symbols."""
     from ..backends import dot as backend
+
     return {
         "families": {family: list(colours) for family, colours in backend.PALETTE.items()},
         "skip": backend.SKIP_COLOUR,

@@ -14,4 +14,3 @@ from __future__ import annotations
 from .run import ExportResult, export
 
 __all__ = ["ExportResult", "export"]
-

@@ -27,6 +27,7 @@ def new(cls: type[BaseModel], **values: Any) -> Any:
     unvalidated shortcut, which wrote pydantic's private attributes) since spans arrive ready-made."""
     return cls(**values)
 
+
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
 
 

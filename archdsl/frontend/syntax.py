@@ -6,7 +6,7 @@ equality so that a spec read from .arch and the same spec read from YAML compare
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -142,7 +142,7 @@ class Label(Node):
     """A module name, possibly with `{expr}` parts: `denseblock{i + 1}`."""
 
     kind: Literal["label"] = "label"
-    parts: tuple[Union[str, Expr], ...]
+    parts: tuple[str | Expr, ...]
 
     @property
     def static(self) -> str | None:
@@ -170,14 +170,27 @@ class Chain(Node):
     """`a -> b -> label: c -> d`. Also an expression when parenthesised: `(a -> b) x 3`."""
 
     kind: Literal["chain"] = "chain"
-    items: tuple[Union[Step, Labeled], ...]
+    items: tuple[Step | Labeled, ...]
 
 
 Expr = Annotated[
-    Union[
-        Num, Str, Bool, NoneLit, Name, InputRef, Attr, Index, Call, BinOp, UnaryOp, Compare, BoolOp, IfExp,
-        ListExpr, TupleExpr, Chain,
-    ],
+    Num
+    | Str
+    | Bool
+    | NoneLit
+    | Name
+    | InputRef
+    | Attr
+    | Index
+    | Call
+    | BinOp
+    | UnaryOp
+    | Compare
+    | BoolOp
+    | IfExp
+    | ListExpr
+    | TupleExpr
+    | Chain,
     Field(discriminator="kind"),
 ]
 
@@ -239,7 +252,7 @@ class Group(Node):
     body: tuple[Stmt, ...]
 
 
-Stmt = Annotated[Union[FlowStmt, Assign, InputStmt, Pass, If, For, Group], Field(discriminator="kind")]
+Stmt = Annotated[FlowStmt | Assign | InputStmt | Pass | If | For | Group, Field(discriminator="kind")]
 
 # ----------------------------------------------------------------------------------------------
 # Definitions and files
@@ -293,7 +306,7 @@ class ConstDef(Node):
     value: Expr
 
 
-Definition = Annotated[Union[Import, ConstDef, BlockDef, NetworkDef, NetworkAlias], Field(discriminator="kind")]
+Definition = Annotated[Import | ConstDef | BlockDef | NetworkDef | NetworkAlias, Field(discriminator="kind")]
 
 
 class SpecFile(Node):
@@ -313,4 +326,3 @@ class SpecFile(Node):
 
 
 # Schemas are built on first validation, not at import, so that `check` starts fast.
-

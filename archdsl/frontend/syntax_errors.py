@@ -24,12 +24,34 @@ OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": ")", "RSQB": "]", "RBRACE": "}"}
 MATCH = {"(": ")", "[": "]", "{": "}"}
 # Terminals that can start an operand: seeing one right after a complete operand means a separator is missing.
-OPERAND_START = {"NAME", "NUMBER", "STRING", "LPAR", "LSQB", "TRUE", "FALSE", "NONE", "IN", "TRUE_CAP", "FALSE_CAP",
-                 "NONE_CAP"}
+OPERAND_START = {
+    "NAME",
+    "NUMBER",
+    "STRING",
+    "LPAR",
+    "LSQB",
+    "TRUE",
+    "FALSE",
+    "NONE",
+    "IN",
+    "TRUE_CAP",
+    "FALSE_CAP",
+    "NONE_CAP",
+}
 WORDS = {
-    "_NL": "the end of the line", "_INDENT": "an indented body", "_DEDENT": "the end of the body", "NAME": "a name",
-    "NUMBER": "a number", "STRING": "a string", "COMPARE": "a comparison", "PLUS": "an operator",
-    "MINUS": "an operator", "MUL_OP": "an operator", "POW": "an operator", "_ARROW": "`->`", "$END": "the end of the file",
+    "_NL": "the end of the line",
+    "_INDENT": "an indented body",
+    "_DEDENT": "the end of the body",
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "COMPARE": "a comparison",
+    "PLUS": "an operator",
+    "MINUS": "an operator",
+    "MUL_OP": "an operator",
+    "POW": "an operator",
+    "_ARROW": "`->`",
+    "$END": "the end of the file",
 }
 
 
@@ -50,7 +72,9 @@ class Context:
         return f"{line}:{col}"
 
 
-def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], offset: tuple[int, int] = (0, 0)) -> ParseError:
+def explain(
+    source: Source, exc: UnexpectedInput, open_brackets: list[Token], offset: tuple[int, int] = (0, 0)
+) -> ParseError:
     """A ParseError in plain words, located at the mistake."""
     ctx = Context(source, open_brackets, offset)
     if isinstance(exc, UnexpectedCharacters):
@@ -73,8 +97,11 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
         return _early_end(ctx, expected, previous)
     if token.type == "_INDENT":
         return _unexpected_indent(ctx, token)
-    if token.type == "_DEDENT" or "_INDENT" in expected or (
-            getattr(previous, "type", None) == "_NL" and _header_above(ctx.source, token.line or 1)):
+    if (
+        token.type == "_DEDENT"
+        or "_INDENT" in expected
+        or (getattr(previous, "type", None) == "_NL" and _header_above(ctx.source, token.line or 1))
+    ):
         return _missing_body(ctx, token)
     if token.type == "_NL":
         return _line_ends_early(ctx, token, expected, previous)
@@ -83,29 +110,61 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
         if missing is not None:
             return missing
     if token.type == "EQUAL" and "COMPARE" in expected:
-        return ParseError("`=` names a value; to compare, write `==`", token_span(token, source.path),
-                          hint=f"write `{_fixed(source, token, '=')}`", code="E101")
+        return ParseError(
+            "`=` names a value; to compare, write `==`",
+            token_span(token, source.path),
+            hint=f"write `{_fixed(source, token, '=')}`",
+            code="E101",
+        )
     if token.type == "NUMBER" and getattr(previous, "type", None) == "DOT":
-        return ParseError("a module name cannot contain `.`", token_span(previous, source.path),
-                          hint="label the whole stage (`layer1: Block(64) x 3`): the copies of `x n` are numbered "
-                               "layer1.0, layer1.1, ... for you", code="E101")
-    if token.type == "COLON" and str(previous) == "input" and re.match(r"\s*\d", source.line(token.line)[token.column:]):
-        shape = source.line(token.line)[token.column:].strip()  # `input: 3x32x32`, as YAML writes a key
-        return ParseError("`input` takes its shape without `:`", token_span(token, source.path),
-                          hint=f"write `input {shape}` (the `input: [3, 32, 32]` form is for YAML specs)", code="E101")
-    if token.type in ("COLON", "EQUAL") and isinstance(previous, Token) and str(previous) in KEYWORDS \
-            and previous.type != "NAME":  # `input: conv(...)`, `x = ...` where `x` reads as a keyword
-        return ParseError(f"`{previous}` is a keyword and cannot be used as a name", token_span(previous, source.path),
-                          hint=f"choose another name, e.g. `{previous}_`", code="E107")
+        return ParseError(
+            "a module name cannot contain `.`",
+            token_span(previous, source.path),
+            hint="label the whole stage (`layer1: Block(64) x 3`): the copies of `x n` are numbered "
+            "layer1.0, layer1.1, ... for you",
+            code="E101",
+        )
+    if (
+        token.type == "COLON"
+        and str(previous) == "input"
+        and re.match(r"\s*\d", source.line(token.line)[token.column :])
+    ):
+        shape = source.line(token.line)[token.column :].strip()  # `input: 3x32x32`, as YAML writes a key
+        return ParseError(
+            "`input` takes its shape without `:`",
+            token_span(token, source.path),
+            hint=f"write `input {shape}` (the `input: [3, 32, 32]` form is for YAML specs)",
+            code="E101",
+        )
+    if (
+        token.type in ("COLON", "EQUAL")
+        and isinstance(previous, Token)
+        and str(previous) in KEYWORDS
+        and previous.type != "NAME"
+    ):  # `input: conv(...)`, `x = ...` where `x` reads as a keyword
+        return ParseError(
+            f"`{previous}` is a keyword and cannot be used as a name",
+            token_span(previous, source.path),
+            hint=f"choose another name, e.g. `{previous}_`",
+            code="E107",
+        )
     if str(token) in KEYWORDS and "NAME" in expected:
-        return ParseError(f"`{token}` is a keyword and cannot be used as a name", token_span(token, source.path),
-                          hint=f"choose another name, e.g. `{token}_`", code="E107")
+        return ParseError(
+            f"`{token}` is a keyword and cannot be used as a name",
+            token_span(token, source.path),
+            hint=f"choose another name, e.g. `{token}_`",
+            code="E107",
+        )
     if token.type == "COLON" and getattr(previous, "type", None) in ("NAME", "RPAR") and "LPAR" in expected:
-        return ParseError("expected `(` after the name", token_span(token, source.path),
-                          hint="write the parameters in brackets, even when there are none: "
-                               f"`{_fixed(source, token, '()')}`", code="E106")
-    return ParseError(f"unexpected {_show(token)}", token_span(token, source.path),
-                      hint=_expected_words(expected), code="E101")
+        return ParseError(
+            "expected `(` after the name",
+            token_span(token, source.path),
+            hint=f"write the parameters in brackets, even when there are none: `{_fixed(source, token, '()')}`",
+            code="E106",
+        )
+    return ParseError(
+        f"unexpected {_show(token)}", token_span(token, source.path), hint=_expected_words(expected), code="E101"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -116,26 +175,37 @@ def explain(source: Source, exc: UnexpectedInput, open_brackets: list[Token], of
 def _bad_character(ctx: Context, exc: UnexpectedCharacters) -> ParseError:
     line, col = exc.line, exc.column
     text = ctx.source.line(line)
-    char = text[col - 1: col] or "?"
+    char = text[col - 1 : col] or "?"
     span = ctx.span(line, col)
     if char in "\"'":
-        return ParseError("this string is never closed", ctx.span(line, col, len(text) + 1),
-                          hint=f"end it with {char} on the same line", code="E104")
+        return ParseError(
+            "this string is never closed",
+            ctx.span(line, col, len(text) + 1),
+            hint=f"end it with {char} on the same line",
+            code="E104",
+        )
     special = {
         "×": "write sizes with the letter `x`, e.g. `input 3x224x224`",
         ";": "put one statement per line; `;` is not used",
         "!": "write `not` for negation (`!=` compares)",
-        "&": "write `and`", "|": "write `or`",
-        "“": "use straight quotes \"...\"", "”": "use straight quotes \"...\"",
-        "‘": "use straight quotes '...'", "’": "use straight quotes '...'",
+        "&": "write `and`",
+        "|": "write `or`",
+        "“": 'use straight quotes "..."',
+        "”": 'use straight quotes "..."',
+        "‘": "use straight quotes '...'",
+        "’": "use straight quotes '...'",
         "\t": "indent with spaces",
     }
     hint = special.get(char)
     if hint is None and not char.isascii() and char.isalpha():
         hint = "names use ASCII letters, digits and `_`"
     shown = repr(char)[1:-1] if not char.isprintable() else char
-    return ParseError(f"unexpected character `{shown}`", span,
-                      hint=hint or "names use letters, digits and `_`; comments start with `#`", code="E104")
+    return ParseError(
+        f"unexpected character `{shown}`",
+        span,
+        hint=hint or "names use letters, digits and `_`; comments start with `#`",
+        code="E104",
+    )
 
 
 def _unclosed(ctx: Context, opener: Token, token: Token) -> ParseError:
@@ -144,8 +214,9 @@ def _unclosed(ctx: Context, opener: Token, token: Token) -> ParseError:
     what = _bracket_kind(ctx.source, opener)
     found = f", found `{token}`" if token.type in CLOSERS else ""
     line_text = ctx.source.line(opener.line).rstrip()
-    span = Span(line=opener.line, col=opener.column, end_line=opener.line, end_col=len(line_text) + 1,
-                path=ctx.source.path)
+    span = Span(
+        line=opener.line, col=opener.column, end_line=opener.line, end_col=len(line_text) + 1, path=ctx.source.path
+    )
     if token.type in CLOSERS:
         hint = f"close it with `{closer}` before this `{token}`"
         span = token_span(token, ctx.source.path)
@@ -153,16 +224,21 @@ def _unclosed(ctx: Context, opener: Token, token: Token) -> ParseError:
     else:
         hint = f"add `{closer}` where the {what.split()[0]} ends, e.g. at the end of line {opener.line + ctx.offset[0]}"
         notes_at = None
-    error = ParseError(f"expected `{closer}` to close the {what} opened at {ctx.where(opener)}{found}", span,
-                       hint=hint, code="E102")
+    error = ParseError(
+        f"expected `{closer}` to close the {what} opened at {ctx.where(opener)}{found}", span, hint=hint, code="E102"
+    )
     if notes_at is not None:
         error.notes.append(Note(f"the {what} opens here", token_span(notes_at, ctx.source.path)))
     return error
 
 
 def _stray_closer(ctx: Context, token: Token) -> ParseError:
-    return ParseError(f"`{token}` does not close anything", token_span(token, ctx.source.path),
-                      hint="remove it, or add the matching opening bracket", code="E101")
+    return ParseError(
+        f"`{token}` does not close anything",
+        token_span(token, ctx.source.path),
+        hint="remove it, or add the matching opening bracket",
+        code="E101",
+    )
 
 
 def _early_end(ctx: Context, expected: set[str], previous) -> ParseError:
@@ -170,8 +246,12 @@ def _early_end(ctx: Context, expected: set[str], previous) -> ParseError:
     text = ctx.source.line(last)
     span = ctx.span(last, len(text) + 1)
     if "_INDENT" in expected:
-        return ParseError("the file ends where an indented body should start", span,
-                          hint="indent the statements of the body below the line ending with `:`", code="E105")
+        return ParseError(
+            "the file ends where an indented body should start",
+            span,
+            hint="indent the statements of the body below the line ending with `:`",
+            code="E105",
+        )
     return ParseError("the file ends in the middle of a statement", span, hint=_expected_words(expected), code="E105")
 
 
@@ -181,19 +261,31 @@ def _unexpected_indent(ctx: Context, token: Token) -> ParseError:
     span = Span(line=line, col=1, end_line=line, end_col=(token.end_column or 2), path=ctx.source.path)
     if above is not None and _is_bare_name(ctx.source.line(above)):
         name = ctx.source.line(above).strip()
-        return ParseError(f"this line is indented, but `{name}` above it does not end with `:`", span,
-                          hint=f"to make a group of the lines below, write `{name}:` on line {above}", code="E106")
-    return ParseError("unexpected indentation", span,
-                      hint="only the body of `block`, `network`, `if`, `for` or `label:` is indented; line this "
-                           "statement up with the one above", code="E103")
+        return ParseError(
+            f"this line is indented, but `{name}` above it does not end with `:`",
+            span,
+            hint=f"to make a group of the lines below, write `{name}:` on line {above}",
+            code="E106",
+        )
+    return ParseError(
+        "unexpected indentation",
+        span,
+        hint="only the body of `block`, `network`, `if`, `for` or `label:` is indented; line this "
+        "statement up with the one above",
+        code="E103",
+    )
 
 
 def _missing_body(ctx: Context, token: Token) -> ParseError:
     header = _line_above(ctx.source, token.line or 1) or 1
     text = _code(ctx.source.line(header)).rstrip()
     start = len(text) - len(text.lstrip()) + 1
-    return ParseError("expected an indented body after this line", ctx.span(header, start, len(text) + 1),
-                      hint="indent the body's statements by 4 spaces, or write `pass` for an empty one", code="E103")
+    return ParseError(
+        "expected an indented body after this line",
+        ctx.span(header, start, len(text) + 1),
+        hint="indent the body's statements by 4 spaces, or write `pass` for an empty one",
+        code="E103",
+    )
 
 
 def _line_ends_early(ctx: Context, token: Token, expected: set[str], previous) -> ParseError:
@@ -204,8 +296,9 @@ def _line_ends_early(ctx: Context, token: Token, expected: set[str], previous) -
     span = ctx.span(line, end)
     first = stripped.split("(")[0].split()[0] if stripped else ""
     if "COLON" in expected and first in HEADERS:
-        return ParseError(f"expected `:` at the end of the `{first}` line", span,
-                          hint=f"write `{stripped}:`", code="E106")
+        return ParseError(
+            f"expected `:` at the end of the `{first}` line", span, hint=f"write `{stripped}:`", code="E106"
+        )
     after = {
         "_ARROW": ("`->`", "a layer", "e.g. `-> relu`; or end the line without `->`"),
         "EQUAL": ("`=`", "a value", "e.g. `shortcut = in`"),
@@ -228,16 +321,27 @@ def _missing_separator(ctx: Context, token: Token, expected: set[str], previous)
     if inner is not None and inner.type in ("LPAR", "LSQB") and "COMMA" in expected:
         fixed = _fixed(ctx.source, token, ", ", before=True)
         what = "arguments" if _bracket_kind(ctx.source, inner).startswith("call") else "items"
-        return ParseError(f"missing `,` before {_show(token)}", token_span(token, path),
-                          hint=f"separate {what} with commas: `{fixed}`", code="E106")
+        return ParseError(
+            f"missing `,` before {_show(token)}",
+            token_span(token, path),
+            hint=f"separate {what} with commas: `{fixed}`",
+            code="E106",
+        )
     if inner is None and line_text.strip().startswith("input ") and token.type == "NUMBER":
-        return ParseError("the input shape is written with `x` between sizes", token_span(token, path),
-                          hint="e.g. `input 3x224x224`", code="E106")
+        return ParseError(
+            "the input shape is written with `x` between sizes",
+            token_span(token, path),
+            hint="e.g. `input 3x224x224`",
+            code="E106",
+        )
     if inner is None and "_ARROW" in expected:
         fixed = _fixed(ctx.source, token, "-> ", before=True)
-        return ParseError(f"missing `->` before {_show(token)}", token_span(token, path),
-                          hint=f"layers on one line are chained with `->`: `{fixed}`; or put each on its own line",
-                          code="E106")
+        return ParseError(
+            f"missing `->` before {_show(token)}",
+            token_span(token, path),
+            hint=f"layers on one line are chained with `->`: `{fixed}`; or put each on its own line",
+            code="E106",
+        )
     return None
 
 
@@ -253,21 +357,31 @@ def _layout_mistake(ctx: Context, line: int) -> ParseError | None:
         spaces_elsewhere = any(other.startswith(" ") for other in source.lines if other.strip())
         if "\t" in lead and spaces_elsewhere:
             shown = text.rstrip().replace("\t", "\\t")
-            return ParseError(f"a tab in the indentation of line {number}; the lines around it indent with spaces", ctx.span(
-                number, 1, len(lead) + 1), hint=f"as written: `{shown}`; indent with spaces only (4 per level), "
-                "since a tab's width is a guess", code="E103")
+            return ParseError(
+                f"a tab in the indentation of line {number}; the lines around it indent with spaces",
+                ctx.span(number, 1, len(lead) + 1),
+                hint=f"as written: `{shown}`; indent with spaces only (4 per level), since a tab's width is a guess",
+                code="E103",
+            )
     text = _code(source.line(line))
     above = _line_above(source, line)
     first = text.split("(")[0].split(":")[0].split()
-    top_level = (not first or first[0] in ("block", "network", "import", "from") or text.rstrip().endswith(":")
-                 or re.match(r"[A-Za-z_]\w*\s*=", text))
+    top_level = (
+        not first
+        or first[0] in ("block", "network", "import", "from")
+        or text.rstrip().endswith(":")
+        or re.match(r"[A-Za-z_]\w*\s*=", text)
+    )
     if text[:1].strip() and above is not None and source.line(above)[:1] in (" ", "\t") and not top_level:
         body = next((n for n in range(above, 0, -1) if source.line(n).startswith(("network", "block"))), None)
         owner = f" of `{source.line(body).split('(')[0].strip()}` (line {body})" if body else ""
-        return ParseError(f"this line starts at column 1, outside the body{owner}: check its indentation",
-                          ctx.span(line, 1, len(text.rstrip()) + 1),
-                          hint=f"indent it like the line above: `{source.line(above)[: len(source.line(above)) - len(source.line(above).lstrip())]}"
-                          f"{text.strip()}`", code="E103")
+        return ParseError(
+            f"this line starts at column 1, outside the body{owner}: check its indentation",
+            ctx.span(line, 1, len(text.rstrip()) + 1),
+            hint=f"indent it like the line above: `{source.line(above)[: len(source.line(above)) - len(source.line(above).lstrip())]}"
+            f"{text.strip()}`",
+            code="E103",
+        )
     return None
 
 
@@ -397,6 +511,19 @@ def _expected_words(expected: set[str]) -> str | None:
     return "expected " + ", ".join(words)
 
 
-_TERMINAL_TEXT = {"LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}", "COLON": ":",
-                  "COMMA": ",", "EQUAL": "=", "DOT": ".", "X": "x", "TRUE_CAP": "True", "FALSE_CAP": "False",
-                  "NONE_CAP": "None"}
+_TERMINAL_TEXT = {
+    "LPAR": "(",
+    "RPAR": ")",
+    "LSQB": "[",
+    "RSQB": "]",
+    "LBRACE": "{",
+    "RBRACE": "}",
+    "COLON": ":",
+    "COMMA": ",",
+    "EQUAL": "=",
+    "DOT": ".",
+    "X": "x",
+    "TRUE_CAP": "True",
+    "FALSE_CAP": "False",
+    "NONE_CAP": "None",
+}

@@ -144,8 +144,9 @@ def to_arch(spec: ast.SpecFile) -> str:
         out += [_doc(spec.doc), ""]
     for item in spec.items:
         if item.kind == "import":
-            out.append(f'import "{item.path}"' if item.names is None
-                       else f'from "{item.path}" import {", ".join(item.names)}')
+            out.append(
+                f'import "{item.path}"' if item.names is None else f'from "{item.path}" import {", ".join(item.names)}'
+            )
         elif item.kind == "const":
             out.append(f"{item.name} = {expr(item.value)}")
         elif item.kind in ("block", "network"):
@@ -209,8 +210,11 @@ def to_data(spec: ast.SpecFile) -> dict:
     data: dict[str, Any] = {}
     if spec.doc:
         data["doc"] = spec.doc
-    imports = [i.path if i.names is None else {"from": i.path, "import": list(i.names)}
-               for i in spec.items if i.kind == "import"]
+    imports = [
+        i.path if i.names is None else {"from": i.path, "import": list(i.names)}
+        for i in spec.items
+        if i.kind == "import"
+    ]
     if imports:
         data["imports"] = imports
     constants = {i.name: _yaml_value(i.value) for i in spec.items if i.kind == "const"}

@@ -44,11 +44,15 @@ class _Strict(BaseModel):
 
 
 # The descriptions below are also the JSON Schema's (`archdsl schema`), shown by editors on hover.
-_PARAMS = ("Parameters and their defaults, e.g. `{planes: null, stride: 1}`; null marks a required parameter. "
-           "A default is a number, a list, or an expression string in .arch syntax.")
-_BODY = ("Statements in order. Each is a string in .arch syntax (`conv(64, 3) -> relu`, `x = in`), "
-         "a label with its chain (`conv1: conv(64, 7)`), a named group (`layer1: [...]`), `input: [3, 224, 224]`, "
-         "`{if: COND, then: [...], elif: [...], else: [...]}` or `{for: NAMES, in: EXPR, do: [...]}`.")
+_PARAMS = (
+    "Parameters and their defaults, e.g. `{planes: null, stride: 1}`; null marks a required parameter. "
+    "A default is a number, a list, or an expression string in .arch syntax."
+)
+_BODY = (
+    "Statements in order. Each is a string in .arch syntax (`conv(64, 3) -> relu`, `x = in`), "
+    "a label with its chain (`conv1: conv(64, 7)`), a named group (`layer1: [...]`), `input: [3, 224, 224]`, "
+    "`{if: COND, then: [...], elif: [...], else: [...]}` or `{for: NAMES, in: EXPR, do: [...]}`."
+)
 
 
 class YamlImport(_Strict):
@@ -72,8 +76,11 @@ class YamlNetwork(_Strict):
     doc: str | None = Field(None, description="What the network is, for people (its docstring).")
     params: dict[str, Value] = Field(default_factory=dict, description=_PARAMS)
     body: list[str | dict] | None = Field(None, description=_BODY + " Starts with `input`.")
-    alias: str | None = Field(None, description="Instead of a body: another network called with arguments, "
-                                 "e.g. `ResNet(block=BasicBlock, layers=[2, 2, 2, 2])`.")
+    alias: str | None = Field(
+        None,
+        description="Instead of a body: another network called with arguments, "
+        "e.g. `ResNet(block=BasicBlock, layers=[2, 2, 2, 2])`.",
+    )
 
 
 class YamlSpec(_Strict):
@@ -81,10 +88,13 @@ class YamlSpec(_Strict):
 
     doc: str | None = Field(None, description="What the file describes: paper, input, reference (its docstring).")
     imports: list[str | YamlImport] = Field(
-        default_factory=list, description="Spec files whose definitions this one uses: a path imports them all, "
-        "`{from: PATH, import: [NAMES]}` some.")
-    constants: dict[str, Value] = Field(default_factory=dict, description="Named values shared by the file's "
-                                        "definitions, e.g. a table of stages.")
+        default_factory=list,
+        description="Spec files whose definitions this one uses: a path imports them all, "
+        "`{from: PATH, import: [NAMES]}` some.",
+    )
+    constants: dict[str, Value] = Field(
+        default_factory=dict, description="Named values shared by the file's definitions, e.g. a table of stages."
+    )
     blocks: dict[str, YamlBlock] = Field(default_factory=dict, description="Blocks by name.")
     networks: dict[str, YamlNetwork] = Field(default_factory=dict, description="Networks by name.")
 
@@ -121,7 +131,13 @@ class _Marks:
 
 def _mark(node) -> tuple[int, int, int, int, int]:
     style = {"'": 1, '"': 2, "|": 3, ">": 3}.get(getattr(node, "style", None) or "", 0)
-    return (node.start_mark.line + 1, node.start_mark.column + 1, node.end_mark.line + 1, node.end_mark.column + 1, style)
+    return (
+        node.start_mark.line + 1,
+        node.start_mark.column + 1,
+        node.end_mark.line + 1,
+        node.end_mark.column + 1,
+        style,
+    )
 
 
 class _SpecLoader(yaml.SafeLoader):
@@ -132,10 +148,18 @@ class _SpecLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             mark, end = event.start_mark, event.end_mark
-            raise ParseError(f"YAML aliases (`*{event.anchor}`) are not allowed in specs",
-                             Span(line=mark.line + 1, col=mark.column + 1, end_line=end.line + 1,
-                                  end_col=end.column + 1, path=self.name),
-                             hint="write the value out again; specs are plain data", code="E703")
+            raise ParseError(
+                f"YAML aliases (`*{event.anchor}`) are not allowed in specs",
+                Span(
+                    line=mark.line + 1,
+                    col=mark.column + 1,
+                    end_line=end.line + 1,
+                    end_col=end.column + 1,
+                    path=self.name,
+                ),
+                hint="write the value out again; specs are plain data",
+                code="E703",
+            )
         return super().compose_node(parent, index)
 
 
@@ -154,11 +178,18 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
             seen.add(id(node))
             if node.tag not in _SAFE_TAGS:
                 tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-                implicit = isinstance(node, yaml.ScalarNode) and node.style is None and \
-                    loader.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+                implicit = (
+                    isinstance(node, yaml.ScalarNode)
+                    and node.style is None
+                    and loader.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+                )
                 if implicit:  # `2020-01-01` unquoted: YAML's own guess, not a tag the author wrote
-                    raise ParseError(f"YAML reads `{node.value}` as a {tag[2:]}", _node_span(node, source.path),
-                                     hint=f"quote it to make it a string: \"{node.value}\"", code="E702")
+                    raise ParseError(
+                        f"YAML reads `{node.value}` as a {tag[2:]}",
+                        _node_span(node, source.path),
+                        hint=f'quote it to make it a string: "{node.value}"',
+                        code="E702",
+                    )
                 raise _unsafe(f"the YAML tag `{tag}` is not allowed", node, source.path)
             marks.values[where] = _mark(node)
             if isinstance(node, yaml.MappingNode):
@@ -166,13 +197,20 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
                 for key_node, value_node in node.value:
                     key = convert(key_node, (*where, "<key>"))
                     if not isinstance(key, str):
-                        raise ParseError(f"mapping keys must be names, got {key_node.value!r}",
-                                         _node_span(key_node, source.path), code="E702",
-                                         hint=f"quote it if it is meant as a name: \"{key_node.value}\"")
+                        raise ParseError(
+                            f"mapping keys must be names, got {key_node.value!r}",
+                            _node_span(key_node, source.path),
+                            code="E702",
+                            hint=f'quote it if it is meant as a name: "{key_node.value}"',
+                        )
                     if key in out:  # PyYAML would silently keep the last one
-                        raise ParseError(f"`{key}` appears twice in this mapping", _node_span(key_node, source.path),
-                                         code="E206", hint="rename or remove one of them",
-                                         notes=[_first_key_note(node, key, source.path)])
+                        raise ParseError(
+                            f"`{key}` appears twice in this mapping",
+                            _node_span(key_node, source.path),
+                            code="E206",
+                            hint="rename or remove one of them",
+                            notes=[_first_key_note(node, key, source.path)],
+                        )
                     marks.keys[(*where, key)] = _mark(key_node)
                     out[key] = convert(value_node, (*where, key))
                 return out
@@ -185,15 +223,19 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message, hint = _plain_yaml(str(exc.problem or exc.context))
-        raise ParseError(message, Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
-                         hint=hint, code="E701") from None
+        raise ParseError(
+            message, Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path), hint=hint, code="E701"
+        ) from None
     except yaml.reader.ReaderError as exc:
         before = source.text[: exc.position]
         line, col = before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        raise ParseError(f"YAML does not allow the character {char.encode('unicode_escape').decode()!r} here",
-                         Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
-                         hint="remove it; YAML files hold printable text only", code="E701") from None
+        raise ParseError(
+            f"YAML does not allow the character {char.encode('unicode_escape').decode()!r} here",
+            Span(line=line, col=col, end_line=line, end_col=col + 1, path=source.path),
+            hint="remove it; YAML files hold printable text only",
+            code="E701",
+        ) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"YAML: {exc}", None, code="E701") from None
     except RecursionError:
@@ -206,10 +248,16 @@ def _compose(source: Source) -> tuple[Any, _Marks]:
 
 # PyYAML's parser words -> what to do about it.
 _YAML_WORDS = (
-    ("expected <block end>", "this line is indented differently from the lines above it",
-     "items of one list or mapping start in the same column"),
-    ("mapping values are not allowed here", "a `: ` here starts a mapping where none can start",
-     'quote the whole string when it contains ": ", e.g. - "conv1: conv(64, 3)"'),
+    (
+        "expected <block end>",
+        "this line is indented differently from the lines above it",
+        "items of one list or mapping start in the same column",
+    ),
+    (
+        "mapping values are not allowed here",
+        "a `: ` here starts a mapping where none can start",
+        'quote the whole string when it contains ": ", e.g. - "conv1: conv(64, 3)"',
+    ),
     ("could not find expected ':'", "expected `key: value` on this line", None),
     ("found character '\\t' that cannot start any token", "YAML does not allow tabs here", "indent with spaces"),
     ("found undefined alias", "YAML aliases are not allowed in specs", None),
@@ -240,8 +288,12 @@ def _node_span(node, path: str) -> Span:
 
 
 def _unsafe(message: str, node, path: str) -> ParseError:
-    return ParseError(message, _node_span(node, path), hint="specs are data: use plain strings, numbers, lists and mappings",
-                      code="E703")
+    return ParseError(
+        message,
+        _node_span(node, path),
+        hint="specs are data: use plain strings, numbers, lists and mappings",
+        code="E703",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -253,8 +305,9 @@ def load_yaml(source: Source) -> syntax.SpecFile:
     """Parse a YAML spec into the AST; errors carry the YAML position of the offending node."""
     data, marks = _compose(source)
     if not isinstance(data, dict):
-        raise ParseError("a YAML spec is a mapping with doc, imports, constants, blocks and networks",
-                         marks.span(()), code="E702")
+        raise ParseError(
+            "a YAML spec is a mapping with doc, imports, constants, blocks and networks", marks.span(()), code="E702"
+        )
     try:
         spec = YamlSpec.model_validate(data)
     except ValidationError as exc:
@@ -286,8 +339,9 @@ def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGro
             span = marks.span(loc)
             wanted = _WANTED.get(error["type"])
             got = _yaml_kind(error.get("input"))
-            message = f"`{where}` must be {wanted}, got {got}" if wanted else \
-                f"`{where}`: {message[0].lower() + message[1:]}"
+            message = (
+                f"`{where}` must be {wanted}, got {got}" if wanted else f"`{where}`: {message[0].lower() + message[1:]}"
+            )
         errors.append(ParseError(message, span, hint=_schema_hint(loc), code="E702"))
     unique = {(e.message, e.span.line if e.span else 0): e for e in errors}
     errors = list(unique.values())
@@ -296,7 +350,10 @@ def _schema_errors(exc: ValidationError, marks: _Marks) -> ParseError | ErrorGro
 
 _FIELDS = {1: ["doc", "imports", "constants", "blocks", "networks"], 3: ["doc", "params", "body", "alias"]}
 _WANTED = {
-    "dict_type": "a mapping", "model_type": "a mapping", "list_type": "a list", "string_type": "a string",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "list_type": "a list",
+    "string_type": "a string",
     "too_short": "a non-empty list",
 }
 
@@ -397,35 +454,55 @@ class _Builder:
         for name, network in spec.networks.items():
             where = ("networks", name)
             items.append(self.attempt(None, self.network, name, network, data["networks"][name], where))
-        return syntax.SpecFile(doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(()))
+        return syntax.SpecFile(
+            doc=spec.doc, items=tuple(i for i in items if i is not None), path=path, span=self.span(())
+        )
 
     def constant(self, name: str, value: Any) -> syntax.ConstDef:
         self._identifier(name, ("constants", name))
-        return syntax.ConstDef(name=name, value=self.value(value, ("constants", name)),
-                            span=self.marks.span(("constants", name), key=True))
+        return syntax.ConstDef(
+            name=name, value=self.value(value, ("constants", name)), span=self.marks.span(("constants", name), key=True)
+        )
 
     def block(self, name: str, block: YamlBlock, data: dict) -> syntax.BlockDef:
         where = ("blocks", name)
         self._identifier(name, where)
-        return syntax.BlockDef(name=name, params=self.params(block.params, (*where, "params")), doc=block.doc,
-                            body=self.body(data["blocks"][name]["body"], (*where, "body")),
-                            span=self.marks.span(where, key=True))
+        return syntax.BlockDef(
+            name=name,
+            params=self.params(block.params, (*where, "params")),
+            doc=block.doc,
+            body=self.body(data["blocks"][name]["body"], (*where, "body")),
+            span=self.marks.span(where, key=True),
+        )
 
     def network(self, name: str, network: YamlNetwork, raw: dict, where: tuple):
         self._identifier(name, where)
         span = self.marks.span(where, key=True)
         if (network.alias is None) == (network.body is None):
-            raise ParseError(f"network `{name}` needs either `body` or `alias`", span, code="E702",
-                             hint="alias: ResNet(block=BasicBlock, layers=[2, 2, 2, 2])")
+            raise ParseError(
+                f"network `{name}` needs either `body` or `alias`",
+                span,
+                code="E702",
+                hint="alias: ResNet(block=BasicBlock, layers=[2, 2, 2, 2])",
+            )
         if network.alias is not None:
             call = self.snippet(network.alias, "expr", (*where, "alias"))
             if not isinstance(call, syntax.Call):
-                raise ParseError("an alias is a call such as `ResNet(layers=[2, 2, 2, 2])`", self.span((*where, "alias")),
-                                 code="E702")
-            return syntax.NetworkAlias(name=name, base=call.func, args=call.args, kwargs=call.kwargs, doc=network.doc,
-                                    span=span)
-        return syntax.NetworkDef(name=name, params=self.params(network.params, (*where, "params")), doc=network.doc,
-                              body=self.body(raw["body"], (*where, "body")), span=span)
+                raise ParseError(
+                    "an alias is a call such as `ResNet(layers=[2, 2, 2, 2])`",
+                    self.span((*where, "alias")),
+                    code="E702",
+                )
+            return syntax.NetworkAlias(
+                name=name, base=call.func, args=call.args, kwargs=call.kwargs, doc=network.doc, span=span
+            )
+        return syntax.NetworkDef(
+            name=name,
+            params=self.params(network.params, (*where, "params")),
+            doc=network.doc,
+            body=self.body(raw["body"], (*where, "body")),
+            span=span,
+        )
 
     def body(self, stmts: list, where: tuple) -> tuple:
         if not isinstance(stmts, list) or not stmts:
@@ -447,15 +524,22 @@ class _Builder:
         if keys == {"input"}:
             return self._input(stmt["input"], (*where, "input"), span)
         if len(stmt) != 1:
-            raise ParseError(f"a labelled statement has one key, got {', '.join(sorted(keys))}", span, code="E702",
-                             hint="write one `label: chain` per list item")
-        (key, value), = stmt.items()
+            raise ParseError(
+                f"a labelled statement has one key, got {', '.join(sorted(keys))}",
+                span,
+                code="E702",
+                hint="write one `label: chain` per list item",
+            )
+        ((key, value),) = stmt.items()
         if key in _KEYWORDS:
             raise ParseError(f"`{key}` cannot be used here", self.marks.span((*where, key), key=True), code="E702")
         if not _LABEL.fullmatch(key):  # `- shortcut = in -> downsample: conv(...)` unquoted
-            raise ParseError(f"YAML read this item as `{key}: ...` because it contains \": \"",
-                             self.marks.span((*where, key), key=True), code="E702",
-                             hint=f"quote the whole statement: - \"{key}: {value if isinstance(value, str) else '...'}\"")
+            raise ParseError(
+                f'YAML read this item as `{key}: ...` because it contains ": "',
+                self.marks.span((*where, key), key=True),
+                code="E702",
+                hint=f'quote the whole statement: - "{key}: {value if isinstance(value, str) else "..."}"',
+            )
         label = self.snippet(key, "label", (*where, "<key>"))
         label = label.model_copy(update={"span": self.marks.span((*where, key), key=True)})
         if isinstance(value, list):
@@ -463,8 +547,11 @@ class _Builder:
         if isinstance(value, str):
             chain = self.snippet(value, "chain", (*where, key))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise ParseError(f"`{key}: {value}` labels a number; write `{key} = {value}` as a string to name a value",
-                             span, code="E702")
+            raise ParseError(
+                f"`{key}: {value}` labels a number; write `{key} = {value}` as a string to name a value",
+                span,
+                code="E702",
+            )
         else:
             raise ParseError(f"`{key}:` needs a chain (a string) or a body (a list)", span, code="E702")
         labeled = syntax.Labeled(label=label, chain=chain, span=span)
@@ -481,25 +568,46 @@ class _Builder:
     def _if(self, stmt: dict, where: tuple) -> syntax.If:
         extra = set(stmt) - {"if", "then", "elif", "else"}
         if extra or "then" not in stmt:
-            raise ParseError("an `if` statement has `if`, `then`, and optionally `elif` and `else`", self.span(where),
-                             code="E702")
-        branches = [syntax.IfBranch(cond=self.value(stmt["if"], (*where, "if")), body=self.body(stmt["then"], (*where, "then")),
-                                 span=self.span(where))]
+            raise ParseError(
+                "an `if` statement has `if`, `then`, and optionally `elif` and `else`", self.span(where), code="E702"
+            )
+        branches = [
+            syntax.IfBranch(
+                cond=self.value(stmt["if"], (*where, "if")),
+                body=self.body(stmt["then"], (*where, "then")),
+                span=self.span(where),
+            )
+        ]
         for index, branch in enumerate(stmt.get("elif") or []):
             bwhere = (*where, "elif", index)
             if not isinstance(branch, dict) or set(branch) != {"if", "then"}:
                 raise ParseError("each `elif` entry has `if` and `then`", self.span(bwhere), code="E702")
-            branches.append(syntax.IfBranch(cond=self.value(branch["if"], (*bwhere, "if")),
-                                         body=self.body(branch["then"], (*bwhere, "then")), span=self.span(bwhere)))
+            branches.append(
+                syntax.IfBranch(
+                    cond=self.value(branch["if"], (*bwhere, "if")),
+                    body=self.body(branch["then"], (*bwhere, "then")),
+                    span=self.span(bwhere),
+                )
+            )
         orelse = self.body(stmt["else"], (*where, "else")) if "else" in stmt else None
         return syntax.If(branches=tuple(branches), orelse=orelse, span=self.span(where))
 
     def _for(self, stmt: dict, where: tuple) -> syntax.For:
         if set(stmt) != {"for", "in", "do"}:
-            raise ParseError("a `for` statement has `for`, `in` and `do`", self.span(where), code="E702",
-                             hint="for: t, c, n, s\n      in: stages\n      do: [...]")
+            raise ParseError(
+                "a `for` statement has `for`, `in` and `do`",
+                self.span(where),
+                code="E702",
+                hint="for: t, c, n, s\n      in: stages\n      do: [...]",
+            )
         names = [n.strip() for n in str(stmt["for"]).split(",")]
         if not all(n.isidentifier() for n in names):
-            raise ParseError("`for:` lists loop variable names, e.g. `t, c, n, s`", self.span((*where, "for")), code="E702")
-        return syntax.For(targets=tuple(names), iter=self.value(stmt["in"], (*where, "in")),
-                       body=self.body(stmt["do"], (*where, "do")), span=self.span(where))
+            raise ParseError(
+                "`for:` lists loop variable names, e.g. `t, c, n, s`", self.span((*where, "for")), code="E702"
+            )
+        return syntax.For(
+            targets=tuple(names),
+            iter=self.value(stmt["in"], (*where, "in")),
+            body=self.body(stmt["do"], (*where, "do")),
+            span=self.span(where),
+        )

@@ -58,7 +58,7 @@ class BlockScopes:
         # messages say `in`, as written; a poisoned input stays poisoned, so what reads it is skipped quietly
         env["in"] = current if poisoned else TensorRef(current.id, current.shape, "in", current.span)
         scope = ScopeItem(label, block.name, params, current.id, node.span, repeat, owned={current.id}, defn=block.defn)
-        scope.defaulted = tuple(p.name for p in block.defn.params[len(args):] if p.name not in kwargs)
+        scope.defaulted = tuple(p.name for p in block.defn.params[len(args) :] if p.name not in kwargs)
         sub = Frame(env, scope, current)
         shown = ", ".join(f"{k}={show(v)}" for k, v in params.items() if not isinstance(v, (LayerRef, BlockInfo)))
         copy = f", copy {repeat.index + 1} of {repeat.count}" if repeat else ""

@@ -75,20 +75,29 @@ def forward_reference(error: ElaborationError, body: tuple, index: int) -> Elabo
             if position == index and stmt.kind != "assign":
                 continue  # `y: conv(y)` labels; only `y = ... y ...` refers to itself
             itself = position == index
-            message = (f"`{name}` is used in its own definition" if itself
-                       else f"`{name}` is used before it is defined (at {span.where})")
+            message = (
+                f"`{name}` is used in its own definition"
+                if itself
+                else f"`{name}` is used before it is defined (at {span.where})"
+            )
             return ElaborationError(
-                message, error.span,
+                message,
+                error.span,
                 hint="a value can only use values defined above it, which keeps the network a DAG (no cycles); "
-                     + ("use the value it should be computed from instead" if itself
-                        else "move this statement below the definition, or use a value defined earlier"),
-                code="E501", notes=[] if itself else [Note(f"`{name}` is defined here", span)],
+                + (
+                    "use the value it should be computed from instead"
+                    if itself
+                    else "move this statement below the definition, or use a value defined earlier"
+                ),
+                code="E501",
+                notes=[] if itself else [Note(f"`{name}` is defined here", span)],
             )
     return None
 
 
-def shape_error(op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: syntax.Node,
-                repeat: RepeatInfo | None) -> ShapeError:
+def shape_error(
+    op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: dict, node: syntax.Node, repeat: RepeatInfo | None
+) -> ShapeError:
     """An op's shape complaint, located: a merge names both clashing producers (with notes at each) and
     a concrete fix; other ops point at where their input came from."""
     copy = [Note(f"this is copy {repeat.index + 1} of {repeat.count} made by `x {repeat.count}`")] if repeat else []
@@ -96,11 +105,18 @@ def shape_error(op: OpDef, exc: OpShapeError, inputs: list[TensorRef], attrs: di
         pair = _clashing_pair(op, attrs, inputs)
         verb = "join" if exc.code == "E402" else "combine"
         message = f"`{op.name}` cannot {verb} " + " with ".join(t.describe() for t in pair)
-        notes = [Note(f"`{t.producer}` is {fmt(t.shape)}" + (", made here" if t.producer == "in" else ""), t.span)
-                 for t in pair if t.span is not None]
+        notes = [
+            Note(f"`{t.producer}` is {fmt(t.shape)}" + (", made here" if t.producer == "in" else ""), t.span)
+            for t in pair
+            if t.span is not None
+        ]
         return ShapeError(message, node.span, _merge_hint(op.name, pair) or exc.hint, exc.code, notes + copy)
-    notes = [Note(f"its input is {fmt(t.shape)}, from the copy before") if repeat and t.span == node.span
-             else Note(f"its input is {fmt(t.shape)}, from `{t.producer}`", t.span) for t in inputs[:1]]
+    notes = [
+        Note(f"its input is {fmt(t.shape)}, from the copy before")
+        if repeat and t.span == node.span
+        else Note(f"its input is {fmt(t.shape)}, from `{t.producer}`", t.span)
+        for t in inputs[:1]
+    ]
     return ShapeError(exc.message, node.span, exc.hint, exc.code, notes + copy)
 
 
@@ -129,8 +145,10 @@ def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
         (big_channels, bh, bw), (channels, sh, sw) = big.shape, small.shape
         shrink = bh - sh
         if shrink == bw - sw and 0 < shrink <= 6 and shrink % 2 == 0 and bh // sh < 2:
-            hint = (f"the sizes differ by {shrink}, as after a {shrink + 1}x{shrink + 1} conv without padding: "
-                    f"give it `padding={shrink // 2}` to keep {bh}x{bw}")
+            hint = (
+                f"the sizes differ by {shrink}, as after a {shrink + 1}x{shrink + 1} conv without padding: "
+                f"give it `padding={shrink // 2}` to keep {bh}x{bw}"
+            )
             if channels != big_channels:
                 hint += f"; the channels differ too ({big_channels} vs {channels})"
             return hint
@@ -138,11 +156,15 @@ def _merge_hint(op: str, pair: list[TensorRef]) -> str | None:
             return "both inputs of `add` need the same shape; make the branches downsample alike"
         stride = bh // sh
         fix = f"conv({channels}, 1{', stride=' + str(stride) if stride > 1 else ''}, bias=false) -> batchnorm"
-        return (f"add a projection shortcut so both inputs have the same shape: pass `{big.producer}` through "
-                f"`{fix}` (in a block, only when the stride or the channels change, as in specs/families/resnet.arch)")
+        return (
+            f"add a projection shortcut so both inputs have the same shape: pass `{big.producer}` through "
+            f"`{fix}` (in a block, only when the stride or the channels change, as in specs/families/resnet.arch)"
+        )
     if op == "concat" and (h1, w1) != (h2, w2):
-        return (f"concat joins channels, so the heights and widths must match ({h1}x{w1} vs {h2}x{w2}); "
-                "give every branch the same stride and padding")
+        return (
+            f"concat joins channels, so the heights and widths must match ({h1}x{w1} vs {h2}x{w2}); "
+            "give every branch the same stride and padding"
+        )
     if op == "mul":
         return "a gate must match the channels, or be 1 where it broadcasts (e.g. Cx1x1 over CxHxW)"
     return None

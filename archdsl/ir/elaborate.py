@@ -67,8 +67,12 @@ class Elaborator(ChainSteps, BlockScopes):
 
     def _network(self, info: NetworkInfo, overrides: dict[str, Any], input_shape: Shape | None) -> Graph:
         if info.name in naming.GENERATED_GLOBALS:
-            raise err(f"a network called `{info.name}` would hide `{info.name}` in the generated Python module",
-                       info.defn, hint=f"rename it, e.g. `{info.name}_net`", code="E304")
+            raise err(
+                f"a network called `{info.name}` would hide `{info.name}` in the generated Python module",
+                info.defn,
+                hint=f"rename it, e.g. `{info.name}_net`",
+                code="E304",
+            )
         base, layers = self._resolve_alias(info)
         self.alias_notes = self._alias_notes(layers)
         try:
@@ -91,14 +95,25 @@ class Elaborator(ChainSteps, BlockScopes):
             self._explain_collapse(info, overrides)
             self.errors.raise_if_any()
         if frame.current is None:
-            error = err(f"network `{base.name}` has no `input`", base.defn,
-                        hint="start its body with the input shape, e.g. `input 3x224x224`", code="E204")
+            error = err(
+                f"network `{base.name}` has no `input`",
+                base.defn,
+                hint="start its body with the input shape, e.g. `input 3x224x224`",
+                code="E204",
+            )
             self._add_context(error)
             raise error
         root.output = frame.current.id
         doc = self.program.main_file.doc if info.env is self.program.main_env else None
-        graph = assemble(root, name=info.name, class_name=naming.camel(base.name), doc=doc or base.defn.doc,
-                         params=params, input_shape=self._input_shape, span=info.defn.span)
+        graph = assemble(
+            root,
+            name=info.name,
+            class_name=naming.camel(base.name),
+            doc=doc or base.defn.doc,
+            params=params,
+            input_shape=self._input_shape,
+            span=info.defn.span,
+        )
         found, table, _ = frame.env.lookup("init")  # the network's own `init = [...]`, else its file's
         if not found or table is None:
             return graph
@@ -129,7 +144,12 @@ class Elaborator(ChainSteps, BlockScopes):
             found, target, _ = info.env.lookup(info.defn.base)
             if not found or not isinstance(target, NetworkInfo):
                 candidates = [n for n in info.env.names() if isinstance(info.env.lookup(n)[1], NetworkInfo)]
-                raise err(f"unknown network `{info.defn.base}`", info.defn, hint=suggest(info.defn.base, candidates), code="E202")
+                raise err(
+                    f"unknown network `{info.defn.base}`",
+                    info.defn,
+                    hint=suggest(info.defn.base, candidates),
+                    code="E202",
+                )
             info = target
         return info, layers
 
@@ -157,26 +177,36 @@ class Elaborator(ChainSteps, BlockScopes):
             return None
         return source.line(span.line)[span.col - 1 : span.end_col - 1]
 
-    def _network_params(self, base: NetworkInfo, layers: list[NetworkInfo], overrides: dict[str, Any]) -> dict[str, Any]:
+    def _network_params(
+        self, base: NetworkInfo, layers: list[NetworkInfo], overrides: dict[str, Any]
+    ) -> dict[str, Any]:
         names = [p.name for p in base.defn.params]
         given: dict[str, Any] = {}
         for alias in reversed(layers):  # the alias the user named is applied last, so it wins
             defn = alias.defn
             assert isinstance(defn, syntax.NetworkAlias)
             if len(defn.args) > len(names):
-                raise err(f"network `{base.name}` takes {len(names)} parameters, got {len(defn.args)}", defn, code="E205")
+                raise err(
+                    f"network `{base.name}` takes {len(names)} parameters, got {len(defn.args)}", defn, code="E205"
+                )
             for name, node in zip(names, defn.args):
                 given[name] = self.evaluator.eval(node, alias.env)
             for kw in defn.kwargs:
                 if kw.name not in names:
-                    raise err(f"network `{base.name}` has no parameter `{kw.name}`", kw,
-                               hint=suggest(kw.name, names) or f"its parameters are {', '.join(names)}", code="E203")
+                    raise err(
+                        f"network `{base.name}` has no parameter `{kw.name}`",
+                        kw,
+                        hint=suggest(kw.name, names) or f"its parameters are {', '.join(names)}",
+                        code="E203",
+                    )
                 given[kw.name] = self.evaluator.eval(kw.value, alias.env)
         for name, value in overrides.items():
             if name not in names:
                 raise ElaborationError(
-                    f"network `{base.name}` has no parameter `{name}`", None,
-                    suggest(name, names) or (f"its parameters are {', '.join(names)}" if names else "it takes no parameters"),
+                    f"network `{base.name}` has no parameter `{name}`",
+                    None,
+                    suggest(name, names)
+                    or (f"its parameters are {', '.join(names)}" if names else "it takes no parameters"),
                     code="E203",
                 )
             given[name] = value
@@ -187,8 +217,14 @@ class Elaborator(ChainSteps, BlockScopes):
             elif param.default is not None:
                 value = self.evaluator.eval(param.default, base.env.child(bound))
             else:  # reported, and the body still checked: what does not depend on it is found in this run
-                self.errors.add(err(f"network `{base.name}` needs parameter `{param.name}`", param,
-                                    hint=f"give it a default, or set it: --set {param.name}=...", code="E204"))
+                self.errors.add(
+                    err(
+                        f"network `{base.name}` needs parameter `{param.name}`",
+                        param,
+                        hint=f"give it a default, or set it: --set {param.name}=...",
+                        code="E204",
+                    )
+                )
                 bound[param.name] = POISON
                 continue
             bound[param.name] = tag_param(param.name, value)
@@ -221,16 +257,22 @@ class Elaborator(ChainSteps, BlockScopes):
         for error in collapses:
             if size is not None:
                 error.message += f"; this network needs inputs of at least {size}x{size}"
-                error.hint = (f"use a larger input (--input {shape[0]}x{size}x{size} or more), or downsample less"
-                              f" (it is given {fmt(shape)})")
+                error.hint = (
+                    f"use a larger input (--input {shape[0]}x{size}x{size} or more), or downsample less"
+                    f" (it is given {fmt(shape)})"
+                )
             else:
                 error.message += "; no input up to 4096x4096 is large enough"
 
     def _start(self, frame: Frame, dims: Shape, span: Span | None) -> None:
         if numel(dims) > self.limits.max_numel:
-            raise LimitError(f"an input of {fmt(dims)} holds {numel(dims):,} numbers per sample, more than the limit "
-                             f"of {self.limits.max_numel:,}", span, code="E605",
-                             hint="check the sizes: an RGB image of 224x224 pixels is `input 3x224x224`")
+            raise LimitError(
+                f"an input of {fmt(dims)} holds {numel(dims):,} numbers per sample, more than the limit "
+                f"of {self.limits.max_numel:,}",
+                span,
+                code="E605",
+                hint="check the sizes: an RGB image of 224x224 pixels is `input 3x224x224`",
+            )
         self._input_shape = dims
         tensor = TensorRef(0, dims, "input", span)
         frame.current = tensor
@@ -283,13 +325,21 @@ class Elaborator(ChainSteps, BlockScopes):
         if kind in ("flow", "assign"):
             result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
             if kind == "assign":
-                frame.env[stmt.target] = result.value if isinstance(result, Const) else \
-                    POISON if isinstance(result, Poisoned) else TensorRef(result.id, result.shape, stmt.target, stmt.span)
+                frame.env[stmt.target] = (
+                    result.value
+                    if isinstance(result, Const)
+                    else POISON
+                    if isinstance(result, Poisoned)
+                    else TensorRef(result.id, result.shape, stmt.target, stmt.span)
+                )
                 if isinstance(result, Const) and isinstance(result.value, int | float | str):
                     frame.scope.locals[stmt.target] = result.value  # named constants, for generated code
             elif isinstance(result, Const):
-                raise err(f"{show(result.value)} on its own does nothing", stmt,
-                           hint="a statement is a layer or chain; to name a value write `name = ...`")
+                raise err(
+                    f"{show(result.value)} on its own does nothing",
+                    stmt,
+                    hint="a statement is a layer or chain; to name a value write `name = ...`",
+                )
             if moves_flow(stmt):
                 frame.current = result
         elif kind == "input":
@@ -307,8 +357,7 @@ class Elaborator(ChainSteps, BlockScopes):
         elif kind == "group":
             label = self.label(stmt.label, frame.env)
             self._need_input(frame, stmt)
-            result = self.group(frame, label, frame.current, stmt.span, None,
-                                lambda sub: self.run_body(stmt.body, sub))
+            result = self.group(frame, label, frame.current, stmt.span, None, lambda sub: self.run_body(stmt.body, sub))
             self._bind_label(frame, label, result, stmt.label)
             frame.current = result
 
@@ -321,8 +370,12 @@ class Elaborator(ChainSteps, BlockScopes):
         self.evaluator.mark(*values)
         dims = tuple(integer(v, d, "an input dimension", 1) for v, d in zip(values, stmt.dims))
         if len(dims) not in (1, 2, 3):
-            raise err(f"the input must be C (flat), LxC (a sequence) or CxHxW, got {len(dims)} sizes", stmt, code="E405",
-                       hint="e.g. `input 3x224x224` for RGB images, `input 784` for flat vectors")
+            raise err(
+                f"the input must be C (flat), LxC (a sequence) or CxHxW, got {len(dims)} sizes",
+                stmt,
+                code="E405",
+                hint="e.g. `input 3x224x224` for RGB images, `input 784` for flat vectors",
+            )
         self._start(frame, dims, stmt.span)
 
     def _for(self, stmt: syntax.For, frame: Frame) -> None:
@@ -336,8 +389,11 @@ class Elaborator(ChainSteps, BlockScopes):
                 frame.env[stmt.targets[0]] = item
             else:
                 if not isinstance(item, tuple) or len(item) != len(stmt.targets):
-                    raise err(f"cannot unpack {show(item)} into {len(stmt.targets)} names ({', '.join(stmt.targets)})",
-                               stmt.iter, code="E301")
+                    raise err(
+                        f"cannot unpack {show(item)} into {len(stmt.targets)} names ({', '.join(stmt.targets)})",
+                        stmt.iter,
+                        code="E301",
+                    )
                 for name, value in zip(stmt.targets, item):
                     frame.env[name] = value
             made_before = self.next_id
@@ -347,11 +403,18 @@ class Elaborator(ChainSteps, BlockScopes):
             smallest = made if smallest is None else min(smallest, made)
             projected = self.next_id - 1 + smallest * (len(items) - index - 1)
             if index >= 1 and projected > self.limits.max_nodes:
-                raise LimitError(f"this loop would make about {projected:,} layers, more than the limit of "
-                                 f"{self.limits.max_nodes:,}", stmt.iter.span, code="E602",
-                                 hint="check what the loop runs over (or raise the limit with --max-layers)")
+                raise LimitError(
+                    f"this loop would make about {projected:,} layers, more than the limit of "
+                    f"{self.limits.max_nodes:,}",
+                    stmt.iter.span,
+                    code="E602",
+                    hint="check what the loop runs over (or raise the limit with --max-layers)",
+                )
 
 
 def _within(inner: Span, outer: Span) -> bool:
-    return inner.path == outer.path and (outer.line, outer.col) <= (inner.line, inner.col) and \
-        (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col)
+    return (
+        inner.path == outer.path
+        and (outer.line, outer.col) <= (inner.line, inner.col)
+        and (inner.end_line, inner.end_col) <= (outer.end_line, outer.end_col)
+    )

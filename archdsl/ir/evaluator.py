@@ -98,7 +98,9 @@ class Evaluator:
             return BUILTINS[name]
         if name in INITIALISERS:
             return INITIALISERS[name]
-        candidates = [n for n in env.names() if not n.startswith("_")] + op_names() + list(BUILTINS) + list(INITIALISERS)
+        candidates = (
+            [n for n in env.names() if not n.startswith("_")] + op_names() + list(BUILTINS) + list(INITIALISERS)
+        )
         error = _error(f"unknown name `{name}`", node, hint=suggest_layer(name, candidates), code="E201")
         error.subject = name
         raise error

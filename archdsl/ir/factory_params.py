@@ -32,8 +32,9 @@ def only_param_differs(a: Graph, b: Graph, name: str) -> bool:
     """True when `a` and `b` differ only where their side tables (`Graph.param_uses`) say parameter
     `name` is used verbatim."""
     tags_a, tags_b = Retagger(a), Retagger(b)
-    return _fingerprint(a.root, name, tags_a) == _fingerprint(b.root, name, tags_b) and \
-        _norm(tags_a.input, name) == _norm(tags_b.input, name)
+    return _fingerprint(a.root, name, tags_a) == _fingerprint(b.root, name, tags_b) and _norm(
+        tags_a.input, name
+    ) == _norm(tags_b.input, name)
 
 
 def _norm(value: Any, name: str) -> Any:
@@ -48,7 +49,21 @@ def _norm(value: Any, name: str) -> Any:
 
 def _fingerprint(node: OpNode | ScopeNode, name: str, tags: Retagger) -> tuple:
     if isinstance(node, OpNode):
-        return ("op", node.id, node.op, node.name, node.inputs, _norm(tags.attrs(node), name),
-                _norm(tags.shape(node), name))
-    return ("scope", node.name, node.block, node.sequential, node.input, node.output,
-            tuple(_fingerprint(item, name, tags) for item in node.items))
+        return (
+            "op",
+            node.id,
+            node.op,
+            node.name,
+            node.inputs,
+            _norm(tags.attrs(node), name),
+            _norm(tags.shape(node), name),
+        )
+    return (
+        "scope",
+        node.name,
+        node.block,
+        node.sequential,
+        node.input,
+        node.output,
+        tuple(_fingerprint(item, name, tags) for item in node.items),
+    )

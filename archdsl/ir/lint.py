@@ -25,8 +25,9 @@ def to_networkx(graph: Graph, ops: list[tuple[str, OpNode]] | None = None) -> nx
     ops = list(graph.ops()) if ops is None else ops
     dag = nx.DiGraph()
     dag.add_node(0, op="input", shape=graph.input_shape, path="input")
-    dag.add_nodes_from((node.id, {"op": node.op, "shape": node.shape, "path": path, "span": node.span})
-                       for path, node in ops)
+    dag.add_nodes_from(
+        (node.id, {"op": node.op, "shape": node.shape, "path": path, "span": node.span}) for path, node in ops
+    )
     dag.add_edges_from((source, node.id) for _, node in ops for source in node.inputs)
     return dag
 
@@ -45,7 +46,9 @@ def validate(graph: Graph) -> GraphReport:
     except nx.NetworkXUnfeasible:
         cycle = nx.find_cycle(dag)
         first = dag.nodes[cycle[0][0]]
-        raise GraphError(f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501") from None
+        raise GraphError(
+            f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501"
+        ) from None
     return GraphReport(order=order, warnings=_unused(graph, dag, ops) + _linear_on_maps(graph, ops))
 
 
@@ -55,15 +58,20 @@ def _unused(graph: Graph, dag: nx.DiGraph, ops: list[tuple[str, OpNode]]) -> lis
     for path, node in ops:
         if node.id == graph.root.output or dag.out_degree(node.id) > 0:
             continue
-        what = f"`{path}` ({node.op}, {fmt(node.shape)})" if path.rsplit(".", 1)[-1] != node.op \
+        what = (
+            f"`{path}` ({node.op}, {fmt(node.shape)})"
+            if path.rsplit(".", 1)[-1] != node.op
             else f"this `{node.op}` ({fmt(node.shape)})"
-        warnings.append(ArchError(
-            f"the output of {what} is never used",
-            node.span,
-            hint="remove it, or merge it into the network with add/concat/mul",
-            code="W501",
-            severity="warning",
-        ))
+        )
+        warnings.append(
+            ArchError(
+                f"the output of {what} is never used",
+                node.span,
+                hint="remove it, or merge it into the network with add/concat/mul",
+                code="W501",
+                severity="warning",
+            )
+        )
     return warnings
 
 
@@ -77,9 +85,14 @@ def _linear_on_maps(graph: Graph, ops: list[tuple[str, OpNode]]) -> list[ArchErr
             continue
         shape = shapes[node.inputs[0]]
         if len(shape) == 3:
-            warnings.append(ArchError(
-                f"`{path}` is applied to a {fmt(shape)} value: linear acts on the last dim only, so the output "
-                f"is {fmt(node.shape)}",
-                node.span, hint="put `flatten` before it to classify from all features", code="W502",
-                severity="warning"))
+            warnings.append(
+                ArchError(
+                    f"`{path}` is applied to a {fmt(shape)} value: linear acts on the last dim only, so the output "
+                    f"is {fmt(node.shape)}",
+                    node.span,
+                    hint="put `flatten` before it to classify from all features",
+                    code="W502",
+                    severity="warning",
+                )
+            )
     return warnings

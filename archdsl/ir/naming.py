@@ -16,7 +16,8 @@ from ..errors import ElaborationError
 from ..source import Span
 
 # Attributes of nn.Module / nn.Sequential: a submodule with one of these names would shadow a method.
-RESERVED = frozenset("""
+RESERVED = frozenset(
+    """
 T_destination add_module append apply bfloat16 buffers call_super_init children compile cpu cuda double
 dump_patches eval extend extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half
 insert ipu load_state_dict modules mtia named_buffers named_children named_modules named_parameters parameters
@@ -25,7 +26,8 @@ register_full_backward_hook register_full_backward_pre_hook register_load_state_
 register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
 register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty
 train training type xpu zero_grad
-""".split())
+""".split()
+)
 
 # Module-level names of every emitted .py file: a network (its factory) or a class must not take one.
 GENERATED_GLOBALS = frozenset({"torch", "nn", "Tensor", "OrderedDict", "annotations"})
@@ -105,8 +107,12 @@ def module_names(items: Sequence[Nameable], sequential: bool) -> list[str | None
     for index, item in enumerate(items):
         if item.label:
             if item.label.isdigit() and not sequential:
-                raise ElaborationError(f"`{item.label}` is a number; only layers of a plain chain are numbered",
-                                       item.span, "use a name that starts with a letter", "E304")
+                raise ElaborationError(
+                    f"`{item.label}` is a number; only layers of a plain chain are numbered",
+                    item.span,
+                    "use a name that starts with a letter",
+                    "E304",
+                )
             names.append(item.label)
         elif sequential:
             names.append(str(index))

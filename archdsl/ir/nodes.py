@@ -164,4 +164,3 @@ class Graph(IRNode):
     @property
     def total_params(self) -> int:
         return sum(node.params for _, node in self.ops())
-

@@ -78,8 +78,12 @@ def _read(path: Path, written: str, importer: str, span: Span | None) -> Source:
     try:
         return read_spec_file(path, _display(path))
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        raise LoadError(f'cannot import "{written}": there is no file {_display(path)}', span, code="E207",
-                        hint=_similar_file(path, importer) or "import paths are relative to the importing file") from None
+        raise LoadError(
+            f'cannot import "{written}": there is no file {_display(path)}',
+            span,
+            code="E207",
+            hint=_similar_file(path, importer) or "import paths are relative to the importing file",
+        ) from None
     except LoadError as error:  # not UTF-8: located at the bad byte
         error.notes.append(Note("imported here", span))
         raise error from None
@@ -117,10 +121,18 @@ def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str
             target_key = _display(target)
             if any(_same(target_key, k) for k, _ in stack):
                 chain = " -> ".join(Path(k).name for k, _ in stack) + f" -> {Path(target_key).name}"
-                notes = [Note(f"{Path(k).name} imports {Path(stack[i + 1][0]).name} here", where)
-                         for i, (k, where) in enumerate(stack[:-1]) if where is not None]
-                raise LoadError(f"import cycle: {chain}", item.span, code="E208", notes=notes,
-                                hint="move the shared blocks into a file that neither imports")
+                notes = [
+                    Note(f"{Path(k).name} imports {Path(stack[i + 1][0]).name} here", where)
+                    for i, (k, where) in enumerate(stack[:-1])
+                    if where is not None
+                ]
+                raise LoadError(
+                    f"import cycle: {chain}",
+                    item.span,
+                    code="E208",
+                    notes=notes,
+                    hint="move the shared blocks into a file that neither imports",
+                )
             existing = next((k for k in program.files if _same(k, target_key)), None)
             if existing is None:
                 try:
@@ -141,10 +153,17 @@ def _load(program: Program, source: Source, parse: Parser, stack: list[tuple[str
         if item.name in exports or item.name in env.values:
             first = defined_at.get(item.name) or _span_of(exports.get(item.name) or env.values.get(item.name))
             imported = item.name not in defined_at
-            errors.add(ElaborationError(f"`{item.name}` is defined twice", item.span, code="E206",
-                                        notes=[Note(f"the imported `{item.name}` is defined here" if imported
-                                                    else "first defined here", first)],
-                                        hint="rename one of them"))
+            errors.add(
+                ElaborationError(
+                    f"`{item.name}` is defined twice",
+                    item.span,
+                    code="E206",
+                    notes=[
+                        Note(f"the imported `{item.name}` is defined here" if imported else "first defined here", first)
+                    ],
+                    hint="rename one of them",
+                )
+            )
             continue
         defined_at[item.name] = item.span
         if isinstance(item, syntax.ConstDef):
@@ -180,8 +199,12 @@ def _import_names(env: Env, exports: dict, source: dict[str, object], item: synt
     wanted = item.names if item.names is not None else tuple(source)
     for name in wanted:
         if name not in source:
-            raise ElaborationError(f'"{item.path}" defines no `{name}`', item.span, code="E201",
-                                   hint=suggest(name, list(source)) or f"it defines {', '.join(source) or 'nothing'}")
+            raise ElaborationError(
+                f'"{item.path}" defines no `{name}`',
+                item.span,
+                code="E201",
+                hint=suggest(name, list(source)) or f"it defines {', '.join(source) or 'nothing'}",
+            )
         if name in env.values and env.values[name] is not source[name]:
             raise ElaborationError(f"`{name}` is imported twice", item.span, code="E206")
         env[name] = source[name]

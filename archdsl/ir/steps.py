@@ -205,7 +205,11 @@ class ChainSteps:
             callee, names = f"block `{target.target.name}`", [p.name for p in target.target.defn.params]
             what = "parameter"
         else:
-            callee, names, what = f"`{getattr(expr, 'func', target.name)}`", [a.name for a in target.target.args], "argument"
+            callee, names, what = (
+                f"`{getattr(expr, 'func', target.name)}`",
+                [a.name for a in target.target.args],
+                "argument",
+            )
         for kw in getattr(expr, "kwargs", ()):
             if kw.name not in names:
                 hint = suggest(kw.name, names) or f"its {what}s are ({', '.join(names)})"

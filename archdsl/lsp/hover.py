@@ -8,8 +8,8 @@ import inspect
 
 from lsprotocol import types
 
-from ..backends.summary import count_op
 from ..analysis.module_rows import scope_params
+from ..backends.summary import count_op
 from ..frontend import unparse
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import REQUIRED, OpDef, get_op

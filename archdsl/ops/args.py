@@ -74,8 +74,9 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
         numbers = [_as_int(v) for v in items]
         if len(items) not in (1, 2) or any(n is None for n in numbers):
             hint = _FLOAT_HINT if any(isinstance(v, float) for v in items) else None
-            raise ArgError(f"{where} must be an integer or a pair (h, w) of integers, got {_describe(value)}", arg.name,
-                           hint)
+            raise ArgError(
+                f"{where} must be an integer or a pair (h, w) of integers, got {_describe(value)}", arg.name, hint
+            )
         low = 1 if kind == "pair" else 0
         if any(n < low for n in numbers):  # type: ignore[operator]
             rule = "positive" if low else "not be negative"
@@ -88,7 +89,9 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
     if kind.startswith("choice:"):
         choices = kind.split(":", 1)[1].split(",")
         if value not in choices:
-            raise ArgError(f"{where} must be one of {', '.join(repr(c) for c in choices)}, got {_describe(value)}", arg.name)
+            raise ArgError(
+                f"{where} must be one of {', '.join(repr(c) for c in choices)}, got {_describe(value)}", arg.name
+            )
         return value
     if kind == "dim":
         number = _as_int(value)
@@ -108,9 +111,12 @@ def _positional_hint(name: str, params: tuple[Arg, ...], positional: list[Arg], 
     shown = str(extra).lower() if isinstance(extra, bool) else f'"{extra}"' if isinstance(extra, str) else str(extra)
     verb = "is" if len(keywords) == 1 else "are"
     example = f"{keywords[0]}={shown}"
-    return (f"its positional arguments are ({', '.join(a.name for a in positional)}); {', '.join(keywords)} {verb} "
-            f"given by name, e.g. `{example}`" if positional else
-            f"{', '.join(keywords)} {verb} given by name, e.g. `{name}({example})`")
+    return (
+        f"its positional arguments are ({', '.join(a.name for a in positional)}); {', '.join(keywords)} {verb} "
+        f"given by name, e.g. `{example}`"
+        if positional
+        else f"{', '.join(keywords)} {verb} given by name, e.g. `{name}({example})`"
+    )
 
 
 def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None = None) -> dict[str, Any]:
@@ -124,8 +130,12 @@ def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None 
     positional = [a for a in params if not a.keyword_only]
     if len(args) > len(positional):
         raise ArgError(
-            (f"`{name}` takes at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}, "
-             if positional else f"`{name}` takes no positional arguments, ") + f"got {len(args)}",
+            (
+                f"`{name}` takes at most {len(positional)} positional argument{'s' if len(positional) != 1 else ''}, "
+                if positional
+                else f"`{name}` takes no positional arguments, "
+            )
+            + f"got {len(args)}",
             len(positional),
             hint=_positional_hint(name, params, positional, args),
             code="E205",
@@ -139,8 +149,10 @@ def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None 
             from difflib import get_close_matches
 
             close = get_close_matches(key, list(by_name), n=1)
-            hint = f"did you mean `{close[0]}`?" if close else (
-                f"`{name}` takes ({', '.join(by_name)})" if by_name else f"`{name}` takes no arguments"
+            hint = (
+                f"did you mean `{close[0]}`?"
+                if close
+                else (f"`{name}` takes ({', '.join(by_name)})" if by_name else f"`{name}` takes no arguments")
             )
             habit = keyword_habit(op, name, key, value, args, kwargs)
             if habit is not None:

@@ -53,7 +53,7 @@ def _zero(attrs: Attrs, inputs: list[Shape], output: Shape) -> int:
     return 0
 
 
-def no_mac_rule(op: "OpDef") -> bool:
+def no_mac_rule(op: OpDef) -> bool:
     """True when an op kept the default MAC rule (zero), which is only right for ops without weights."""
     return op.macs is _zero
 

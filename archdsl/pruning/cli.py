@@ -28,7 +28,9 @@ def prune(
     ] = None,
     use_bn: Annotated[bool, typer.Option("--bn", help="Structured: rank channels by BatchNorm scale too.")] = False,
     lr: Annotated[float | None, typer.Option("--lr", help="Retraining learning rate (default: the run's).")] = None,
-    optimizer: Annotated[str | None, typer.Option("--optimizer", help="Retraining optimizer (default: the run's).")] = None,
+    optimizer: Annotated[
+        str | None, typer.Option("--optimizer", help="Retraining optimizer (default: the run's).")
+    ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", min=1)] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output run folder (default: <run>-pruned<amount>).")
@@ -41,10 +43,22 @@ def prune(
     try:
         from .run import PruneOptions, prune_run
 
-        prune_run(PruneOptions(
-            str(source), amount=amount, structured=structured, scope=scope, steps=steps,
-            finetune_epochs=finetune_epochs, exclude=list(exclude or []), use_bn=use_bn, lr=lr, optimizer=optimizer,
-            batch_size=batch_size, out=str(out) if out else None,
-        ), print_line=lambda line: print(line, flush=True))
+        prune_run(
+            PruneOptions(
+                str(source),
+                amount=amount,
+                structured=structured,
+                scope=scope,
+                steps=steps,
+                finetune_epochs=finetune_epochs,
+                exclude=list(exclude or []),
+                use_bn=use_bn,
+                lr=lr,
+                optimizer=optimizer,
+                batch_size=batch_size,
+                out=str(out) if out else None,
+            ),
+            print_line=lambda line: print(line, flush=True),
+        )
     except ArchError as error:
         fail(error)

@@ -23,7 +23,6 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from .. import api
 from ..training import rundir
 from ..training.adapt import plan_input
 from ..training.data import open_data, set_transforms
@@ -55,8 +54,10 @@ class PruneOptions:
 
 def validate(options: PruneOptions) -> None:
     if not 0 <= options.amount < 1:
-        raise PruneError(f"--amount {options.amount:g} is outside [0, 1)",
-                         hint="give the fraction to remove: 0.5 removes half the weights, 0.9 nine in ten")
+        raise PruneError(
+            f"--amount {options.amount:g} is outside [0, 1)",
+            hint="give the fraction to remove: 0.5 removes half the weights, 0.9 nine in ten",
+        )
     if options.steps < 1 or options.finetune_epochs < 0:
         raise PruneError("--steps must be at least 1 and --finetune-epochs at least 0")
     if options.scope not in ("global", "layer"):
@@ -69,8 +70,9 @@ def prune_run(options: PruneOptions, print_line: Callable[[str], None] = print) 
     run = rundir.load_run(options.source)
     train_options = _training_options(run.config["options"], options)
     seed_everything(train_options.seed)
-    data = open_data(train_options.data, train_options.data_dir, train_options.download,
-                     train_options.val_split, train_options.seed)
+    data = open_data(
+        train_options.data, train_options.data_dir, train_options.download, train_options.val_split, train_options.seed
+    )
     plan = plan_input(train_options, data)
     set_transforms(data, plan.input_shape, augment=run.config["data"].get("augment", False))
     loaders = _loaders(data, train_options)
@@ -83,9 +85,13 @@ def prune_run(options: PruneOptions, print_line: Callable[[str], None] = print) 
     structured: StructuredResult | None = None
     for step, sparsity in enumerate(magnitude.schedule(options.amount, options.steps), start=1):
         if options.structured:
-            structured = prune_structured(structured.checked if structured else checked,
-                                          model.state_dict(), sparsity if step == 1 else _step_fraction(options),
-                                          options.exclude, options.use_bn)
+            structured = prune_structured(
+                structured.checked if structured else checked,
+                model.state_dict(),
+                sparsity if step == 1 else _step_fraction(options),
+                options.exclude,
+                options.use_bn,
+            )
             model = structured.model
         else:
             layers = magnitude.prunable_layers(model, options.exclude)
@@ -95,19 +101,31 @@ def prune_run(options: PruneOptions, print_line: Callable[[str], None] = print) 
         if options.finetune_epochs:
             metrics += _retrain(model, loaders, train_options, options.finetune_epochs, len(metrics), print_line)
             epochs = f"{options.finetune_epochs} epoch{'s' if options.finetune_epochs > 1 else ''}"
-            history.append({"stage": f"step {step}: retrained {epochs}",
-                            "val_acc": metrics[-1]["val_acc"], "val_loss": metrics[-1]["val_loss"]})
+            history.append(
+                {
+                    "stage": f"step {step}: retrained {epochs}",
+                    "val_acc": metrics[-1]["val_acc"],
+                    "val_loss": metrics[-1]["val_loss"],
+                }
+            )
     if not options.structured:
         magnitude.make_permanent(magnitude.prunable_layers(model, options.exclude))
     final_checked = structured.checked if structured else checked
     rows, totals = report.sparsity_rows(final_checked.graph, model)
     result = {
-        "network": checked.name, "source": str(run.checkpoint_path),
+        "network": checked.name,
+        "source": str(run.checkpoint_path),
         "method": "structured (L1 filter norm, coupled channels)" if options.structured else "unstructured (L1)",
-        "amount": options.amount, "scope": "channels" if options.structured else options.scope,
-        "steps": options.steps, "finetune_epochs": options.finetune_epochs, "exclude": options.exclude,
-        "accuracy": history, "totals": totals, "layers": rows,
-        "params_before": checked.total_params, "params_after": final_checked.total_params,
+        "amount": options.amount,
+        "scope": "channels" if options.structured else options.scope,
+        "steps": options.steps,
+        "finetune_epochs": options.finetune_epochs,
+        "exclude": options.exclude,
+        "accuracy": history,
+        "totals": totals,
+        "layers": rows,
+        "params_before": checked.total_params,
+        "params_after": final_checked.total_params,
         "checkpoint": report.checkpoint_sizes(model.state_dict()),
     }
     if structured:
@@ -156,9 +174,18 @@ def _retrain(model, loaders, options: TrainOptions, epochs: int, done: int, prin
         started, tally = time.perf_counter(), Tally()
         train_one_epoch(model, loaders[0], optimizer, criterion, device, epoch, tally=tally)
         val = evaluate(model, loaders[1], criterion, device)
-        rows.append({"epoch": epoch, "train_loss": tally.loss, "train_acc": tally.accuracy, "val_loss": val.loss,
-                     "val_acc": val.accuracy, "lr": optimizer.param_groups[0]["lr"],
-                     "seconds": round(time.perf_counter() - started, 3), "samples_per_s": None})
+        rows.append(
+            {
+                "epoch": epoch,
+                "train_loss": tally.loss,
+                "train_acc": tally.accuracy,
+                "val_loss": val.loss,
+                "val_acc": val.accuracy,
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": round(time.perf_counter() - started, 3),
+                "samples_per_s": None,
+            }
+        )
         print_line(f"  retrain epoch {epoch}: train loss {tally.loss:.4f}, val accuracy {val.accuracy:.2%}")
     return rows
 
@@ -183,18 +210,32 @@ def _write_folder(folder: Path, run, model, metrics, result, train_options, stru
             (work / "pruned.arch").write_text(structured.text, encoding="utf-8")
             torch.save(state, work / "pruned.pt")
             digest = rundir.sha256(structured.text)
-            config["spec"] = {"path": str(spec_path), "name": structured.checked.name, "text": structured.text,
-                              "sha256": digest, "sources": {str(spec_path): digest}}
+            config["spec"] = {
+                "path": str(spec_path),
+                "name": structured.checked.name,
+                "text": structured.text,
+                "sha256": digest,
+                "sources": {str(spec_path): digest},
+            }
             config["options"]["spec"] = str(spec_path)
             config["sets"], config["set_by_data"], config["params"] = [], {}, {}
             config["num_params"] = structured.checked.total_params
         # Fresh optimizer and scheduler states, so `archdsl train --resume` can continue the pruned run.
-        optimizer = make_optimizer(train_options.optimizer, model.parameters(), train_options.lr,
-                                   train_options.weight_decay)
+        optimizer = make_optimizer(
+            train_options.optimizer, model.parameters(), train_options.lr, train_options.weight_decay
+        )
         scheduler = make_scheduler(train_options.scheduler, optimizer, max(1, len(metrics)))
-        checkpoint = {"model": state, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                      "epoch": len(metrics), "step": 0, "rng": rundir.rng_state(),
-                      "spec_text": config["spec"]["text"], "config": config, "partial": None}
+        checkpoint = {
+            "model": state,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "epoch": len(metrics),
+            "step": 0,
+            "rng": rundir.rng_state(),
+            "spec_text": config["spec"]["text"],
+            "config": config,
+            "partial": None,
+        }
         rundir.write_config(work, config)
         rundir.write_metrics(work, metrics)
         rundir.save_checkpoint(work / rundir.LAST, checkpoint)
@@ -208,4 +249,3 @@ def _write_folder(folder: Path, run, model, metrics, result, train_options, stru
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-

@@ -28,8 +28,13 @@ class StructuredResult:
     left_alone: list[dict[str, str]] = field(default_factory=list)  # layers not pruned, and why
 
 
-def prune_structured(checked: api.Checked, weights: Mapping[str, torch.Tensor], amount: float,
-                     exclude: Sequence[str] = (), use_bn: bool = False) -> StructuredResult:
+def prune_structured(
+    checked: api.Checked,
+    weights: Mapping[str, torch.Tensor],
+    amount: float,
+    exclude: Sequence[str] = (),
+    use_bn: bool = False,
+) -> StructuredResult:
     """Remove `amount` of the channels of every prunable space (coupled channels go together)."""
     graph = checked.graph
     coupling = couple(graph)

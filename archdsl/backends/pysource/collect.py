@@ -95,7 +95,9 @@ class Collector:
         self.producers: dict[int, OpNode] = {node.id: node for _, node in graph.ops()}
         # The graph holds plain values; network parameters used verbatim are tagged again (see ParamValue).
         self.tags = Retagger(graph)
-        self.shapes: dict[int, tuple] = {0: self.tags.input} | {i: self.tags.shape(n) for i, n in self.producers.items()}
+        self.shapes: dict[int, tuple] = {0: self.tags.input} | {
+            i: self.tags.shape(n) for i, n in self.producers.items()
+        }
         self.readers: Counter = Counter(value for node in self.producers.values() for value in node.inputs)
         self.instances: list[Instance] = []
         self.helpers: list[str] = []
@@ -117,8 +119,18 @@ class Collector:
             )
         ]
         doc = self._doc(scope, root)
-        inst = Instance(scope, base_name, sequential, children, forward, values, self.shapes[scope.input][0], doc,
-                        args=self.tags.args(scope), locals=self.tags.locals(scope))
+        inst = Instance(
+            scope,
+            base_name,
+            sequential,
+            children,
+            forward,
+            values,
+            self.shapes[scope.input][0],
+            doc,
+            args=self.tags.args(scope),
+            locals=self.tags.locals(scope),
+        )
         inst.key = repr((base_name, sequential, shape_key(children), forward))
         self.instances.append(inst)
         return inst
