@@ -58,114 +58,94 @@ class DenseNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            OrderedDict(
-                [
-                    ("conv0", nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)),
-                    ("norm0", nn.BatchNorm2d(64)),
-                    ("relu0", nn.ReLU(inplace=True)),
-                    ("pool0", nn.MaxPool2d(3, stride=2, padding=1)),
-                    (
-                        "denseblock1",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    ("denselayer1", DenseLayer(in_channels=64, growth_rate=32)),
-                                    ("denselayer2", DenseLayer(in_channels=96, growth_rate=32)),
-                                    ("denselayer3", DenseLayer(in_channels=128, growth_rate=32)),
-                                    ("denselayer4", DenseLayer(in_channels=160, growth_rate=32)),
-                                    ("denselayer5", DenseLayer(in_channels=192, growth_rate=32)),
-                                    ("denselayer6", DenseLayer(in_channels=224, growth_rate=32)),
-                                ]
-                            )
-                        ),
-                    ),
-                    ("transition1", Transition(in_channels=256, out=128)),
-                    (
-                        "denseblock2",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    ("denselayer1", DenseLayer(in_channels=128, growth_rate=32)),
-                                    ("denselayer2", DenseLayer(in_channels=160, growth_rate=32)),
-                                    ("denselayer3", DenseLayer(in_channels=192, growth_rate=32)),
-                                    ("denselayer4", DenseLayer(in_channels=224, growth_rate=32)),
-                                    ("denselayer5", DenseLayer(in_channels=256, growth_rate=32)),
-                                    ("denselayer6", DenseLayer(in_channels=288, growth_rate=32)),
-                                    ("denselayer7", DenseLayer(in_channels=320, growth_rate=32)),
-                                    ("denselayer8", DenseLayer(in_channels=352, growth_rate=32)),
-                                    ("denselayer9", DenseLayer(in_channels=384, growth_rate=32)),
-                                    ("denselayer10", DenseLayer(in_channels=416, growth_rate=32)),
-                                    ("denselayer11", DenseLayer(in_channels=448, growth_rate=32)),
-                                    ("denselayer12", DenseLayer(in_channels=480, growth_rate=32)),
-                                ]
-                            )
-                        ),
-                    ),
-                    ("transition2", Transition(in_channels=512, out=256)),
-                    (
-                        "denseblock3",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    ("denselayer1", DenseLayer(in_channels=256, growth_rate=32)),
-                                    ("denselayer2", DenseLayer(in_channels=288, growth_rate=32)),
-                                    ("denselayer3", DenseLayer(in_channels=320, growth_rate=32)),
-                                    ("denselayer4", DenseLayer(in_channels=352, growth_rate=32)),
-                                    ("denselayer5", DenseLayer(in_channels=384, growth_rate=32)),
-                                    ("denselayer6", DenseLayer(in_channels=416, growth_rate=32)),
-                                    ("denselayer7", DenseLayer(in_channels=448, growth_rate=32)),
-                                    ("denselayer8", DenseLayer(in_channels=480, growth_rate=32)),
-                                    ("denselayer9", DenseLayer(in_channels=512, growth_rate=32)),
-                                    ("denselayer10", DenseLayer(in_channels=544, growth_rate=32)),
-                                    ("denselayer11", DenseLayer(in_channels=576, growth_rate=32)),
-                                    ("denselayer12", DenseLayer(in_channels=608, growth_rate=32)),
-                                    ("denselayer13", DenseLayer(in_channels=640, growth_rate=32)),
-                                    ("denselayer14", DenseLayer(in_channels=672, growth_rate=32)),
-                                    ("denselayer15", DenseLayer(in_channels=704, growth_rate=32)),
-                                    ("denselayer16", DenseLayer(in_channels=736, growth_rate=32)),
-                                    ("denselayer17", DenseLayer(in_channels=768, growth_rate=32)),
-                                    ("denselayer18", DenseLayer(in_channels=800, growth_rate=32)),
-                                    ("denselayer19", DenseLayer(in_channels=832, growth_rate=32)),
-                                    ("denselayer20", DenseLayer(in_channels=864, growth_rate=32)),
-                                    ("denselayer21", DenseLayer(in_channels=896, growth_rate=32)),
-                                    ("denselayer22", DenseLayer(in_channels=928, growth_rate=32)),
-                                    ("denselayer23", DenseLayer(in_channels=960, growth_rate=32)),
-                                    ("denselayer24", DenseLayer(in_channels=992, growth_rate=32)),
-                                ]
-                            )
-                        ),
-                    ),
-                    ("transition3", Transition(in_channels=1024, out=512)),
-                    (
-                        "denseblock4",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    ("denselayer1", DenseLayer(in_channels=512, growth_rate=32)),
-                                    ("denselayer2", DenseLayer(in_channels=544, growth_rate=32)),
-                                    ("denselayer3", DenseLayer(in_channels=576, growth_rate=32)),
-                                    ("denselayer4", DenseLayer(in_channels=608, growth_rate=32)),
-                                    ("denselayer5", DenseLayer(in_channels=640, growth_rate=32)),
-                                    ("denselayer6", DenseLayer(in_channels=672, growth_rate=32)),
-                                    ("denselayer7", DenseLayer(in_channels=704, growth_rate=32)),
-                                    ("denselayer8", DenseLayer(in_channels=736, growth_rate=32)),
-                                    ("denselayer9", DenseLayer(in_channels=768, growth_rate=32)),
-                                    ("denselayer10", DenseLayer(in_channels=800, growth_rate=32)),
-                                    ("denselayer11", DenseLayer(in_channels=832, growth_rate=32)),
-                                    ("denselayer12", DenseLayer(in_channels=864, growth_rate=32)),
-                                    ("denselayer13", DenseLayer(in_channels=896, growth_rate=32)),
-                                    ("denselayer14", DenseLayer(in_channels=928, growth_rate=32)),
-                                    ("denselayer15", DenseLayer(in_channels=960, growth_rate=32)),
-                                    ("denselayer16", DenseLayer(in_channels=992, growth_rate=32)),
-                                ]
-                            )
-                        ),
-                    ),
-                    ("norm5", nn.BatchNorm2d(1024)),
-                ]
-            )
-        )
+        self.features = nn.Sequential(OrderedDict([
+            ("conv0", nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)),
+            ("norm0", nn.BatchNorm2d(64)),
+            ("relu0", nn.ReLU(inplace=True)),
+            ("pool0", nn.MaxPool2d(3, stride=2, padding=1)),
+            (
+                "denseblock1",
+                nn.Sequential(OrderedDict([
+                    ("denselayer1", DenseLayer(in_channels=64, growth_rate=32)),
+                    ("denselayer2", DenseLayer(in_channels=96, growth_rate=32)),
+                    ("denselayer3", DenseLayer(in_channels=128, growth_rate=32)),
+                    ("denselayer4", DenseLayer(in_channels=160, growth_rate=32)),
+                    ("denselayer5", DenseLayer(in_channels=192, growth_rate=32)),
+                    ("denselayer6", DenseLayer(in_channels=224, growth_rate=32)),
+                ])),
+            ),
+            ("transition1", Transition(in_channels=256, out=128)),
+            (
+                "denseblock2",
+                nn.Sequential(OrderedDict([
+                    ("denselayer1", DenseLayer(in_channels=128, growth_rate=32)),
+                    ("denselayer2", DenseLayer(in_channels=160, growth_rate=32)),
+                    ("denselayer3", DenseLayer(in_channels=192, growth_rate=32)),
+                    ("denselayer4", DenseLayer(in_channels=224, growth_rate=32)),
+                    ("denselayer5", DenseLayer(in_channels=256, growth_rate=32)),
+                    ("denselayer6", DenseLayer(in_channels=288, growth_rate=32)),
+                    ("denselayer7", DenseLayer(in_channels=320, growth_rate=32)),
+                    ("denselayer8", DenseLayer(in_channels=352, growth_rate=32)),
+                    ("denselayer9", DenseLayer(in_channels=384, growth_rate=32)),
+                    ("denselayer10", DenseLayer(in_channels=416, growth_rate=32)),
+                    ("denselayer11", DenseLayer(in_channels=448, growth_rate=32)),
+                    ("denselayer12", DenseLayer(in_channels=480, growth_rate=32)),
+                ])),
+            ),
+            ("transition2", Transition(in_channels=512, out=256)),
+            (
+                "denseblock3",
+                nn.Sequential(OrderedDict([
+                    ("denselayer1", DenseLayer(in_channels=256, growth_rate=32)),
+                    ("denselayer2", DenseLayer(in_channels=288, growth_rate=32)),
+                    ("denselayer3", DenseLayer(in_channels=320, growth_rate=32)),
+                    ("denselayer4", DenseLayer(in_channels=352, growth_rate=32)),
+                    ("denselayer5", DenseLayer(in_channels=384, growth_rate=32)),
+                    ("denselayer6", DenseLayer(in_channels=416, growth_rate=32)),
+                    ("denselayer7", DenseLayer(in_channels=448, growth_rate=32)),
+                    ("denselayer8", DenseLayer(in_channels=480, growth_rate=32)),
+                    ("denselayer9", DenseLayer(in_channels=512, growth_rate=32)),
+                    ("denselayer10", DenseLayer(in_channels=544, growth_rate=32)),
+                    ("denselayer11", DenseLayer(in_channels=576, growth_rate=32)),
+                    ("denselayer12", DenseLayer(in_channels=608, growth_rate=32)),
+                    ("denselayer13", DenseLayer(in_channels=640, growth_rate=32)),
+                    ("denselayer14", DenseLayer(in_channels=672, growth_rate=32)),
+                    ("denselayer15", DenseLayer(in_channels=704, growth_rate=32)),
+                    ("denselayer16", DenseLayer(in_channels=736, growth_rate=32)),
+                    ("denselayer17", DenseLayer(in_channels=768, growth_rate=32)),
+                    ("denselayer18", DenseLayer(in_channels=800, growth_rate=32)),
+                    ("denselayer19", DenseLayer(in_channels=832, growth_rate=32)),
+                    ("denselayer20", DenseLayer(in_channels=864, growth_rate=32)),
+                    ("denselayer21", DenseLayer(in_channels=896, growth_rate=32)),
+                    ("denselayer22", DenseLayer(in_channels=928, growth_rate=32)),
+                    ("denselayer23", DenseLayer(in_channels=960, growth_rate=32)),
+                    ("denselayer24", DenseLayer(in_channels=992, growth_rate=32)),
+                ])),
+            ),
+            ("transition3", Transition(in_channels=1024, out=512)),
+            (
+                "denseblock4",
+                nn.Sequential(OrderedDict([
+                    ("denselayer1", DenseLayer(in_channels=512, growth_rate=32)),
+                    ("denselayer2", DenseLayer(in_channels=544, growth_rate=32)),
+                    ("denselayer3", DenseLayer(in_channels=576, growth_rate=32)),
+                    ("denselayer4", DenseLayer(in_channels=608, growth_rate=32)),
+                    ("denselayer5", DenseLayer(in_channels=640, growth_rate=32)),
+                    ("denselayer6", DenseLayer(in_channels=672, growth_rate=32)),
+                    ("denselayer7", DenseLayer(in_channels=704, growth_rate=32)),
+                    ("denselayer8", DenseLayer(in_channels=736, growth_rate=32)),
+                    ("denselayer9", DenseLayer(in_channels=768, growth_rate=32)),
+                    ("denselayer10", DenseLayer(in_channels=800, growth_rate=32)),
+                    ("denselayer11", DenseLayer(in_channels=832, growth_rate=32)),
+                    ("denselayer12", DenseLayer(in_channels=864, growth_rate=32)),
+                    ("denselayer13", DenseLayer(in_channels=896, growth_rate=32)),
+                    ("denselayer14", DenseLayer(in_channels=928, growth_rate=32)),
+                    ("denselayer15", DenseLayer(in_channels=960, growth_rate=32)),
+                    ("denselayer16", DenseLayer(in_channels=992, growth_rate=32)),
+                ])),
+            ),
+            ("norm5", nn.BatchNorm2d(1024)),
+        ]))
         self.relu = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.classifier = nn.Linear(1024, num_classes)

@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out),
             nn.SiLU(inplace=True),
         )
@@ -80,7 +82,9 @@ class MBConvExpand1(nn.Sequential):
     def __init__(self, in_channels: int, out: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=8),
             ConvBNActNoAct(in_channels=in_channels, out=out),
         )
@@ -92,7 +96,9 @@ class MBConvExpand1Residual(nn.Module):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=4),
             ConvBNActNoAct(in_channels=in_channels, out=in_channels),
         )
@@ -150,7 +156,9 @@ class MBConvResidual(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -197,7 +205,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=24, out=40, kernel=5, stride=2, hidden=144, padding=2, squeeze=6),
+                MBConv(
+                    in_channels=24, out=40, kernel=5, stride=2, hidden=144, padding=2, squeeze=6
+                ),
                 MBConvResidual(
                     in_channels=40,
                     out=40,
@@ -218,7 +228,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=40, out=80, kernel=3, stride=2, hidden=240, padding=1, squeeze=10),
+                MBConv(
+                    in_channels=40, out=80, kernel=3, stride=2, hidden=240, padding=1, squeeze=10
+                ),
                 MBConvResidual(
                     in_channels=80,
                     out=80,
@@ -248,7 +260,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=80, out=112, kernel=5, stride=1, hidden=480, padding=2, squeeze=20),
+                MBConv(
+                    in_channels=80, out=112, kernel=5, stride=1, hidden=480, padding=2, squeeze=20
+                ),
                 MBConvResidual(
                     in_channels=112,
                     out=112,
@@ -278,7 +292,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=112, out=192, kernel=5, stride=2, hidden=672, padding=2, squeeze=28),
+                MBConv(
+                    in_channels=112, out=192, kernel=5, stride=2, hidden=672, padding=2, squeeze=28
+                ),
                 MBConvResidual(
                     in_channels=192,
                     out=192,
@@ -317,7 +333,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=192, out=320, kernel=3, stride=1, hidden=1152, padding=1, squeeze=48),
+                MBConv(
+                    in_channels=192, out=320, kernel=3, stride=1, hidden=1152, padding=1, squeeze=48
+                ),
                 MBConvResidual(
                     in_channels=320,
                     out=320,

@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out),
             nn.SiLU(inplace=True),
         )
@@ -80,7 +82,9 @@ class MBConvExpand1(nn.Sequential):
     def __init__(self, in_channels: int, out: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=10),
             ConvBNActNoAct(in_channels=in_channels, out=out),
         )
@@ -92,7 +96,9 @@ class MBConvExpand1Residual(nn.Module):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=6),
             ConvBNActNoAct(in_channels=in_channels, out=in_channels),
         )
@@ -150,7 +156,9 @@ class MBConvResidual(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -176,7 +184,9 @@ class EfficientNet(nn.Module):
                 MBConvExpand1Residual(in_channels=24),
             ),
             nn.Sequential(
-                MBConv(in_channels=24, out=32, kernel=3, stride=2, hidden=144, padding=1, squeeze=6),
+                MBConv(
+                    in_channels=24, out=32, kernel=3, stride=2, hidden=144, padding=1, squeeze=6
+                ),
                 MBConvResidual(
                     in_channels=32,
                     out=32,
@@ -197,7 +207,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=32, out=48, kernel=5, stride=2, hidden=192, padding=2, squeeze=8),
+                MBConv(
+                    in_channels=32, out=48, kernel=5, stride=2, hidden=192, padding=2, squeeze=8
+                ),
                 MBConvResidual(
                     in_channels=48,
                     out=48,
@@ -218,7 +230,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=48, out=96, kernel=3, stride=2, hidden=288, padding=1, squeeze=12),
+                MBConv(
+                    in_channels=48, out=96, kernel=3, stride=2, hidden=288, padding=1, squeeze=12
+                ),
                 MBConvResidual(
                     in_channels=96,
                     out=96,
@@ -257,7 +271,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=96, out=136, kernel=5, stride=1, hidden=576, padding=2, squeeze=24),
+                MBConv(
+                    in_channels=96, out=136, kernel=5, stride=1, hidden=576, padding=2, squeeze=24
+                ),
                 MBConvResidual(
                     in_channels=136,
                     out=136,
@@ -296,7 +312,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=136, out=232, kernel=5, stride=2, hidden=816, padding=2, squeeze=34),
+                MBConv(
+                    in_channels=136, out=232, kernel=5, stride=2, hidden=816, padding=2, squeeze=34
+                ),
                 MBConvResidual(
                     in_channels=232,
                     out=232,
@@ -344,7 +362,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=232, out=384, kernel=3, stride=1, hidden=1392, padding=1, squeeze=58),
+                MBConv(
+                    in_channels=232, out=384, kernel=3, stride=1, hidden=1392, padding=1, squeeze=58
+                ),
                 MBConvResidual(
                     in_channels=384,
                     out=384,

@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out),
             nn.SiLU(inplace=True),
         )
@@ -80,7 +82,9 @@ class MBConvExpand1(nn.Sequential):
     def __init__(self, in_channels: int, out: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=12),
             ConvBNActNoAct(in_channels=in_channels, out=out),
         )
@@ -92,7 +96,9 @@ class MBConvExpand1Residual(nn.Module):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=6),
             ConvBNActNoAct(in_channels=in_channels, out=in_channels),
         )
@@ -150,7 +156,9 @@ class MBConvResidual(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -176,13 +184,23 @@ class EfficientNet(nn.Module):
                 MBConvExpand1Residual(in_channels=24),
             ),
             nn.Sequential(
-                MBConv(in_channels=24, out=32, kernel=3, stride=2, hidden=144, padding=1, squeeze=6),
-                MBConvResidual(in_channels=32, out=32, kernel=3, drop=0.01875, hidden=192, padding=1, squeeze=8),
-                MBConvResidual(in_channels=32, out=32, kernel=3, drop=0.025, hidden=192, padding=1, squeeze=8),
-                MBConvResidual(in_channels=32, out=32, kernel=3, drop=0.03125, hidden=192, padding=1, squeeze=8),
+                MBConv(
+                    in_channels=24, out=32, kernel=3, stride=2, hidden=144, padding=1, squeeze=6
+                ),
+                MBConvResidual(
+                    in_channels=32, out=32, kernel=3, drop=0.01875, hidden=192, padding=1, squeeze=8
+                ),
+                MBConvResidual(
+                    in_channels=32, out=32, kernel=3, drop=0.025, hidden=192, padding=1, squeeze=8
+                ),
+                MBConvResidual(
+                    in_channels=32, out=32, kernel=3, drop=0.03125, hidden=192, padding=1, squeeze=8
+                ),
             ),
             nn.Sequential(
-                MBConv(in_channels=32, out=56, kernel=5, stride=2, hidden=192, padding=2, squeeze=8),
+                MBConv(
+                    in_channels=32, out=56, kernel=5, stride=2, hidden=192, padding=2, squeeze=8
+                ),
                 MBConvResidual(
                     in_channels=56,
                     out=56,
@@ -192,7 +210,9 @@ class EfficientNet(nn.Module):
                     padding=2,
                     squeeze=14,
                 ),
-                MBConvResidual(in_channels=56, out=56, kernel=5, drop=0.05, hidden=336, padding=2, squeeze=14),
+                MBConvResidual(
+                    in_channels=56, out=56, kernel=5, drop=0.05, hidden=336, padding=2, squeeze=14
+                ),
                 MBConvResidual(
                     in_channels=56,
                     out=56,
@@ -204,7 +224,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=56, out=112, kernel=3, stride=2, hidden=336, padding=1, squeeze=14),
+                MBConv(
+                    in_channels=56, out=112, kernel=3, stride=2, hidden=336, padding=1, squeeze=14
+                ),
                 MBConvResidual(
                     in_channels=112,
                     out=112,
@@ -252,7 +274,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=112, out=160, kernel=5, stride=1, hidden=672, padding=2, squeeze=28),
+                MBConv(
+                    in_channels=112, out=160, kernel=5, stride=1, hidden=672, padding=2, squeeze=28
+                ),
                 MBConvResidual(
                     in_channels=160,
                     out=160,
@@ -300,7 +324,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=160, out=272, kernel=5, stride=2, hidden=960, padding=2, squeeze=40),
+                MBConv(
+                    in_channels=160, out=272, kernel=5, stride=2, hidden=960, padding=2, squeeze=40
+                ),
                 MBConvResidual(
                     in_channels=272,
                     out=272,
@@ -366,7 +392,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=272, out=448, kernel=3, stride=1, hidden=1632, padding=1, squeeze=68),
+                MBConv(
+                    in_channels=272, out=448, kernel=3, stride=1, hidden=1632, padding=1, squeeze=68
+                ),
                 MBConvResidual(
                     in_channels=448,
                     out=448,

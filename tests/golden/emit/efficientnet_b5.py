@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001, momentum=0.01),
             nn.SiLU(inplace=True),
         )
@@ -80,7 +82,9 @@ class MBConvExpand1(nn.Sequential):
     def __init__(self, in_channels: int, out: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=12),
             ConvBNActNoAct(in_channels=in_channels, out=out),
         )
@@ -92,7 +96,9 @@ class MBConvExpand1Residual(nn.Module):
     def __init__(self, in_channels: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=6),
             ConvBNActNoAct(in_channels=in_channels, out=in_channels),
         )
@@ -150,7 +156,9 @@ class MBConvResidual(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -178,7 +186,9 @@ class EfficientNet(nn.Module):
                 MBConvExpand1Residual(in_channels=24, drop=0.0102564102564),
             ),
             nn.Sequential(
-                MBConv(in_channels=24, out=40, kernel=3, stride=2, hidden=144, padding=1, squeeze=6),
+                MBConv(
+                    in_channels=24, out=40, kernel=3, stride=2, hidden=144, padding=1, squeeze=6
+                ),
                 MBConvResidual(
                     in_channels=40,
                     out=40,
@@ -217,7 +227,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=40, out=64, kernel=5, stride=2, hidden=240, padding=2, squeeze=10),
+                MBConv(
+                    in_channels=40, out=64, kernel=5, stride=2, hidden=240, padding=2, squeeze=10
+                ),
                 MBConvResidual(
                     in_channels=64,
                     out=64,
@@ -256,7 +268,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=64, out=128, kernel=3, stride=2, hidden=384, padding=1, squeeze=16),
+                MBConv(
+                    in_channels=64, out=128, kernel=3, stride=2, hidden=384, padding=1, squeeze=16
+                ),
                 MBConvResidual(
                     in_channels=128,
                     out=128,
@@ -313,7 +327,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=128, out=176, kernel=5, stride=1, hidden=768, padding=2, squeeze=32),
+                MBConv(
+                    in_channels=128, out=176, kernel=5, stride=1, hidden=768, padding=2, squeeze=32
+                ),
                 MBConvResidual(
                     in_channels=176,
                     out=176,
@@ -370,7 +386,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=176, out=304, kernel=5, stride=2, hidden=1056, padding=2, squeeze=44),
+                MBConv(
+                    in_channels=176, out=304, kernel=5, stride=2, hidden=1056, padding=2, squeeze=44
+                ),
                 MBConvResidual(
                     in_channels=304,
                     out=304,
@@ -445,7 +463,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=304, out=512, kernel=3, stride=1, hidden=1824, padding=1, squeeze=76),
+                MBConv(
+                    in_channels=304, out=512, kernel=3, stride=1, hidden=1824, padding=1, squeeze=76
+                ),
                 MBConvResidual(
                     in_channels=512,
                     out=512,

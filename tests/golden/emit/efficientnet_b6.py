@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001, momentum=0.01),
             nn.SiLU(inplace=True),
         )
@@ -80,7 +82,9 @@ class MBConvExpand1(nn.Sequential):
     def __init__(self, in_channels: int, out: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=14),
             ConvBNActNoAct(in_channels=in_channels, out=out),
         )
@@ -92,7 +96,9 @@ class MBConvExpand1Residual(nn.Module):
     def __init__(self, in_channels: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=8),
             ConvBNActNoAct(in_channels=in_channels, out=in_channels),
         )
@@ -150,7 +156,9 @@ class MBConvResidual(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -178,7 +186,9 @@ class EfficientNet(nn.Module):
                 MBConvExpand1Residual(in_channels=32, drop=0.00888888888889),
             ),
             nn.Sequential(
-                MBConv(in_channels=32, out=40, kernel=3, stride=2, hidden=192, padding=1, squeeze=8),
+                MBConv(
+                    in_channels=32, out=40, kernel=3, stride=2, hidden=192, padding=1, squeeze=8
+                ),
                 MBConvResidual(
                     in_channels=40,
                     out=40,
@@ -226,7 +236,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=40, out=72, kernel=5, stride=2, hidden=240, padding=2, squeeze=10),
+                MBConv(
+                    in_channels=40, out=72, kernel=5, stride=2, hidden=240, padding=2, squeeze=10
+                ),
                 MBConvResidual(
                     in_channels=72,
                     out=72,
@@ -274,7 +286,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=72, out=144, kernel=3, stride=2, hidden=432, padding=1, squeeze=18),
+                MBConv(
+                    in_channels=72, out=144, kernel=3, stride=2, hidden=432, padding=1, squeeze=18
+                ),
                 MBConvResidual(
                     in_channels=144,
                     out=144,
@@ -293,7 +307,9 @@ class EfficientNet(nn.Module):
                     padding=1,
                     squeeze=36,
                 ),
-                MBConvResidual(in_channels=144, out=144, kernel=3, drop=0.08, hidden=864, padding=1, squeeze=36),
+                MBConvResidual(
+                    in_channels=144, out=144, kernel=3, drop=0.08, hidden=864, padding=1, squeeze=36
+                ),
                 MBConvResidual(
                     in_channels=144,
                     out=144,
@@ -332,7 +348,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=144, out=200, kernel=5, stride=1, hidden=864, padding=2, squeeze=36),
+                MBConv(
+                    in_channels=144, out=200, kernel=5, stride=1, hidden=864, padding=2, squeeze=36
+                ),
                 MBConvResidual(
                     in_channels=200,
                     out=200,
@@ -398,7 +416,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=200, out=344, kernel=5, stride=2, hidden=1200, padding=2, squeeze=50),
+                MBConv(
+                    in_channels=200, out=344, kernel=5, stride=2, hidden=1200, padding=2, squeeze=50
+                ),
                 MBConvResidual(
                     in_channels=344,
                     out=344,
@@ -491,7 +511,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=344, out=576, kernel=3, stride=1, hidden=2064, padding=1, squeeze=86),
+                MBConv(
+                    in_channels=344, out=576, kernel=3, stride=1, hidden=2064, padding=1, squeeze=86
+                ),
                 MBConvResidual(
                     in_channels=576,
                     out=576,

@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001, momentum=0.01),
             nn.SiLU(inplace=True),
         )
@@ -80,7 +82,9 @@ class MBConvExpand1(nn.Sequential):
     def __init__(self, in_channels: int, out: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=16),
             ConvBNActNoAct(in_channels=in_channels, out=out),
         )
@@ -92,7 +96,9 @@ class MBConvExpand1Residual(nn.Module):
     def __init__(self, in_channels: int, drop: float) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNAct(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNAct(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             SqueezeExcite(in_channels=in_channels, squeeze=8),
             ConvBNActNoAct(in_channels=in_channels, out=in_channels),
         )
@@ -150,7 +156,9 @@ class MBConvResidual(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=kernel, padding=padding, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -179,7 +187,9 @@ class EfficientNet(nn.Module):
                 MBConvExpand1Residual(in_channels=32, drop=0.0109090909091),
             ),
             nn.Sequential(
-                MBConv(in_channels=32, out=48, kernel=3, stride=2, hidden=192, padding=1, squeeze=8),
+                MBConv(
+                    in_channels=32, out=48, kernel=3, stride=2, hidden=192, padding=1, squeeze=8
+                ),
                 MBConvResidual(
                     in_channels=48,
                     out=48,
@@ -236,7 +246,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=48, out=80, kernel=5, stride=2, hidden=288, padding=2, squeeze=12),
+                MBConv(
+                    in_channels=48, out=80, kernel=5, stride=2, hidden=288, padding=2, squeeze=12
+                ),
                 MBConvResidual(
                     in_channels=80,
                     out=80,
@@ -293,7 +305,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=80, out=160, kernel=3, stride=2, hidden=480, padding=1, squeeze=20),
+                MBConv(
+                    in_channels=80, out=160, kernel=3, stride=2, hidden=480, padding=1, squeeze=20
+                ),
                 MBConvResidual(
                     in_channels=160,
                     out=160,
@@ -321,7 +335,9 @@ class EfficientNet(nn.Module):
                     padding=1,
                     squeeze=40,
                 ),
-                MBConvResidual(in_channels=160, out=160, kernel=3, drop=0.08, hidden=960, padding=1, squeeze=40),
+                MBConvResidual(
+                    in_channels=160, out=160, kernel=3, drop=0.08, hidden=960, padding=1, squeeze=40
+                ),
                 MBConvResidual(
                     in_channels=160,
                     out=160,
@@ -369,7 +385,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=160, out=224, kernel=5, stride=1, hidden=960, padding=2, squeeze=40),
+                MBConv(
+                    in_channels=160, out=224, kernel=5, stride=1, hidden=960, padding=2, squeeze=40
+                ),
                 MBConvResidual(
                     in_channels=224,
                     out=224,
@@ -453,7 +471,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=224, out=384, kernel=5, stride=2, hidden=1344, padding=2, squeeze=56),
+                MBConv(
+                    in_channels=224, out=384, kernel=5, stride=2, hidden=1344, padding=2, squeeze=56
+                ),
                 MBConvResidual(
                     in_channels=384,
                     out=384,
@@ -564,7 +584,9 @@ class EfficientNet(nn.Module):
                 ),
             ),
             nn.Sequential(
-                MBConv(in_channels=384, out=640, kernel=3, stride=1, hidden=2304, padding=1, squeeze=96),
+                MBConv(
+                    in_channels=384, out=640, kernel=3, stride=1, hidden=2304, padding=1, squeeze=96
+                ),
                 MBConvResidual(
                     in_channels=640,
                     out=640,

@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001),
             nn.SiLU(inplace=True),
         )
@@ -127,7 +129,9 @@ class MBConv(nn.Sequential):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=3, padding=1, stride=stride, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=3, padding=1, stride=stride, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -187,72 +191,186 @@ class EfficientNetV2(nn.Module):
             ),
             nn.Sequential(
                 MBConv(in_channels=96, out=192, stride=2, hidden=384, squeeze=24),
-                MBConvResidual(in_channels=192, out=192, drop=0.0481012658228, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.0506329113924, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.053164556962, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.0556962025316, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.0582278481013, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.0607594936709, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.0632911392405, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.0658227848101, hidden=768, squeeze=48),
-                MBConvResidual(in_channels=192, out=192, drop=0.0683544303797, hidden=768, squeeze=48),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0481012658228, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0506329113924, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.053164556962, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0556962025316, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0582278481013, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0607594936709, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0632911392405, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0658227848101, hidden=768, squeeze=48
+                ),
+                MBConvResidual(
+                    in_channels=192, out=192, drop=0.0683544303797, hidden=768, squeeze=48
+                ),
             ),
             nn.Sequential(
                 MBConv(in_channels=192, out=224, stride=1, hidden=1152, squeeze=48),
-                MBConvResidual(in_channels=224, out=224, drop=0.073417721519, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0759493670886, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0784810126582, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0810126582278, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0835443037975, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0860759493671, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0886075949367, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0911392405063, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0936708860759, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0962025316456, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.0987341772152, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.101265822785, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.103797468354, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.106329113924, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.108860759494, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.111392405063, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.113924050633, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=224, out=224, drop=0.116455696203, hidden=1344, squeeze=56),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.073417721519, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0759493670886, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0784810126582, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0810126582278, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0835443037975, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0860759493671, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0886075949367, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0911392405063, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0936708860759, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0962025316456, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.0987341772152, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.101265822785, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.103797468354, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.106329113924, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.108860759494, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.111392405063, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.113924050633, hidden=1344, squeeze=56
+                ),
+                MBConvResidual(
+                    in_channels=224, out=224, drop=0.116455696203, hidden=1344, squeeze=56
+                ),
             ),
             nn.Sequential(
                 MBConv(in_channels=224, out=384, stride=2, hidden=1344, squeeze=56),
-                MBConvResidual(in_channels=384, out=384, drop=0.121518987342, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.124050632911, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.126582278481, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.129113924051, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.13164556962, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.13417721519, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.136708860759, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.139240506329, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.141772151899, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.144303797468, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.146835443038, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.149367088608, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.151898734177, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.154430379747, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.156962025316, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.159493670886, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.162025316456, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.164556962025, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.167088607595, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.169620253165, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.172151898734, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.174683544304, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.177215189873, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=384, out=384, drop=0.179746835443, hidden=2304, squeeze=96),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.121518987342, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.124050632911, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.126582278481, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.129113924051, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.13164556962, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.13417721519, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.136708860759, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.139240506329, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.141772151899, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.144303797468, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.146835443038, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.149367088608, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.151898734177, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.154430379747, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.156962025316, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.159493670886, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.162025316456, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.164556962025, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.167088607595, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.169620253165, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.172151898734, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.174683544304, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.177215189873, hidden=2304, squeeze=96
+                ),
+                MBConvResidual(
+                    in_channels=384, out=384, drop=0.179746835443, hidden=2304, squeeze=96
+                ),
             ),
             nn.Sequential(
                 MBConv(in_channels=384, out=640, stride=1, hidden=2304, squeeze=96),
-                MBConvResidual(in_channels=640, out=640, drop=0.184810126582, hidden=3840, squeeze=160),
-                MBConvResidual(in_channels=640, out=640, drop=0.187341772152, hidden=3840, squeeze=160),
-                MBConvResidual(in_channels=640, out=640, drop=0.189873417722, hidden=3840, squeeze=160),
-                MBConvResidual(in_channels=640, out=640, drop=0.192405063291, hidden=3840, squeeze=160),
-                MBConvResidual(in_channels=640, out=640, drop=0.194936708861, hidden=3840, squeeze=160),
-                MBConvResidual(in_channels=640, out=640, drop=0.19746835443, hidden=3840, squeeze=160),
+                MBConvResidual(
+                    in_channels=640, out=640, drop=0.184810126582, hidden=3840, squeeze=160
+                ),
+                MBConvResidual(
+                    in_channels=640, out=640, drop=0.187341772152, hidden=3840, squeeze=160
+                ),
+                MBConvResidual(
+                    in_channels=640, out=640, drop=0.189873417722, hidden=3840, squeeze=160
+                ),
+                MBConvResidual(
+                    in_channels=640, out=640, drop=0.192405063291, hidden=3840, squeeze=160
+                ),
+                MBConvResidual(
+                    in_channels=640, out=640, drop=0.194936708861, hidden=3840, squeeze=160
+                ),
+                MBConvResidual(
+                    in_channels=640, out=640, drop=0.19746835443, hidden=3840, squeeze=160
+                ),
             ),
             ConvBNAct(in_channels=640, out=1280, kernel=1, padding=0),
         )

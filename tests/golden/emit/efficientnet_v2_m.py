@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001),
             nn.SiLU(inplace=True),
         )
@@ -127,7 +129,9 @@ class MBConv(nn.Sequential):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=3, padding=1, stride=stride, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=3, padding=1, stride=stride, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )
@@ -182,55 +186,135 @@ class EfficientNetV2(nn.Module):
             ),
             nn.Sequential(
                 MBConv(in_channels=80, out=160, stride=2, hidden=320, squeeze=20),
-                MBConvResidual(in_channels=160, out=160, drop=0.0491228070175, hidden=640, squeeze=40),
-                MBConvResidual(in_channels=160, out=160, drop=0.0526315789474, hidden=640, squeeze=40),
-                MBConvResidual(in_channels=160, out=160, drop=0.0561403508772, hidden=640, squeeze=40),
-                MBConvResidual(in_channels=160, out=160, drop=0.059649122807, hidden=640, squeeze=40),
-                MBConvResidual(in_channels=160, out=160, drop=0.0631578947368, hidden=640, squeeze=40),
-                MBConvResidual(in_channels=160, out=160, drop=0.0666666666667, hidden=640, squeeze=40),
+                MBConvResidual(
+                    in_channels=160, out=160, drop=0.0491228070175, hidden=640, squeeze=40
+                ),
+                MBConvResidual(
+                    in_channels=160, out=160, drop=0.0526315789474, hidden=640, squeeze=40
+                ),
+                MBConvResidual(
+                    in_channels=160, out=160, drop=0.0561403508772, hidden=640, squeeze=40
+                ),
+                MBConvResidual(
+                    in_channels=160, out=160, drop=0.059649122807, hidden=640, squeeze=40
+                ),
+                MBConvResidual(
+                    in_channels=160, out=160, drop=0.0631578947368, hidden=640, squeeze=40
+                ),
+                MBConvResidual(
+                    in_channels=160, out=160, drop=0.0666666666667, hidden=640, squeeze=40
+                ),
             ),
             nn.Sequential(
                 MBConv(in_channels=160, out=176, stride=1, hidden=960, squeeze=40),
-                MBConvResidual(in_channels=176, out=176, drop=0.0736842105263, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.0771929824561, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.080701754386, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.0842105263158, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.0877192982456, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.0912280701754, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.0947368421053, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.0982456140351, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.101754385965, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.105263157895, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.108771929825, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.112280701754, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=176, out=176, drop=0.115789473684, hidden=1056, squeeze=44),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.0736842105263, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.0771929824561, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.080701754386, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.0842105263158, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.0877192982456, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.0912280701754, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.0947368421053, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.0982456140351, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.101754385965, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.105263157895, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.108771929825, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.112280701754, hidden=1056, squeeze=44
+                ),
+                MBConvResidual(
+                    in_channels=176, out=176, drop=0.115789473684, hidden=1056, squeeze=44
+                ),
             ),
             nn.Sequential(
                 MBConv(in_channels=176, out=304, stride=2, hidden=1056, squeeze=44),
-                MBConvResidual(in_channels=304, out=304, drop=0.122807017544, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.126315789474, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.129824561404, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.133333333333, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.136842105263, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.140350877193, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.143859649123, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.147368421053, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.150877192982, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.154385964912, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.157894736842, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.161403508772, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.164912280702, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.168421052632, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.171929824561, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.175438596491, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=304, out=304, drop=0.178947368421, hidden=1824, squeeze=76),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.122807017544, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.126315789474, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.129824561404, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.133333333333, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.136842105263, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.140350877193, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.143859649123, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.147368421053, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.150877192982, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.154385964912, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.157894736842, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.161403508772, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.164912280702, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.168421052632, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.171929824561, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.175438596491, hidden=1824, squeeze=76
+                ),
+                MBConvResidual(
+                    in_channels=304, out=304, drop=0.178947368421, hidden=1824, squeeze=76
+                ),
             ),
             nn.Sequential(
                 MBConv(in_channels=304, out=512, stride=1, hidden=1824, squeeze=76),
-                MBConvResidual(in_channels=512, out=512, drop=0.185964912281, hidden=3072, squeeze=128),
-                MBConvResidual(in_channels=512, out=512, drop=0.189473684211, hidden=3072, squeeze=128),
-                MBConvResidual(in_channels=512, out=512, drop=0.19298245614, hidden=3072, squeeze=128),
-                MBConvResidual(in_channels=512, out=512, drop=0.19649122807, hidden=3072, squeeze=128),
+                MBConvResidual(
+                    in_channels=512, out=512, drop=0.185964912281, hidden=3072, squeeze=128
+                ),
+                MBConvResidual(
+                    in_channels=512, out=512, drop=0.189473684211, hidden=3072, squeeze=128
+                ),
+                MBConvResidual(
+                    in_channels=512, out=512, drop=0.19298245614, hidden=3072, squeeze=128
+                ),
+                MBConvResidual(
+                    in_channels=512, out=512, drop=0.19649122807, hidden=3072, squeeze=128
+                ),
             ),
             ConvBNAct(in_channels=512, out=1280, kernel=1, padding=0),
         )

@@ -37,7 +37,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001),
             nn.SiLU(inplace=True),
         )
@@ -127,7 +129,9 @@ class MBConv(nn.Sequential):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=hidden, kernel=1, padding=0),
-            ConvBNAct(in_channels=hidden, out=hidden, kernel=3, padding=1, stride=stride, groups=hidden),
+            ConvBNAct(
+                in_channels=hidden, out=hidden, kernel=3, padding=1, stride=stride, groups=hidden
+            ),
             SqueezeExcite(in_channels=hidden, squeeze=squeeze),
             ConvBNActNoAct(in_channels=hidden, out=out),
         )

@@ -15,7 +15,9 @@ class BasicConv2d(nn.Sequential):
     Block `BasicConv2d` (specs/inception_v3.arch:11).
     """
 
-    def __init__(self, in_channels: int, out: int, kernel: int, stride: int = 1, padding: int = 0) -> None:
+    def __init__(
+        self, in_channels: int, out: int, kernel: int, stride: int = 1, padding: int = 0
+    ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, bias=False)
         self.bn = nn.BatchNorm2d(out, eps=0.001)

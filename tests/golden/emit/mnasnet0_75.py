@@ -12,7 +12,9 @@ from torch import Tensor, nn
 class InvertedResidual(nn.Sequential):
     """Block `InvertedResidual` (specs/families/mnasnet.arch:25)."""
 
-    def __init__(self, in_channels: int, out: int, kernel: int, stride: int, mid: int, padding: int) -> None:
+    def __init__(
+        self, in_channels: int, out: int, kernel: int, stride: int, mid: int, padding: int
+    ) -> None:
         super().__init__()
         self.layers = nn.Sequential(
             nn.Conv2d(in_channels, mid, 1, bias=False),

@@ -14,7 +14,9 @@ class DepthwiseSeparable(nn.Sequential):
 
     def __init__(self, in_channels: int, out: int, stride: int = 1) -> None:
         super().__init__()
-        self.conv_dw = nn.Conv2d(in_channels, in_channels, 3, stride=stride, padding=1, groups=in_channels, bias=False)
+        self.conv_dw = nn.Conv2d(
+            in_channels, in_channels, 3, stride=stride, padding=1, groups=in_channels, bias=False
+        )
         self.bn1 = nn.BatchNorm2d(in_channels)
         self.act1 = nn.ReLU6(inplace=True)
         self.conv_pw = nn.Conv2d(in_channels, out, 1, bias=False)

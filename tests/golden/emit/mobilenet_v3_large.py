@@ -22,7 +22,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001, momentum=0.01),
             nn.Hardswish(inplace=True),
         )
@@ -41,7 +43,9 @@ class ConvBNActActRelu(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001, momentum=0.01),
             nn.ReLU(inplace=True),
         )
@@ -63,7 +67,9 @@ class InvertedResidualOut16Shortcut(nn.Module):
     def __init__(self, in_channels: int) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            ConvBNActActRelu(in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels),
+            ConvBNActActRelu(
+                in_channels=in_channels, out=in_channels, kernel=3, padding=1, groups=in_channels
+            ),
             ConvBNActNoAct(in_channels=in_channels, out=in_channels),
         )
 
@@ -80,7 +86,9 @@ class InvertedResidualExpanded64(nn.Sequential):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNActActRelu(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNActActRelu(in_channels=expanded, out=expanded, kernel=3, padding=1, stride=2, groups=expanded),
+            ConvBNActActRelu(
+                in_channels=expanded, out=expanded, kernel=3, padding=1, stride=2, groups=expanded
+            ),
             ConvBNActNoAct(in_channels=expanded, out=out),
         )
 
@@ -92,7 +100,9 @@ class InvertedResidualOut24Shortcut(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNActActRelu(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNActActRelu(in_channels=expanded, out=expanded, kernel=3, padding=1, groups=expanded),
+            ConvBNActActRelu(
+                in_channels=expanded, out=expanded, kernel=3, padding=1, groups=expanded
+            ),
             ConvBNActNoAct(in_channels=expanded, out=in_channels),
         )
 
@@ -130,7 +140,9 @@ class InvertedResidualExpanded72(nn.Sequential):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNActActRelu(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNActActRelu(in_channels=expanded, out=expanded, kernel=5, padding=2, stride=2, groups=expanded),
+            ConvBNActActRelu(
+                in_channels=expanded, out=expanded, kernel=5, padding=2, stride=2, groups=expanded
+            ),
             SqueezeExcite(in_channels=expanded, squeeze=in_channels),
             ConvBNActNoAct(in_channels=expanded, out=out),
         )
@@ -143,7 +155,9 @@ class InvertedResidualOut40Shortcut(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNActActRelu(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNActActRelu(in_channels=expanded, out=expanded, kernel=5, padding=2, groups=expanded),
+            ConvBNActActRelu(
+                in_channels=expanded, out=expanded, kernel=5, padding=2, groups=expanded
+            ),
             SqueezeExcite(in_channels=expanded, squeeze=32),
             ConvBNActNoAct(in_channels=expanded, out=in_channels),
         )
@@ -161,7 +175,9 @@ class InvertedResidualExpanded240(nn.Sequential):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNAct(in_channels=expanded, out=expanded, kernel=3, padding=1, stride=2, groups=expanded),
+            ConvBNAct(
+                in_channels=expanded, out=expanded, kernel=3, padding=1, stride=2, groups=expanded
+            ),
             ConvBNActNoAct(in_channels=expanded, out=out),
         )
 
@@ -186,7 +202,9 @@ class InvertedResidualShortcut(nn.Module):
 class InvertedResidual(nn.Sequential):
     """Block `InvertedResidual` (specs/families/mobilenet_v3.arch:54)."""
 
-    def __init__(self, in_channels: int, kernel: int, expanded: int, out: int, stride: int, squeeze: int) -> None:
+    def __init__(
+        self, in_channels: int, kernel: int, expanded: int, out: int, stride: int, squeeze: int
+    ) -> None:
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=expanded, kernel=1, padding=0),
@@ -206,11 +224,15 @@ class InvertedResidual(nn.Sequential):
 class InvertedResidualVariant9Shortcut(nn.Module):
     """Block `InvertedResidual` (specs/families/mobilenet_v3.arch:54)."""
 
-    def __init__(self, in_channels: int, kernel: int, expanded: int, out: int, padding: int, squeeze: int) -> None:
+    def __init__(
+        self, in_channels: int, kernel: int, expanded: int, out: int, padding: int, squeeze: int
+    ) -> None:
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNAct(in_channels=expanded, out=expanded, kernel=kernel, padding=padding, groups=expanded),
+            ConvBNAct(
+                in_channels=expanded, out=expanded, kernel=kernel, padding=padding, groups=expanded
+            ),
             SqueezeExcite(in_channels=expanded, squeeze=squeeze),
             ConvBNActNoAct(in_channels=expanded, out=out),
         )
@@ -239,11 +261,21 @@ class MobileNetV3(nn.Module):
             InvertedResidualShortcut(in_channels=80, expanded=200),
             InvertedResidualShortcut(in_channels=80, expanded=184),
             InvertedResidualShortcut(in_channels=80, expanded=184),
-            InvertedResidual(in_channels=80, kernel=3, expanded=480, out=112, stride=1, squeeze=120),
-            InvertedResidualVariant9Shortcut(in_channels=112, kernel=3, expanded=672, out=112, padding=1, squeeze=168),
-            InvertedResidual(in_channels=112, kernel=5, expanded=672, out=160, stride=2, squeeze=168),
-            InvertedResidualVariant9Shortcut(in_channels=160, kernel=5, expanded=960, out=160, padding=2, squeeze=240),
-            InvertedResidualVariant9Shortcut(in_channels=160, kernel=5, expanded=960, out=160, padding=2, squeeze=240),
+            InvertedResidual(
+                in_channels=80, kernel=3, expanded=480, out=112, stride=1, squeeze=120
+            ),
+            InvertedResidualVariant9Shortcut(
+                in_channels=112, kernel=3, expanded=672, out=112, padding=1, squeeze=168
+            ),
+            InvertedResidual(
+                in_channels=112, kernel=5, expanded=672, out=160, stride=2, squeeze=168
+            ),
+            InvertedResidualVariant9Shortcut(
+                in_channels=160, kernel=5, expanded=960, out=160, padding=2, squeeze=240
+            ),
+            InvertedResidualVariant9Shortcut(
+                in_channels=160, kernel=5, expanded=960, out=160, padding=2, squeeze=240
+            ),
             ConvBNAct(in_channels=160, out=960, kernel=1, padding=0),
         )
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))

@@ -22,7 +22,9 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001, momentum=0.01),
             nn.Hardswish(inplace=True),
         )
@@ -41,7 +43,9 @@ class ConvBNActActRelu(nn.Sequential):
         groups: int = 1,
     ) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+            nn.Conv2d(
+                in_channels, out, kernel, stride=stride, padding=padding, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out, eps=0.001, momentum=0.01),
             nn.ReLU(inplace=True),
         )
@@ -104,7 +108,9 @@ class InvertedResidualNoSe(nn.Sequential):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNActActRelu(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNActActRelu(in_channels=expanded, out=expanded, kernel=3, padding=1, stride=2, groups=expanded),
+            ConvBNActActRelu(
+                in_channels=expanded, out=expanded, kernel=3, padding=1, stride=2, groups=expanded
+            ),
             ConvBNActNoAct(in_channels=expanded, out=out),
         )
 
@@ -116,7 +122,9 @@ class InvertedResidualKernel3Shortcut(nn.Module):
         super().__init__()
         self.block = nn.Sequential(
             ConvBNActActRelu(in_channels=in_channels, out=expanded, kernel=1, padding=0),
-            ConvBNActActRelu(in_channels=expanded, out=expanded, kernel=3, padding=1, groups=expanded),
+            ConvBNActActRelu(
+                in_channels=expanded, out=expanded, kernel=3, padding=1, groups=expanded
+            ),
             ConvBNActNoAct(in_channels=expanded, out=in_channels),
         )
 
@@ -129,7 +137,9 @@ class InvertedResidualKernel3Shortcut(nn.Module):
 class InvertedResidual(nn.Sequential):
     """Block `InvertedResidual` (specs/families/mobilenet_v3.arch:54)."""
 
-    def __init__(self, in_channels: int, expanded: int, out: int, stride: int, squeeze: int) -> None:
+    def __init__(
+        self, in_channels: int, expanded: int, out: int, stride: int, squeeze: int
+    ) -> None:
         super().__init__()
         self.block = nn.Sequential(
             ConvBNAct(in_channels=in_channels, out=expanded, kernel=1, padding=0),

@@ -12,7 +12,9 @@ from torch import Tensor, nn
 class BottleneckDownsample(nn.Module):
     """Block `Bottleneck` (specs/families/resnet.arch:22)."""
 
-    def __init__(self, in_channels: int, groups: int, width: int, conv3_out_channels: int, stride: int = 1) -> None:
+    def __init__(
+        self, in_channels: int, groups: int, width: int, conv3_out_channels: int, stride: int = 1
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
@@ -89,13 +91,17 @@ class ResNet(nn.Module):
             Bottleneck(in_channels=256, groups=32, width=128),
         )
         self.layer2 = nn.Sequential(
-            BottleneckDownsample(in_channels=256, groups=32, width=256, conv3_out_channels=512, stride=2),
+            BottleneckDownsample(
+                in_channels=256, groups=32, width=256, conv3_out_channels=512, stride=2
+            ),
             Bottleneck(in_channels=512, groups=32, width=256),
             Bottleneck(in_channels=512, groups=32, width=256),
             Bottleneck(in_channels=512, groups=32, width=256),
         )
         self.layer3 = nn.Sequential(
-            BottleneckDownsample(in_channels=512, groups=32, width=512, conv3_out_channels=1024, stride=2),
+            BottleneckDownsample(
+                in_channels=512, groups=32, width=512, conv3_out_channels=1024, stride=2
+            ),
             Bottleneck(in_channels=1024, groups=32, width=512),
             Bottleneck(in_channels=1024, groups=32, width=512),
             Bottleneck(in_channels=1024, groups=32, width=512),
@@ -103,7 +109,9 @@ class ResNet(nn.Module):
             Bottleneck(in_channels=1024, groups=32, width=512),
         )
         self.layer4 = nn.Sequential(
-            BottleneckDownsample(in_channels=1024, groups=32, width=1024, conv3_out_channels=2048, stride=2),
+            BottleneckDownsample(
+                in_channels=1024, groups=32, width=1024, conv3_out_channels=2048, stride=2
+            ),
             Bottleneck(in_channels=2048, groups=32, width=1024),
             Bottleneck(in_channels=2048, groups=32, width=1024),
         )

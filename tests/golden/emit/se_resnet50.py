@@ -112,18 +112,16 @@ class SENet(nn.Module):
 
     def __init__(self, drop_rate: float = 0.2, num_classes: int = 1000) -> None:
         super().__init__()
-        self.layer0 = nn.Sequential(
-            OrderedDict(
-                [
-                    ("conv1", nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)),
-                    ("bn1", nn.BatchNorm2d(64)),
-                    ("relu1", nn.ReLU(inplace=True)),
-                ]
-            )
-        )
+        self.layer0 = nn.Sequential(OrderedDict([
+            ("conv1", nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)),
+            ("bn1", nn.BatchNorm2d(64)),
+            ("relu1", nn.ReLU(inplace=True)),
+        ]))
         self.pool0 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.layer1 = nn.Sequential(
-            SEResNetBottleneckDownsample(in_channels=64, planes=64, conv3_out_channels=256, se_module_squeeze=16),
+            SEResNetBottleneckDownsample(
+                in_channels=64, planes=64, conv3_out_channels=256, se_module_squeeze=16
+            ),
             SEResNetBottleneck(in_channels=256, planes=64, se_module_squeeze=16),
             SEResNetBottleneck(in_channels=256, planes=64, se_module_squeeze=16),
         )

@@ -31,7 +31,9 @@ class ChannelShuffle(nn.Module):
 class ShuffleUnitAvgpool(nn.Module):
     """Block `ShuffleUnit` (specs/shufflenet_v1.arch:13)."""
 
-    def __init__(self, in_channels: int, compress_groups: int, mid: int, made: int, groups: int) -> None:
+    def __init__(
+        self, in_channels: int, compress_groups: int, mid: int, made: int, groups: int
+    ) -> None:
         super().__init__()
         self.compress_conv1 = nn.Conv2d(in_channels, mid, 1, groups=compress_groups, bias=False)
         self.compress_bn1 = nn.BatchNorm2d(mid)
@@ -98,92 +100,72 @@ class ShuffleNet(nn.Module):
 
     def __init__(self, groups: int = 3, num_classes: int = 1000) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            OrderedDict(
-                [
+        self.features = nn.Sequential(OrderedDict([
+            (
+                "init_block",
+                nn.Sequential(OrderedDict([
+                    ("conv", nn.Conv2d(3, 24, 3, stride=2, padding=1, bias=False)),
+                    ("bn", nn.BatchNorm2d(24)),
+                    ("activ", nn.ReLU(inplace=True)),
+                    ("pool", nn.MaxPool2d(3, stride=2, padding=1)),
+                ])),
+            ),
+            (
+                "stage1",
+                nn.Sequential(OrderedDict([
                     (
-                        "init_block",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    ("conv", nn.Conv2d(3, 24, 3, stride=2, padding=1, bias=False)),
-                                    ("bn", nn.BatchNorm2d(24)),
-                                    ("activ", nn.ReLU(inplace=True)),
-                                    ("pool", nn.MaxPool2d(3, stride=2, padding=1)),
-                                ]
-                            )
+                        "unit1",
+                        ShuffleUnitAvgpool(
+                            in_channels=24, compress_groups=1, mid=60, made=216, groups=groups
                         ),
                     ),
+                    ("unit2", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
+                    ("unit3", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
+                    ("unit4", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
+                ])),
+            ),
+            (
+                "stage2",
+                nn.Sequential(OrderedDict([
                     (
-                        "stage1",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    (
-                                        "unit1",
-                                        ShuffleUnitAvgpool(
-                                            in_channels=24, compress_groups=1, mid=60, made=216, groups=groups
-                                        ),
-                                    ),
-                                    ("unit2", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
-                                    ("unit3", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
-                                    ("unit4", ShuffleUnit(in_channels=240, out=240, mid=60, groups=groups)),
-                                ]
-                            )
+                        "unit1",
+                        ShuffleUnitAvgpool(
+                            in_channels=240,
+                            compress_groups=groups,
+                            mid=120,
+                            made=240,
+                            groups=groups,
                         ),
                     ),
+                    ("unit2", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit3", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit4", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit5", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit6", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit7", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                    ("unit8", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
+                ])),
+            ),
+            (
+                "stage3",
+                nn.Sequential(OrderedDict([
                     (
-                        "stage2",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    (
-                                        "unit1",
-                                        ShuffleUnitAvgpool(
-                                            in_channels=240,
-                                            compress_groups=groups,
-                                            mid=120,
-                                            made=240,
-                                            groups=groups,
-                                        ),
-                                    ),
-                                    ("unit2", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
-                                    ("unit3", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
-                                    ("unit4", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
-                                    ("unit5", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
-                                    ("unit6", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
-                                    ("unit7", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
-                                    ("unit8", ShuffleUnit(in_channels=480, out=480, mid=120, groups=groups)),
-                                ]
-                            )
+                        "unit1",
+                        ShuffleUnitAvgpool(
+                            in_channels=480,
+                            compress_groups=groups,
+                            mid=240,
+                            made=480,
+                            groups=groups,
                         ),
                     ),
-                    (
-                        "stage3",
-                        nn.Sequential(
-                            OrderedDict(
-                                [
-                                    (
-                                        "unit1",
-                                        ShuffleUnitAvgpool(
-                                            in_channels=480,
-                                            compress_groups=groups,
-                                            mid=240,
-                                            made=480,
-                                            groups=groups,
-                                        ),
-                                    ),
-                                    ("unit2", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
-                                    ("unit3", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
-                                    ("unit4", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
-                                ]
-                            )
-                        ),
-                    ),
-                    ("final_pool", nn.AvgPool2d(7, stride=1)),
-                ]
-            )
-        )
+                    ("unit2", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
+                    ("unit3", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
+                    ("unit4", ShuffleUnit(in_channels=960, out=960, mid=240, groups=groups)),
+                ])),
+            ),
+            ("final_pool", nn.AvgPool2d(7, stride=1)),
+        ]))
         self.output = nn.Linear(960, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:

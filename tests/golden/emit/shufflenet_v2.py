@@ -43,7 +43,9 @@ class InvertedResidualBranch1(nn.Module):
     def __init__(self, in_channels: int, mid: int) -> None:
         super().__init__()
         self.branch1 = nn.Sequential(
-            nn.Conv2d(in_channels, in_channels, 3, stride=2, padding=1, groups=in_channels, bias=False),
+            nn.Conv2d(
+                in_channels, in_channels, 3, stride=2, padding=1, groups=in_channels, bias=False
+            ),
             nn.BatchNorm2d(in_channels),
             nn.Conv2d(in_channels, mid, 1, bias=False),
             nn.BatchNorm2d(mid),

@@ -12,7 +12,9 @@ from torch import Tensor, nn
 class BottleneckDownsample(nn.Module):
     """Block `Bottleneck` (specs/families/resnet.arch:22)."""
 
-    def __init__(self, in_channels: int, width: int, conv3_out_channels: int, stride: int = 1) -> None:
+    def __init__(
+        self, in_channels: int, width: int, conv3_out_channels: int, stride: int = 1
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)

@@ -14,7 +14,9 @@ class SeparableConv(nn.Sequential):
 
     def __init__(self, in_channels: int, out: int) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, in_channels, 3, padding=1, groups=in_channels, bias=False)
+        self.conv1 = nn.Conv2d(
+            in_channels, in_channels, 3, padding=1, groups=in_channels, bias=False
+        )
         self.pointwise = nn.Conv2d(in_channels, out, 1, bias=False)
 
 
