@@ -52,6 +52,11 @@ class Checked:
         return self.graph.output_shape
 
     @property
+    def output_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every output's shape by name, the main one first (`{"output": shape}` for a single one)."""
+        return self.graph.output_shapes
+
+    @property
     def total_params(self) -> int:
         return self.graph.total_params
 

@@ -276,6 +276,7 @@ def check(
                     "name": checked.name,
                     "input": list(checked.input_shape),
                     "output": list(checked.output_shape),
+                    "outputs": {name: list(shape) for name, shape in checked.output_shapes.items()},
                     "params": checked.total_params,
                     "diagnostics": [w.to_json() for w in [*checked.warnings, *([too_large] if too_large else [])]],
                 },
@@ -283,7 +284,8 @@ def check(
             )
         )
         return
-    print(f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}, {checked.total_params:,} params")
+    outputs = checked.graph.outputs_text
+    print(f"{checked.name}: {fmt(checked.input_shape)} -> {outputs}, {checked.total_params:,} params")
 
 
 @app.command("compile")
@@ -356,7 +358,7 @@ def _print_layers(console, table_rows, checked) -> None:
     from .shapes import fmt
 
     table = Table(
-        title=f"{checked.name}: {fmt(checked.input_shape)} -> {fmt(checked.output_shape)}",
+        title=f"{checked.name}: {fmt(checked.input_shape)} -> {checked.graph.outputs_text}",
         title_justify="left",
         box=None,
         pad_edge=False,

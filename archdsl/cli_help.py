@@ -41,5 +41,8 @@ class PlainHelpGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
+            from .cli_plugins import add_plugin_option
+
+            add_plugin_option(command)  # `--plugin`, shared by every command
             _restyle(command.get_params(ctx))
         return command

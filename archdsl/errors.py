@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "E209": "recursive block",
     "E210": "no network to build",
     "E211": "wrong kind of name",
+    "E220": "plugin cannot be loaded",
     "E301": "wrong argument type",
     "E302": "size must be positive",
     "E303": "invalid expression",

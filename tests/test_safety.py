@@ -78,6 +78,8 @@ ALLOWED_DYNAMIC = {
     ("lsp/documents.py", "load"),  # archdsl's own `api.load` (parse a spec), not yaml/pickle
     # `archdsl import package.module:attr`: the module the user names on the command line
     ("importer/targets.py", "import_module"),
+    # `--plugin package.module`: the op plugin the user names on the command line (docs/plugins.md)
+    ("ops/plugins.py", "import_module"),
     # `archdsl export` reloads the .pt2 it has just written, to compare its outputs
     ("exporting/to_program.py", "load"),
 }

@@ -29,13 +29,15 @@ def _module_shapes(checked) -> dict[str, tuple[int, ...]]:
 # shape with the same rules as on the CPU but skips the arithmetic, which for B7 alone takes 10-20 s on two
 # cores. Their outputs are compared with torchvision's in tests/test_parity.py up to B2.
 META_ABOVE_PIXELS = 320 * 320
+# Likewise models with more parameters than this (RegNetY-128GF: 644 M, 25 s on the CPU, mostly initialising).
+META_ABOVE_PARAMS = 100_000_000
 
 
 @pytest.mark.parametrize("path", spec_files(), ids=spec_ids(spec_files()))
 def test_every_named_module_has_the_inferred_shape(path):
     checked = archdsl.check(path)
     pixels = checked.input_shape[1] * checked.input_shape[2] if len(checked.input_shape) == 3 else 0
-    device = "meta" if pixels > META_ABOVE_PIXELS else "cpu"
+    device = "meta" if pixels > META_ABOVE_PIXELS or checked.total_params > META_ABOVE_PARAMS else "cpu"
     model = archdsl.build(checked, device=device).eval()
     expected = _module_shapes(checked)
     seen: dict[str, tuple[int, ...]] = {}

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from ..shapes import fmt
+from ..shapes import fmt, fmt_outputs
 from .summary import Comparison, Summary
 
 FORMATS = ("table", "markdown", "csv", "json")
@@ -218,7 +218,8 @@ def render_summary(summary: Summary, format: str = "table", *, other_ops: bool =
             ]
         )
         return buffer.getvalue()
-    title = f"{summary.name}: {fmt(summary.input)} -> {fmt(summary.output)} (batch 1, float32)"
+    output = fmt_outputs(summary.outputs) if summary.outputs else fmt(summary.output)
+    title = f"{summary.name}: {fmt(summary.input)} -> {output} (batch 1, float32)"
     columns, cells = _summary_columns(other_ops), _summary_cells(summary, other_ops)
     totals = _totals_lines(summary)
     if format == "markdown":

@@ -76,12 +76,13 @@ class Summary(_Model):
 
     name: str
     input: Shape
-    output: Shape
+    output: Shape  # the main output
     row_depth: int
     rows: tuple[ModuleRow, ...]
     totals: Totals
     other_ops_by_op: dict[str, int] = {}  # the other-ops total split by op, largest first
     uncounted: tuple[Uncounted, ...] = ()
+    outputs: dict[str, Shape] = {}  # every output by name, the main one first, when a network names several
 
     def render(self, format: str = "table", *, other_ops: bool = False) -> str:
         """The summary as text: "table" (aligned columns), "markdown", "csv" or "json".
@@ -159,7 +160,8 @@ def count_op(graph: Graph, node: OpNode, op: OpDef | None = None) -> OpCount:
     has_weights = node.params > 0 or op.weighted
     macs = None if has_weights and no_mac_rule(op) else op.macs(node.attrs, inputs, node.shape)
     other = op.extra_ops(node.attrs, inputs, node.shape) if op.extra_ops is not None else None
-    memory = 0 if op.view else numel(node.shape) * BYTES_PER_ELEMENT
+    # A view shares its input's storage; a tensor the module holds (`parameter`) is a weight, not an activation.
+    memory = 0 if op.view or op.arity == (0, 0) else numel(node.shape) * BYTES_PER_ELEMENT
     return OpCount(macs=macs, other_ops=other, activation_bytes=memory)
 
 
@@ -202,7 +204,8 @@ def peak_activation_bytes(graph: Graph, counts: dict[int, OpCount]) -> int:
         for source in nodes[value].inputs:
             last_use[base[source]] = step
     last_use[0] = len(order)  # the caller holds the input for the whole forward pass
-    last_use[base[graph.root.output]] = len(order)  # and receives the output
+    for output in graph.output_ids:
+        last_use[base[output]] = len(order)  # and receives the outputs
     live = peak = size[0]
     for step, value in enumerate(order):
         if base[value] == value:
@@ -285,6 +288,7 @@ def summarize(graph: Graph, depth: int = 2) -> Summary:
         name=graph.name,
         input=graph.input_shape,
         output=graph.output_shape,
+        outputs=graph.output_shapes if len(graph.outputs) > 1 else {},
         row_depth=depth,
         rows=tuple(rows),
         totals=totals,

@@ -26,7 +26,7 @@ def explorer_model(checked: Checked, depth: int | str = AUTO, expand: tuple[str,
     opens first with the blocks that `depth` and `expand` open in the static diagram."""
     graph = checked.graph
     full = build_diagram(graph, ALL)  # every block open: the op nodes, the edges and every box
-    default = build_diagram(graph, depth, expand)
+    default = build_diagram(graph, depth, expand, fuse=False)  # the explorer shows every op of an open block
     closed: dict[str, DiagramNode] = {}  # a block's node when closed, from the depth that closes it
     for level in range(1, max_depth(graph)):
         for node in build_diagram(graph, level).nodes:

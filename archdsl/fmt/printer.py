@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..frontend import syntax as ast
-from ..frontend.unparse import _doc, _params, expr, label, simple_statement
+from ..frontend.unparse import _doc, _params, assign_target, expr, group_head, simple_statement, targets
 from .layout import INDENT, Bracketed, Source, Writer, call_tables, chain_shape, value_shape
 
 
@@ -90,13 +90,13 @@ class Printer:
     def _statement(self, stmt: Any, indent: str) -> None:
         line, end = stmt.span.line, stmt.span.end_line
         if stmt.kind in ("flow", "assign"):
-            prefix = f"{stmt.target} = " if stmt.kind == "assign" else ""
+            prefix = f"{assign_target(stmt.target)} = " if stmt.kind == "assign" else ""
             shape = chain_shape(prefix, stmt.chain, end)
             if id(stmt) in self.tables and isinstance(shape, Bracketed):
                 shape.items = [(cell, node) for cell, (_, node) in zip(self.tables[id(stmt)], shape.items)]
             magic = isinstance(shape, Bracketed) and self._magic(shape)
             self.w.statement(shape, line, end, indent, magic)
-        elif stmt.kind in ("input", "pass"):
+        elif stmt.kind in ("input", "pass", "return"):
             self.w.statement(simple_statement(stmt), line, end, indent)
         elif stmt.kind == "if":
             for index, branch in enumerate(stmt.branches):
@@ -109,13 +109,12 @@ class Printer:
                 self.w.line("else:", at, at, indent)
                 self._body(stmt.orelse, indent + INDENT)
         elif stmt.kind == "for":
-            targets = ", ".join(stmt.targets)
-            shape = value_shape(f"for {targets} in ", stmt.iter, ":")
+            shape = value_shape(f"for {targets(stmt.targets)} in ", stmt.iter, ":")
             magic = isinstance(shape, Bracketed) and self._magic(shape)
             self.w.statement(shape, line, stmt.iter.span.end_line, indent, magic)
             self._body(stmt.body, indent + INDENT)
         elif stmt.kind == "group":
-            self.w.line(f"{label(stmt.label)}:", line, line, indent)
+            self.w.line(f"{group_head(stmt)}:", line, line, indent)
             self._body(stmt.body, indent + INDENT)
         else:  # a new statement kind the formatter does not know: the check in format_text catches it
             raise ValueError(f"fmt cannot print a {stmt.kind} statement")

@@ -215,6 +215,11 @@ class Builder:
     def input_stmt(self, children: list) -> ast.InputStmt:
         return new(ast.InputStmt, dims=tuple(children[1::2]), span=self._span(children[0], children[-1]))
 
+    def return_stmt(self, children: list) -> ast.Return:
+        # children: "return", NAME, "=", expr, then ",", NAME, "=", expr for each further output
+        names = tuple(self.identifier(name, "output name") for name in children[1::4])
+        return new(ast.Return, names=names, values=tuple(children[3::4]), span=self._span(children[0], children[-1]))
+
     def pass_stmt(self, children: list) -> ast.Pass:
         return new(ast.Pass, span=token_span(children[0], self.path))
 
@@ -232,8 +237,13 @@ class Builder:
     def else_clause(self, children: list) -> _Part:
         return _Part(children[-1].value, self._start(children[0]), children[-1].end)
 
+    def unpack_assign(self, children: list) -> ast.Assign:
+        *targets, _, chain = children
+        target = new(ast.Unpack, names=self._target_list(targets, "name"), span=self._span(targets[0], targets[-1]))
+        return new(ast.Assign, target=target, chain=chain, span=self._span(children[0], chain))
+
     def for_stmt(self, children: list) -> ast.For:
-        targets = tuple(self.identifier(name, "loop variable") for name in children[1:-4:2])
+        targets = self._target_list(children[1:-4], "loop variable")
         return new(
             ast.For,
             targets=targets,
@@ -242,9 +252,36 @@ class Builder:
             span=self._span(children[0], children[-1]),
         )
 
+    def targets(self, children: list) -> ast.Unpack:
+        """The YAML form's `for:` value, `i, (w, d)`: the loop's targets, as one `Unpack`."""
+        return new(
+            ast.Unpack, names=self._target_list(children, "loop variable"), span=self._span(children[0], children[-1])
+        )
+
+    def unpack(self, children: list) -> ast.Unpack:
+        return new(
+            ast.Unpack, names=self._target_list(children[1:-1], "name"), span=self._span(children[0], children[-1])
+        )
+
+    def _target_list(self, children: list, what: str) -> tuple[str | ast.Unpack, ...]:
+        """Names and nested `Unpack`s, the commas between them dropped."""
+        found: list[str | ast.Unpack] = []
+        for child in children:
+            if isinstance(child, ast.Unpack):
+                found.append(child)
+            elif child.type == "NAME":
+                found.append(self.identifier(child, what))
+        return tuple(found)
+
     def group_stmt(self, children: list) -> ast.Group:
-        label, _, suite = children
-        return new(ast.Group, label=label, body=suite.value, span=self._span(label, suite))
+        label, _, input_name, _, suite = children
+        name = None if input_name is None else self.identifier(input_name, "name")
+        return new(ast.Group, label=label, body=suite.value, input_name=name, span=self._span(label, suite))
+
+    def group_head(self, children: list) -> tuple[ast.Label, str | None]:
+        """The YAML form's group key, `label as name`: (label, name or None)."""
+        label, _, input_name = children
+        return label, None if input_name is None else self.identifier(input_name, "name")
 
     # -- chains --------------------------------------------------------------------------------
     def chain(self, children: list) -> ast.Chain:
@@ -259,6 +296,13 @@ class Builder:
         for part in children[1:]:
             parts.extend(part.value)
         return new(ast.Label, parts=tuple(parts), span=self._span(children[0], children[-1]))
+
+    def quoted_label(self, children: list) -> ast.Label:
+        token = children[0]
+        text = unquote(token.value)
+        # `"conv1"` is the label conv1: one AST whichever way it was written, so round trips compare equal.
+        plain = text.isidentifier() and not keyword.iskeyword(text)
+        return new(ast.Label, parts=(text,), quoted=not plain, span=token_span(token, self.path))
 
     def label_part(self, children: list) -> _Part:
         opener, expr, closer, suffix = children

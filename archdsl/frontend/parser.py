@@ -24,7 +24,7 @@ from .build_ast import Builder, token_span
 from .indentation import BRACKETS, BracketsTooDeep, Indentation, IndentationProblem, IndentingPostLex
 from .syntax_rules import HEADERS
 
-START_RULES = ["start", "expr", "single", "chain", "label"]
+START_RULES = ["start", "expr", "single", "chain", "label", "targets", "group_head"]
 MAX_SYNTAX_ERRORS = 10
 # Below this size pure Lark parses as fast as loading the compiled driver takes (both a few ms).
 COMPILED_PARSER_MIN_CHARS = 30_000
@@ -268,3 +268,29 @@ def _indent_error(source: Source, problem: IndentationProblem) -> ParseError:
         "end that block",
         code="E103",
     )
+
+
+_INTERPOLATION = re.compile(r"\{([^{}]*)\}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _interpolation_parts(text: str, path: str, line: int, col: int) -> tuple[str | ast.Node, ...]:
+    parts: list[str | ast.Node] = []
+    position = 0
+    for match in _INTERPOLATION.finditer(text):
+        if match.start() > position:
+            parts.append(text[position : match.start()])
+        # +1 for the opening quote, +1 for the brace: the expression's own column in the file.
+        parts.append(parse_snippet(match.group(1), "expr", path, line, col + match.start(1) + 1))
+        position = match.end()
+    if position < len(text):
+        parts.append(text[position:])
+    return tuple(parts)
+
+
+def quoted_label_parts(label: ast.Label) -> tuple[str | ast.Node, ...]:
+    """A quoted label's text split into literal text and `{expression}` parts, as an f-string:
+    `"block{s + 1}-{i}"`. Parsed when a network is elaborated (not inside another parse: the parser is
+    not re-entrant), once per label."""
+    span = label.span
+    return _interpolation_parts(label.parts[0], span.path, span.line, span.col)

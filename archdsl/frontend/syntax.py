@@ -139,10 +139,12 @@ class TupleExpr(Node):
 
 
 class Label(Node):
-    """A module name, possibly with `{expr}` parts: `denseblock{i + 1}`."""
+    """A module name, possibly with `{expr}` parts: `denseblock{i + 1}`; or quoted (`"block1-0"`), for
+    names that are not identifiers, such as torchvision's RegNet stages."""
 
     kind: Literal["label"] = "label"
     parts: tuple[str | Expr, ...]
+    quoted: bool = False
 
     @property
     def static(self) -> str | None:
@@ -199,16 +201,34 @@ Expr = Annotated[
 # ----------------------------------------------------------------------------------------------
 
 
+class Unpack(Node):
+    """`a, (b, c)` after `for` or before `=`: names bound to the items of a tuple, nested as written."""
+
+    kind: Literal["unpack"] = "unpack"
+    names: tuple[str | Unpack, ...]
+
+
+Target = str | Unpack
+
+
+def bound_names(target: Target) -> list[str]:
+    """Every name a target binds, in source order: `i, (w, d)` binds i, w and d."""
+    if isinstance(target, str):
+        return [target]
+    return [name for item in target.names for name in bound_names(item)]
+
+
 class FlowStmt(Node):
     kind: Literal["flow"] = "flow"
     chain: Chain
 
 
 class Assign(Node):
-    """`name = chain`: binds a value (or a number) without making a module of its own."""
+    """`name = chain`: binds a value (or a number) without making a module of its own. `w, d = pair` unpacks
+    a tuple of numbers (the target is then an `Unpack`)."""
 
     kind: Literal["assign"] = "assign"
-    target: str
+    target: Target
     chain: Chain
 
 
@@ -221,6 +241,14 @@ class InputStmt(Node):
 
 class Pass(Node):
     kind: Literal["pass"] = "pass"
+
+
+class Return(Node):
+    """`return logits=fc, aux=aux1`: a network's named outputs, the main one first."""
+
+    kind: Literal["return"] = "return"
+    names: tuple[str, ...]
+    values: tuple[Expr, ...]
 
 
 class IfBranch(Node):
@@ -236,23 +264,25 @@ class If(Node):
 
 
 class For(Node):
-    """`for a, b in expr:` unrolled at elaboration time."""
+    """`for a, b in expr:` unrolled at elaboration time. A target may unpack further: `for i, (w, d) in ...`."""
 
     kind: Literal["for"] = "for"
-    targets: tuple[str, ...]
+    targets: tuple[Target, ...]
     iter: Expr
     body: tuple[Stmt, ...]
 
 
 class Group(Node):
-    """`label:` followed by an indented body: a named sub-module built from statements."""
+    """`label:` followed by an indented body: a named sub-module built from statements. `label as x:` names
+    the value flowing into the group `x` inside it (`in` stays the enclosing block's input)."""
 
     kind: Literal["group"] = "group"
     label: Label
     body: tuple[Stmt, ...]
+    input_name: str | None = None
 
 
-Stmt = Annotated[FlowStmt | Assign | InputStmt | Pass | If | For | Group, Field(discriminator="kind")]
+Stmt = Annotated[FlowStmt | Assign | InputStmt | Pass | Return | If | For | Group, Field(discriminator="kind")]
 
 # ----------------------------------------------------------------------------------------------
 # Definitions and files

@@ -318,6 +318,13 @@ def _missing_separator(ctx: Context, token: Token, expected: set[str], previous)
     path = ctx.source.path
     line_text = ctx.source.line(token.line or 1)
     inner = ctx.open[-1] if ctx.open else None
+    if inner is not None and inner.type in ("LPAR", "LSQB") and token.value == "for":
+        return ParseError(  # a Python comprehension: a comma would not fix it
+            "a list cannot be built with `for` inside brackets",
+            token_span(token, path),
+            hint="write the items out, repeat a list (`[16] * 2 + [32]`), or loop over the layers with a `for` statement",
+            code="E106",
+        )
     if inner is not None and inner.type in ("LPAR", "LSQB") and "COMMA" in expected:
         fixed = _fixed(ctx.source, token, ", ", before=True)
         what = "arguments" if _bracket_kind(ctx.source, inner).startswith("call") else "items"

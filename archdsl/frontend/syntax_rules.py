@@ -47,6 +47,7 @@ PREFIX_POWER = {"not": PRECEDENCE["not"], "-": PRECEDENCE["unary"], "+": PRECEDE
 KEYWORDS = frozenset(
     {
         "and",
+        "as",
         "block",
         "elif",
         "else",
@@ -62,6 +63,7 @@ KEYWORDS = frozenset(
         "not",
         "or",
         "pass",
+        "return",
         "true",
         "x",
         "True",

@@ -5,6 +5,7 @@ Comments are not part of the AST, so a converted file keeps its docstrings but n
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import syntax as ast
@@ -23,7 +24,8 @@ def _expr(node: Any) -> tuple[str, int]:
     kind = node.kind
     if kind == "num":
         value = node.value
-        text = repr(value) if isinstance(value, float) else str(value)
+        # 1e-6 as written, not Python's 1e-06 (ConvNeXt's layer scale, norms' eps).
+        text = re.sub(r"e([+-])0(\d)", r"e\1\2", repr(value)) if isinstance(value, float) else str(value)
         return text, (_PREC["unary"] if value < 0 else _ATOM)
     if kind == "str":
         escaped = node.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
@@ -75,6 +77,8 @@ def _args(args, kwargs) -> str:
 
 
 def label(node: ast.Label) -> str:
+    if node.quoted:
+        return _expr(ast.Str(value=node.parts[0], span=node.span))[0]
     return "".join(p if isinstance(p, str) else "{" + expr(p) + "}" for p in node.parts)
 
 
@@ -91,18 +95,36 @@ def chain(node: ast.Chain) -> str:
     return " -> ".join(parts)
 
 
+def targets(items: tuple[ast.Target, ...]) -> str:
+    """Loop or assignment targets as written: `i, (w, d)` (nested unpacking in brackets)."""
+    return ", ".join(item if isinstance(item, str) else f"({targets(item.names)})" for item in items)
+
+
+def assign_target(target: ast.Target) -> str:
+    """The left side of an assignment: `x` or `w, d`."""
+    return target if isinstance(target, str) else targets(target.names)
+
+
+def group_head(stmt: ast.Group) -> str:
+    """`features` or `stage1 as x`: a group's header, without its colon."""
+    head = label(stmt.label)
+    return head if stmt.input_name is None else f"{head} as {stmt.input_name}"
+
+
 def simple_statement(stmt: Any) -> str | None:
     """One-line statements as text; None for compound ones (if, for, group)."""
     if stmt.kind == "flow":
         return chain(stmt.chain)
     if stmt.kind == "assign":
-        return f"{stmt.target} = {chain(stmt.chain)}"
+        return f"{assign_target(stmt.target)} = {chain(stmt.chain)}"
     if stmt.kind == "input":
         if all(d.kind == "num" and isinstance(d.value, int) and d.value > 0 for d in stmt.dims):
             return "input " + "x".join(str(d.value) for d in stmt.dims)
         return "input " + " x ".join(expr(d, _PREC["+"]) for d in stmt.dims)
     if stmt.kind == "pass":
         return "pass"
+    if stmt.kind == "return":
+        return "return " + ", ".join(f"{name}={expr(value)}" for name, value in zip(stmt.names, stmt.values))
     return None
 
 
@@ -120,10 +142,10 @@ def _body(stmts, indent: str) -> list[str]:
                 lines.append(f"{indent}else:")
                 lines += _body(stmt.orelse, indent + "    ")
         elif stmt.kind == "for":
-            lines.append(f"{indent}for {', '.join(stmt.targets)} in {expr(stmt.iter)}:")
+            lines.append(f"{indent}for {targets(stmt.targets)} in {expr(stmt.iter)}:")
             lines += _body(stmt.body, indent + "    ")
         elif stmt.kind == "group":
-            lines.append(f"{indent}{label(stmt.label)}:")
+            lines.append(f"{indent}{group_head(stmt)}:")
             lines += _body(stmt.body, indent + "    ")
     return lines
 
@@ -195,9 +217,9 @@ def _yaml_body(stmts) -> list:
                 entry["else"] = _yaml_body(stmt.orelse)
             out.append(entry)
         elif stmt.kind == "for":
-            out.append({"for": ", ".join(stmt.targets), "in": expr(stmt.iter), "do": _yaml_body(stmt.body)})
+            out.append({"for": targets(stmt.targets), "in": expr(stmt.iter), "do": _yaml_body(stmt.body)})
         elif stmt.kind == "group":
-            out.append({label(stmt.label): _yaml_body(stmt.body)})
+            out.append({group_head(stmt): _yaml_body(stmt.body)})
     return out
 
 

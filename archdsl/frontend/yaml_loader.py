@@ -28,8 +28,13 @@ from . import syntax
 from .parser import parse_snippet
 
 _SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
-_KEYWORDS = {"if", "then", "elif", "else", "for", "in", "do", "input"}
+_KEYWORDS = {"if", "then", "elif", "else", "for", "in", "do", "input", "return"}
 _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\{[^{}]*\}[A-Za-z0-9_]*)*")
+# A label that is not an identifier, quoted inside the YAML key: `'"block1-0"': ...`.
+_QUOTED_LABEL_TEXT = r""""[^"\\\n]*"|'[^'\\\n]*'"""
+_QUOTED_LABEL = re.compile(_QUOTED_LABEL_TEXT)
+# A group's key that names the group's input: `stage1 as x: [...]`.
+_GROUP_AS = re.compile(rf"(?:{_LABEL.pattern}|{_QUOTED_LABEL_TEXT})\s+as\s+[A-Za-z_][A-Za-z0-9_]*")
 
 # ----------------------------------------------------------------------------------------------
 # Schema of the document (validated with pydantic; errors are mapped back to YAML positions)
@@ -533,17 +538,25 @@ class _Builder:
         ((key, value),) = stmt.items()
         if key in _KEYWORDS:
             raise ParseError(f"`{key}` cannot be used here", self.marks.span((*where, key), key=True), code="E702")
-        if not _LABEL.fullmatch(key):  # `- shortcut = in -> downsample: conv(...)` unquoted
+        if not (
+            _LABEL.fullmatch(key)
+            or _QUOTED_LABEL.fullmatch(key)
+            or (isinstance(value, list) and _GROUP_AS.fullmatch(key))
+        ):  # `- shortcut = in -> downsample: conv(...)` unquoted
             raise ParseError(
                 f'YAML read this item as `{key}: ...` because it contains ": "',
                 self.marks.span((*where, key), key=True),
                 code="E702",
                 hint=f'quote the whole statement: - "{key}: {value if isinstance(value, str) else "..."}"',
             )
-        label = self.snippet(key, "label", (*where, "<key>"))
+        if isinstance(value, list) and _GROUP_AS.fullmatch(key):  # `stage1 as x:` names the group's input
+            label, input_name = self.snippet(key, "group_head", (*where, "<key>"))
+        else:
+            label, input_name = self.snippet(key, "label", (*where, "<key>")), None
         label = label.model_copy(update={"span": self.marks.span((*where, key), key=True)})
         if isinstance(value, list):
-            return syntax.Group(label=label, body=self.body(value, (*where, key)), span=span)
+            body = self.body(value, (*where, key))
+            return syntax.Group(label=label, body=body, input_name=input_name, span=span)
         if isinstance(value, str):
             chain = self.snippet(value, "chain", (*where, key))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -600,13 +613,15 @@ class _Builder:
                 code="E702",
                 hint="for: t, c, n, s\n      in: stages\n      do: [...]",
             )
-        names = [n.strip() for n in str(stmt["for"]).split(",")]
-        if not all(n.isidentifier() for n in names):
+        if not isinstance(stmt["for"], str):
             raise ParseError(
-                "`for:` lists loop variable names, e.g. `t, c, n, s`", self.span((*where, "for")), code="E702"
+                "`for:` lists loop variable names, e.g. `t, c, n, s` or `i, (w, d)`",
+                self.span((*where, "for")),
+                code="E702",
             )
+        targets = self.snippet(stmt["for"], "targets", (*where, "for"))
         return syntax.For(
-            targets=tuple(names),
+            targets=targets.names,
             iter=self.value(stmt["in"], (*where, "in")),
             body=self.body(stmt["do"], (*where, "do")),
             span=self.span(where),

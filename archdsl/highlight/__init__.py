@@ -27,7 +27,7 @@ class ArchdslLexer(RegexLexer):
             (r"'(?:[^'\\\n]|\\.)*'", String.Single),
             (r"(block|network)(\s+)([A-Za-z_]\w*)", bygroups(Keyword.Declaration, Whitespace, Name.Class)),
             (words(("import", "from"), suffix=r"\b"), Keyword.Namespace),
-            (words(("if", "elif", "else", "for", "in", "input", "pass", "x"), suffix=r"\b"), Keyword),
+            (words(("if", "elif", "else", "for", "in", "as", "input", "pass", "return", "x"), suffix=r"\b"), Keyword),
             (words(("and", "or", "not"), suffix=r"\b"), Operator.Word),
             (words(("true", "false", "True", "False", "none", "None"), suffix=r"\b"), Keyword.Constant),
             (r"(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(?=x\d)", Number),  # 3x224x224: the x is a keyword

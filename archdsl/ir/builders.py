@@ -90,6 +90,7 @@ def assemble(
     params: dict[str, Any],
     input_shape: Shape,
     span: Span | None,
+    outputs: dict[str, int] | None = None,
 ) -> Graph:
     """The validated graph of a finished elaboration."""
     uses: dict[str, dict[str, str]] = {"attrs": {}, "args": {}, "shapes": {}, "input": {}, "locals": {}}
@@ -100,6 +101,7 @@ def assemble(
         "params": {key: untag(plain(value), key, {}) for key, value in params.items()},  # their own names
         "input_shape": untag_shape(input_shape, "", uses["input"]),
         "root": _scope(root, "", "", uses),
+        "outputs": outputs or {},
         "span": span,
     }
     data["param_uses"] = uses

@@ -29,7 +29,8 @@ def defined_names(stmt: syntax.Node) -> Iterator[tuple[str | None, Span | None]]
     kind = stmt.kind
     if kind in ("flow", "assign"):
         if kind == "assign":
-            yield stmt.target, stmt.span
+            for name in syntax.bound_names(stmt.target):
+                yield name, stmt.span
         for item in stmt.chain.items:
             if item.kind == "labeled":  # only the outermost labels land in this scope
                 yield item.label.static, item.label.span
@@ -45,7 +46,8 @@ def defined_names(stmt: syntax.Node) -> Iterator[tuple[str | None, Span | None]]
             yield from defined_names(inner)
     elif kind == "for":
         for target in stmt.targets:
-            yield target, stmt.span
+            for name in syntax.bound_names(target):
+                yield name, stmt.span
         for inner in stmt.body:
             yield from defined_names(inner)
 

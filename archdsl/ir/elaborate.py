@@ -20,7 +20,7 @@ from ..shapes import Shape, fmt, numel
 from ..source import Span
 from . import diagnose, naming
 from .blocks import BlockScopes
-from .builders import ScopeItem, assemble
+from .builders import OpItem, ScopeItem, assemble
 from .evaluator import Evaluator, integer
 from .flow import moves_flow
 from .initialisers import init_rules
@@ -30,6 +30,7 @@ from .param_tags import ParamValue, tag_param
 from .program import Program
 from .steps import ChainSteps, Const, Frame, err
 from .suggest import suggest
+from .unpacking import bind
 from .values import POISON, NetworkInfo, Poisoned, SkipStatement, TensorRef, show, type_name
 
 __all__ = ["Elaborator", "Limits", "paused_gc"]
@@ -51,6 +52,7 @@ class Elaborator(ChainSteps, BlockScopes):
         self.tagged: set[str] = set()
         self.errors = Collector(self.limits.max_errors)
         self.total_params = 0
+        self.outputs: dict[str, TensorRef] | None = None  # a network's `return`, once it has run
         self.explain_collapse = explain_collapse
         # "in resnet34 = ResNet(...)" notes, innermost alias first: the chain from a network defined in
         # another file down to the statement in the file the user checks (see `_alias_notes`).
@@ -83,6 +85,7 @@ class Elaborator(ChainSteps, BlockScopes):
         self.tagged = {k for k, v in params.items() if isinstance(v, ParamValue)}
         env = base.env.child(params)
         env["in"] = None
+        self.outputs = None
         root = ScopeItem(label=None, block=None, args={}, input=0, span=base.defn.span, is_root=True)
         frame = Frame(env, root, None)
         try:
@@ -103,7 +106,8 @@ class Elaborator(ChainSteps, BlockScopes):
             )
             self._add_context(error)
             raise error
-        root.output = frame.current.id
+        outputs = self.outputs or {}
+        root.output = next(iter(outputs.values())).id if outputs else frame.current.id
         doc = self.program.main_file.doc if info.env is self.program.main_env else None
         graph = assemble(
             root,
@@ -113,6 +117,7 @@ class Elaborator(ChainSteps, BlockScopes):
             params=params,
             input_shape=self._input_shape,
             span=info.defn.span,
+            outputs={name: ref.id for name, ref in outputs.items()},
         )
         found, table, _ = frame.env.lookup("init")  # the network's own `init = [...]`, else its file's
         if not found or table is None:
@@ -322,9 +327,19 @@ class Elaborator(ChainSteps, BlockScopes):
 
     def statement(self, stmt: syntax.Node, frame: Frame, input_fixed: bool = False) -> None:
         kind = stmt.kind
+        if self.outputs is not None:
+            raise err(
+                "nothing may follow `return`: it names the network's outputs, so it ends the network",
+                stmt,
+                hint="move this statement above the `return`",
+                code="E303",
+            )
         if kind in ("flow", "assign"):
             result = self.chain(stmt.chain.items, frame, frame.current, piped=False)
-            if kind == "assign":
+            if kind == "assign" and not isinstance(stmt.target, str):
+                self._unpack_assign(stmt, result, frame)
+            elif kind == "assign":
+                self._name_held_tensor(stmt, frame, result)
                 frame.env[stmt.target] = (
                     result.value
                     if isinstance(result, Const)
@@ -344,6 +359,8 @@ class Elaborator(ChainSteps, BlockScopes):
                 frame.current = result
         elif kind == "input":
             self._input(stmt, frame, input_fixed)
+        elif kind == "return":
+            self._return(stmt, frame)
         elif kind == "if":
             for branch in stmt.branches:
                 if self.evaluator.truth(self.evaluator.eval(branch.cond, frame.env), branch.cond):
@@ -357,9 +374,64 @@ class Elaborator(ChainSteps, BlockScopes):
         elif kind == "group":
             label = self.label(stmt.label, frame.env)
             self._need_input(frame, stmt)
-            result = self.group(frame, label, frame.current, stmt.span, None, lambda sub: self.run_body(stmt.body, sub))
+            result = self.group(frame, label, frame.current, stmt.span, None, lambda sub: self._group_body(stmt, sub))
             self._bind_label(frame, label, result, stmt.label)
             frame.current = result
+
+    def _group_body(self, stmt: syntax.Group, sub: Frame) -> None:
+        """A group's statements; `label as x:` first names the value flowing in `x`."""
+        if stmt.input_name is not None:
+            flowing = sub.current
+            sub.env[stmt.input_name] = (
+                flowing
+                if isinstance(flowing, Poisoned)
+                else TensorRef(flowing.id, flowing.shape, stmt.input_name, stmt.label.span)
+            )
+        self.run_body(stmt.body, sub)
+
+    def _unpack_assign(self, stmt: syntax.Assign, result: Any, frame: Frame) -> None:
+        """`w, d = pair`: numbers and lists unpack; a tensor is one value."""
+        if isinstance(result, Poisoned):
+            for name in syntax.bound_names(stmt.target):
+                frame.env[name] = POISON
+            return
+        if not isinstance(result, Const):
+            raise err(
+                f"cannot unpack a tensor ({fmt(result.shape)}) into {len(stmt.target.names)} names",
+                stmt.chain,
+                code="E301",
+                hint="unpacking takes a list of numbers, e.g. `w, d = stages[0]`",
+            )
+        for name, value in bind(stmt.target, result.value, frame.env, stmt).items():
+            if isinstance(value, int | float | str):
+                frame.scope.locals[name] = value
+
+    @staticmethod
+    def _name_held_tensor(stmt: syntax.Node, frame: Frame, result) -> None:
+        """`scale = parameter(...)`: a tensor held by the block is an attribute, named as assigned
+        (torchvision's `layer_scale`), so its state_dict key is the spec's name."""
+        items = frame.scope.items
+        made = items[-1] if items else None
+        if (
+            isinstance(made, OpItem)
+            and isinstance(result, TensorRef)
+            and made.id == result.id
+            and made.label is None
+            and made.op.extra.get("tensor")
+        ):
+            problem = naming.label_problem(stmt.target)
+            if problem:
+                raise err(problem, stmt, code="E304")
+            previous = frame.scope.label_spans.get(stmt.target, False)
+            if previous is not False:
+                raise err(
+                    f"`{stmt.target}` is already the name of a layer here",
+                    stmt,
+                    code="E206",
+                    hint="module names must be unique within a block or group",
+                )
+            made.label = stmt.target
+            frame.scope.label_spans[stmt.target] = stmt.span
 
     def _input(self, stmt: syntax.InputStmt, frame: Frame, fixed: bool) -> None:
         if not frame.scope.is_root or frame.scope.items or (frame.current is not None and not fixed):
@@ -378,24 +450,44 @@ class Elaborator(ChainSteps, BlockScopes):
             )
         self._start(frame, dims, stmt.span)
 
+    def _return(self, stmt: syntax.Return, frame: Frame) -> None:
+        """`return logits=fc, aux=aux1`: the network's named outputs, the main one first (the one
+        forward() returns in eval mode; see backends/pysource)."""
+        if not frame.scope.is_root:
+            raise err(
+                "`return` names a network's outputs; a block or group has one output, the value that flows out of it",
+                stmt,
+                hint="end the block with the value it produces, and name several outputs in the network",
+                code="E303",
+            )
+        self._need_input(frame, stmt)
+        outputs: dict[str, TensorRef] = {}
+        for name, expr in zip(stmt.names, stmt.values):
+            if name in outputs:
+                raise err(f"the output `{name}` is named twice", expr, code="E205")
+            if name.startswith("_"):
+                raise err(f"an output name cannot start with `_`: `{name}`", expr, code="E304")
+            value = self.evaluator.eval(expr, frame.env)
+            if not isinstance(value, TensorRef):
+                raise err(
+                    f"the output `{name}` must be a value of the network, got {show(value)}",
+                    expr,
+                    hint="name a value with a label or `y = ...` and return it: `return logits=fc, aux=aux1`",
+                    code="E301",
+                )
+            outputs[name] = value
+        self.outputs = outputs
+
     def _for(self, stmt: syntax.For, frame: Frame) -> None:
         items = self.evaluator.eval(stmt.iter, frame.env)
         self.evaluator.mark(items)
         if not isinstance(items, tuple):
             raise err(f"`for` needs a list to loop over, got {type_name(items)}", stmt.iter, code="E301")
         smallest = None  # layers made by the smallest iteration so far
+        # `for a, b in ...` unpacks each item; a wrong count is reported at the list looped over.
+        target = stmt.targets[0] if len(stmt.targets) == 1 else syntax.Unpack(names=stmt.targets)
         for index, item in enumerate(items):
-            if len(stmt.targets) == 1:
-                frame.env[stmt.targets[0]] = item
-            else:
-                if not isinstance(item, tuple) or len(item) != len(stmt.targets):
-                    raise err(
-                        f"cannot unpack {show(item)} into {len(stmt.targets)} names ({', '.join(stmt.targets)})",
-                        stmt.iter,
-                        code="E301",
-                    )
-                for name, value in zip(stmt.targets, item):
-                    frame.env[name] = value
+            bind(target, item, frame.env, stmt.iter)
             made_before = self.next_id
             self.run_body(stmt.body, frame)
             # A runaway loop stops as soon as even its smallest iteration, repeated, would pass the limit.

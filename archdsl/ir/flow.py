@@ -17,7 +17,7 @@ from ..frontend import syntax
 def moves_flow(stmt: syntax.Node) -> bool:
     """Whether running `stmt` may move the flowing value."""
     kind = stmt.kind
-    if kind in ("assign", "pass"):
+    if kind in ("assign", "pass", "return"):  # `return` ends the network; see elaborate.py
         return False
     if kind == "if":
         bodies = [branch.body for branch in stmt.branches] + [stmt.orelse or ()]

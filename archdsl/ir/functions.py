@@ -65,6 +65,36 @@ def _sum(items: tuple, start: float = 0) -> int | float:
     return sum(items, start)
 
 
+def _number(name: str, value: Any) -> float:
+    if not is_number(value):
+        raise TypeError(f"{name}() takes a number")
+    return value
+
+
+def _log(value: Any, base: Any = None) -> float:
+    """Natural logarithm, or to `base` (`log(x, 2)`), as Python's math.log; domain errors in words."""
+    if _number("log", value) <= 0:
+        raise ValueError("log() is defined for positive numbers only")
+    if base is None:
+        return math.log(value)
+    if _number("log", base) <= 0 or base == 1:
+        raise ValueError("the base of log() must be positive and not 1")
+    return math.log(value, base)
+
+
+def _exp(value: Any) -> float:
+    try:
+        return math.exp(_number("exp", value))
+    except OverflowError:
+        raise ValueError("exp() of this is too large for a float") from None
+
+
+def _sqrt(value: Any) -> float:
+    if _number("sqrt", value) < 0:
+        raise ValueError("sqrt() is defined for numbers >= 0 only")
+    return math.sqrt(value)
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
     "min": _minmax(min),
     "max": _minmax(max),
@@ -72,6 +102,9 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "round": _round,
     "ceil": math.ceil,
     "floor": math.floor,
+    "log": _log,
+    "exp": _exp,
+    "sqrt": _sqrt,
     "int": int,
     "float": float,
     "make_divisible": make_divisible,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ..errors import ArchError, GraphError
+from ..errors import ArchError, GraphError, Note
 from ..shapes import fmt
 from .nodes import Graph, OpNode
 
@@ -49,14 +49,38 @@ def validate(graph: Graph) -> GraphReport:
         raise GraphError(
             f"the graph has a cycle through `{first.get('path')}`", first.get("span"), code="E501"
         ) from None
-    return GraphReport(order=order, warnings=_unused(graph, dag, ops) + _linear_on_maps(graph, ops))
+    return GraphReport(order=order, warnings=one_per_location(_unused(graph, dag, ops) + _linear_on_maps(graph, ops)))
 
 
-def _unused(graph: Graph, dag: nx.DiGraph, ops: list[tuple[str, OpNode]]) -> list[ArchError]:
+# How many other copies a deduplicated warning names before it says "..." instead.
+MAX_COPIES_NAMED = 3
+
+
+def one_per_location(found: list[tuple[str, ArchError]]) -> list[ArchError]:
+    """One warning per code and spec location: a block used 4 times made 4 copies of its faulty line, but
+    the user has one line to fix. The first copy's warning stays, with a note naming the others."""
+    groups: dict[tuple, list[tuple[str, ArchError]]] = {}
+    for index, (path, warning) in enumerate(found):
+        key = (warning.code, warning.span) if warning.span is not None else (index,)
+        groups.setdefault(key, []).append((path, warning))
+    kept = []
+    for copies in groups.values():
+        _, first = copies[0]
+        others = [f"`{path}`" for path, _ in copies[1:]]
+        if others:
+            named = ", ".join(others[:MAX_COPIES_NAMED]) + (", ..." if len(others) > MAX_COPIES_NAMED else "")
+            copy_word = "copy" if len(others) == 1 else "copies"
+            first.notes.append(Note(f"the same in {len(others)} more {copy_word} of this line: {named}"))
+        kept.append(first)
+    return kept
+
+
+def _unused(graph: Graph, dag: nx.DiGraph, ops: list[tuple[str, OpNode]]) -> list[tuple[str, ArchError]]:
     """Values nothing reads and that are not the network's output: dead ends of the graph."""
     warnings = []
+    outputs = set(graph.output_ids)
     for path, node in ops:
-        if node.id == graph.root.output or dag.out_degree(node.id) > 0:
+        if node.id in outputs or dag.out_degree(node.id) > 0:
             continue
         what = (
             f"`{path}` ({node.op}, {fmt(node.shape)})"
@@ -64,35 +88,55 @@ def _unused(graph: Graph, dag: nx.DiGraph, ops: list[tuple[str, OpNode]]) -> lis
             else f"this `{node.op}` ({fmt(node.shape)})"
         )
         warnings.append(
-            ArchError(
-                f"the output of {what} is never used",
-                node.span,
-                hint="remove it, or merge it into the network with add/concat/mul",
-                code="W501",
-                severity="warning",
+            (
+                path,
+                ArchError(
+                    f"the output of {what} is never used",
+                    node.span,
+                    hint="remove it, or merge it into the network with add/concat/mul",
+                    code="W501",
+                    severity="warning",
+                ),
             )
         )
     return warnings
 
 
-def _linear_on_maps(graph: Graph, ops: list[tuple[str, OpNode]]) -> list[ArchError]:
+def _linear_on_maps(graph: Graph, ops: list[tuple[str, OpNode]]) -> list[tuple[str, ArchError]]:
     """`linear` right after pooling, without `flatten`: legal (it acts on the last dim, as torch's
     nn.Linear does) but almost never meant, and the output shape comes out as Cx1xN."""
     shapes = {0: graph.input_shape} | {node.id: node.shape for _, node in ops}
+    producers = {node.id: node for _, node in ops}
     warnings = []
     for path, node in ops:
-        if node.op != "linear":
+        if node.op != "linear" or _channels_last(node.inputs[0], producers):
             continue
         shape = shapes[node.inputs[0]]
         if len(shape) == 3:
             warnings.append(
-                ArchError(
-                    f"`{path}` is applied to a {fmt(shape)} value: linear acts on the last dim only, so the output "
-                    f"is {fmt(node.shape)}",
-                    node.span,
-                    hint="put `flatten` before it to classify from all features",
-                    code="W502",
-                    severity="warning",
+                (
+                    path,
+                    ArchError(
+                        f"`{path}` is applied to a {fmt(shape)} value: linear acts on the last dim only, so the output "
+                        f"is {fmt(node.shape)}",
+                        node.span,
+                        hint="put `flatten` before it to classify from all features",
+                        code="W502",
+                        severity="warning",
+                    ),
                 )
             )
     return warnings
+
+
+def _channels_last(value: int, producers: dict[int, OpNode]) -> bool:
+    """True when `value` was put channels last by a `permute` (ConvNeXt's per-position MLP: permute,
+    layernorm, linear, gelu, linear): a linear over the last dim is then what the spec means."""
+    while value in producers:
+        node = producers[value]
+        if node.op == "permute":
+            return True
+        if node.op in ("conv2d", "flatten") or len(node.inputs) != 1:
+            return False
+        value = node.inputs[0]
+    return False

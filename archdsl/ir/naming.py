@@ -46,6 +46,17 @@ def label_problem(text: str) -> str | None:
     return None
 
 
+def quoted_label_problem(text: str) -> str | None:
+    """Why a quoted label (`"block1-0"`) cannot be a module name: torch's add_module refuses only these."""
+    if not text:
+        return "a module name cannot be empty"
+    if "." in text:
+        return f"`{text}` cannot name a module: `.` separates the parts of a state_dict key"
+    if text in RESERVED:
+        return f"`{text}` is a method of nn.Module and cannot name a submodule"
+    return None
+
+
 def snake(name: str) -> str:
     """BasicBlock -> basic_block; SEBlock -> se_block."""
     out = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..shapes import Shape
+from ..shapes import Shape, fmt_outputs
 from ..source import Span
 
 # An argument or parameter value: what a spec can write, as plain data (lists are tuples; layers
@@ -140,10 +140,31 @@ class Graph(IRNode):
     input_shape: Shape
     root: ScopeNode
     init: tuple[InitRule, ...] = ()  # the spec's `init` table, applied in order after construction
+    # A network's named outputs (`return logits=fc, aux=aux1`), the main one first, by value id; empty
+    # for the usual single output, `root.output`. The main output is always `root.output`.
+    outputs: dict[str, int] = Field(default_factory=dict)
 
     @property
     def output_shape(self) -> Shape:
+        """The main output's shape."""
         return self.shape_of(self.root.output)
+
+    @property
+    def output_ids(self) -> tuple[int, ...]:
+        """Every output's value id, the main one first."""
+        return tuple(self.outputs.values()) or (self.root.output,)
+
+    @property
+    def output_shapes(self) -> dict[str, Shape]:
+        """Every named output's shape, the main one first; `{"output": shape}` for a single unnamed one."""
+        if not self.outputs:
+            return {"output": self.output_shape}
+        return {name: self.shape_of(value) for name, value in self.outputs.items()}
+
+    @property
+    def outputs_text(self) -> str:
+        """`1000`, or `logits 1000, aux_logits 1000` for several outputs (messages, titles, headers)."""
+        return fmt_outputs(self.output_shapes)
 
     def ops(self) -> Iterator[tuple[str, OpNode]]:
         """Every op with its module path (inline ops show as `scope.(add)`)."""

@@ -13,9 +13,7 @@ graph's side table (`nodes.ParamUses`), and `Retagger` puts the tags back for th
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
-
-from typing_extensions import Self
+from typing import Any, Self
 
 from ..shapes import Shape
 from .nodes import Graph, OpNode, ParamUses, ScopeNode

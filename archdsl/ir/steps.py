@@ -8,8 +8,9 @@ from typing import Any
 
 from ..errors import ElaborationError, LimitError, Note
 from ..frontend import syntax
+from ..frontend.parser import quoted_label_parts
 from ..ops.args import ArgError, bind
-from ..ops.registry import OpDef, get_op, op_names
+from ..ops.registry import OpDef, get_op, op_names, operand_count
 from ..shapes import OpShapeError, fmt, numel
 from ..source import Span
 from . import diagnose, naming
@@ -253,6 +254,15 @@ class ChainSteps:
                 raise err(f"`{op.name}` takes tensors first, then keyword options", node, code="E301")
             inputs = ([current] if piped and current is not None else []) + tensors
             self._check_owned(inputs, frame.scope, node)  # a tensor from outside a group is the real mistake
+        elif op.arity == (0, 0):  # a tensor of its own (`parameter`): nothing flows into it
+            if tensors or piped:
+                raise err(
+                    f"`{op.name}` makes a tensor of its own and takes no input",
+                    node,
+                    hint=f"name it on a line of its own (`scale = {op.name}(...)`) and use it in mul/add",
+                    code="E301",
+                )
+            inputs = []
         else:
             if tensors:
                 raise err(
@@ -263,8 +273,15 @@ class ChainSteps:
                 )
             self._need_input(frame, node, current)
             inputs = [current]
+        try:
+            attrs = bind(op, attr_args, all_kwargs, _written_name(node, op.name))
+        except ArgError as exc:
+            raise ElaborationError(
+                exc.message, self._arg_span(node, exc.index, len(tensors)), exc.hint, exc.code
+            ) from None
         low, high = op.arity
-        if len(inputs) < low or (high is not None and len(inputs) > high):
+        operands = operand_count(attrs, inputs)
+        if operands < low or (high is not None and operands > high):
             need = f"at least {low}" if high is None else str(low)
             name = _written_name(node, op.name)
             hint = f"write `{name}(a, b)` or `a -> {name}(b)`"
@@ -274,13 +291,7 @@ class ChainSteps:
                     f"a merge takes its inputs as arguments, not from the line above: name that value "
                     f"(`y = ...`) and write `{name}(y, {given})`, or end its line with `-> {name}({given})`"
                 )
-            raise err(f"`{name}` needs {need} inputs, got {len(inputs)}", node, hint=hint, code="E204")
-        try:
-            attrs = bind(op, attr_args, all_kwargs, _written_name(node, op.name))
-        except ArgError as exc:
-            raise ElaborationError(
-                exc.message, self._arg_span(node, exc.index, len(tensors)), exc.hint, exc.code
-            ) from None
+            raise err(f"`{name}` needs {need} inputs, got {operands}", node, hint=hint, code="E204")
         return self.make_op(op, attrs, inputs, frame, node, label, repeat)
 
     def make_op(
@@ -350,8 +361,9 @@ class ChainSteps:
     # ------------------------------------------------------------------------------------------
 
     def label(self, label: syntax.Label, env: Env) -> str:
-        text = "".join(p if isinstance(p, str) else str(self._label_part(p, env)) for p in label.parts)
-        problem = naming.label_problem(text)
+        parts = quoted_label_parts(label) if label.quoted else label.parts
+        text = "".join(p if isinstance(p, str) else str(self._label_part(p, env)) for p in parts)
+        problem = naming.quoted_label_problem(text) if label.quoted else naming.label_problem(text)
         if problem:
             raise err(problem, label, code="E304")
         return text

@@ -85,7 +85,11 @@ def signature(analysis: Analysis, name: str) -> str:
 
 
 def op_signature(op: OpDef) -> str:
-    args = ", ".join(a.name if a.required else f"{a.name}={show_default(a.default)}" for a in op.args)
+    variadic = op.extra.get("variadic")  # parameter(64, 1, 1, ...): one argument per dim
+    args = ", ".join(
+        f"{a.name}..." if a.name == variadic else a.name if a.required else f"{a.name}={show_default(a.default)}"
+        for a in op.args
+    )
     lines = [f"```archdsl\n{op.name}({args})\n```", f"op ({op.family})" + (f": {op.doc}" if op.doc else "")]
     lines += [f"- `{a.name}`: {a.doc}" for a in op.args if a.doc]
     return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else "")
@@ -149,6 +153,10 @@ def value(
 ) -> str:
     """A value bound by `name = chain`: the layer that ends the chain, or the input for `name = in`."""
     where = f"`{binding.name}` as bound on line {binding.line}:\n\n" if say_where else ""
+    if isinstance(binding.node, ast.Group):  # `body as x:`: the value flowing into the group
+        return where + group_input(found, binding)
+    if isinstance(binding.node, ast.Assign) and not isinstance(binding.node.target, str):
+        return ""  # `w, d = pair` binds numbers, not a layer's output
     nodes = _value_nodes(found, binding)
     if nodes:
         return where + layers(nodes)
@@ -160,6 +168,18 @@ def value(
         named = [s for s in local_definitions(analysis.index(), first.id, binding.line) if s.kind == "label"]
         return where + layers(_label_nodes(found, named[-1])) if named else ""
     return ""
+
+
+def group_input(found: list[tuple[Graph, list[IRItem]]], binding: Symbol) -> str:
+    """`x` of `body as x:`: the shape flowing into each instance of the group."""
+    span = binding.node.span
+    rows = [
+        f"`{binding.name}`: the input of `{path}`, **{fmt(graph.shape_of(node.input))}**"
+        for graph, items in found
+        for path, node in items
+        if isinstance(node, ScopeNode) and node.span == span
+    ]
+    return "\n\n".join(rows[:SHOWN])
 
 
 def _value_nodes(found: list[tuple[Graph, list[IRItem]]], binding: Symbol) -> list[tuple[Graph, IRItem]]:

@@ -131,12 +131,15 @@ def _locals(body: tuple, source: Source) -> list[Symbol]:
         if isinstance(stmt, ast.Group):
             group = _label_symbol(stmt.label, source, stmt)
             group.children = _locals(stmt.body, source)
+            if stmt.input_name is not None:  # `stage1 as x:`, bound inside the group
+                group.children.insert(0, _local(stmt.input_name, "value", stmt.label.span, source, stmt))
             found.append(group)
             continue
         if isinstance(stmt, ast.Assign):
-            found.append(_local(stmt.target, "value", stmt.span, source, stmt))
+            found.extend(_local(name, "value", stmt.span, source, stmt) for name in ast.bound_names(stmt.target))
         if isinstance(stmt, ast.For):
-            found.extend(_local(target, "loop", stmt.span, source, stmt) for target in stmt.targets)
+            names = [name for target in stmt.targets for name in ast.bound_names(target)]
+            found.extend(_local(name, "loop", stmt.span, source, stmt) for name in names)
         chains = [stmt.chain] if isinstance(stmt, ast.FlowStmt | ast.Assign) else []
         for chain in chains:
             for node in walk(chain):

@@ -36,7 +36,18 @@ def _describe(value: Any) -> str:
         return f'the string "{value}"'
     if isinstance(value, (list, tuple)):
         return f"the list {list(value)}"
+    if _is_layer(value):
+        return f"the layer `{value}`"
     return f"`{value}`" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+
+
+def _is_layer(value: Any) -> bool:
+    """An op or block used as a value (the IR's LayerRef), e.g. `mul(x, 0.5)` written inside `add(...)`."""
+    return getattr(value, "target", None) is not None and hasattr(value, "kwargs")
+
+
+# Layers run in chains; one written inside another call's arguments would never run.
+_LAYER_HINT = "a layer is not a value: name its output first (`half = x -> mul(0.5)`) and pass the name (`half`)"
 
 
 def coerce(arg: Arg, value: Any, op: str) -> Any:
@@ -48,7 +59,7 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
     if kind in ("int", "nonneg", "size"):
         number = _as_int(value)
         if number is None:
-            hint = _FLOAT_HINT if isinstance(value, float) else None
+            hint = _FLOAT_HINT if isinstance(value, float) else _LAYER_HINT if _is_layer(value) else None
             raise ArgError(f"{where} must be an integer, got {_describe(value)}", arg.name, hint)
         if kind in ("int", "size") and number < 1:
             raise ArgError(f"{where} must be positive, got {number}", arg.name, code="E302")
@@ -57,7 +68,8 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
         return number
     if kind in ("float", "prob"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ArgError(f"{where} must be a number, got {_describe(value)}", arg.name)
+            hint = _LAYER_HINT if _is_layer(value) else None
+            raise ArgError(f"{where} must be a number, got {_describe(value)}", arg.name, hint)
         if kind == "prob" and not 0.0 <= value <= 1.0:
             raise ArgError(f"{where} must be between 0 and 1, got {value}", arg.name, code="E304")
         return value if isinstance(value, float) else float(value)  # keeps a tagged parameter tagged
@@ -93,6 +105,15 @@ def coerce(arg: Arg, value: Any, op: str) -> Any:
                 f"{where} must be one of {', '.join(repr(c) for c in choices)}, got {_describe(value)}", arg.name
             )
         return value
+    if kind == "dims":
+        items = value if isinstance(value, (list, tuple)) else None
+        numbers = [_as_int(v) for v in items] if items is not None else [None]
+        if not numbers or any(n is None for n in numbers):
+            raise ArgError(f"{where} must be a list of integer dimensions, got {_describe(value)}", arg.name)
+        return tuple(numbers)
+    if kind == "sizes":
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        return tuple(coerce(Arg(arg.name, "size"), item, op) for item in items)
     if kind == "dim":
         number = _as_int(value)
         if number is None:
@@ -124,6 +145,20 @@ def bind(op: OpDef, args: list[Any], kwargs: dict[str, Any], called: str | None 
     the spec used (an alias such as `conv`), for messages."""
     params = op.args
     name = called or op.name
+    variadic = op.extra.get("variadic")
+    if variadic and len(args) == 1 and isinstance(args[0], (list, tuple)):  # `parameter([64, 1, 1])`
+        args = [*args[0]]
+    if variadic and args:  # `parameter(64, 1, 1)`: every positional argument is one dimension
+        sizes = []
+        for position, value in enumerate(args):
+            try:
+                sizes.append(coerce(Arg(variadic, "size"), value, name))
+            except ArgError as exc:
+                exc.index = position
+                raise
+        if variadic in kwargs:
+            raise ArgError(f"`{name}` got argument `{variadic}` twice", variadic, code="E205")
+        args, kwargs = [], {**kwargs, variadic: tuple(sizes)}
     habit = positional_habit(op, name, args, kwargs)
     if habit is not None:
         raise ArgError(habit.message, habit.index, habit.hint, HABIT)

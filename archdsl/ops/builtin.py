@@ -17,7 +17,7 @@ from dataclasses import replace
 from ..shapes import OpShapeError, Shape, fmt, numel
 from ..shapes.rules import broadcast, pair, same_shape, sliding, spatial
 from .counts import adaptive_taps, pooled_taps, softmax_ops, window_taps
-from .registry import Arg, OpDef, TorchCall, register_op
+from .registry import Arg, OpDef, TorchCall, operand_count, register_op
 
 # ----------------------------------------------------------------------------------------------
 # helpers shared by several entries
@@ -527,6 +527,9 @@ class StochasticDepth(nn.Module):
         super().__init__()
         self.p, self.mode = p, mode
 
+    def extra_repr(self) -> str:  # as torchvision's, so printed models compare equal
+        return f"p={self.p}, mode={self.mode}"
+
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x
@@ -569,17 +572,36 @@ register_op(
 # merges: several inputs, written inline in forward()
 # ----------------------------------------------------------------------------------------------
 
+# `add` and `mul` also take one number after their tensors: torchvision's `transform_input` rescales
+# channels with `x * 0.458 + -0.030`. The number is an attribute, not an input, so a value and a number
+# make two operands (`operand_count`, which the elaborator's arity check uses too).
+_SCALAR = Arg("scalar", "float", None, doc="a number combined with every element, written after the tensors")
+
+
+def _with_scalar(expression: str, operator: str, scalar: float | None) -> str:
+    if scalar is None:
+        return expression
+    if operator == "+" and scalar < 0:  # `x - 0.03`, as a person writes it (the same float either way)
+        return f"{expression} - {-scalar!r}"
+    return f"{expression} {operator} {scalar!r}"
+
+
+def _scalar_label(name: str, scalar: float | None) -> str:
+    return name if scalar is None else f"{name} {scalar:.4g}"
+
+
 register_op(
     OpDef(
         name="add",
         family="merge",
-        doc="Elementwise sum of two or more values of the same shape (residual connections).",
-        args=(),
+        doc="Elementwise sum of two or more values of the same shape (residual connections), plus an optional "
+        "number last (`add(x, -0.03)`).",
+        args=(_SCALAR,),
         shape=lambda a, i: same_shape(i, "add"),
-        extra_ops=lambda a, i, o: numel(o) * (len(i) - 1),
-        functional=lambda a, xs: " + ".join(xs),
+        extra_ops=lambda a, i, o: numel(o) * (operand_count(a, i) - 1),
+        functional=lambda a, xs: _with_scalar(" + ".join(xs), "+", a["scalar"]),
         arity=(2, None),
-        label=lambda a, i, o: "add",
+        label=lambda a, i, o: _scalar_label("add", a["scalar"]),
     )
 )
 
@@ -587,13 +609,14 @@ register_op(
     OpDef(
         name="mul",
         family="merge",
-        doc="Elementwise product with broadcasting (squeeze-and-excitation gates: 64x1x1 * 64x56x56).",
-        args=(),
+        doc="Elementwise product with broadcasting (squeeze-and-excitation gates: 64x1x1 * 64x56x56), times an "
+        "optional number last (`mul(x, 0.458)`).",
+        args=(_SCALAR,),
         shape=lambda a, i: broadcast(i, "mul"),
-        extra_ops=lambda a, i, o: numel(o) * (len(i) - 1),
-        functional=lambda a, xs: " * ".join(xs),
+        extra_ops=lambda a, i, o: numel(o) * (operand_count(a, i) - 1),
+        functional=lambda a, xs: _with_scalar(" * ".join(xs), "*", a["scalar"]),
         arity=(2, None),
-        label=lambda a, i, o: "mul",
+        label=lambda a, i, o: _scalar_label("mul", a["scalar"]),
     )
 )
 

@@ -23,7 +23,7 @@ class Arg:
     """One argument of an op. `kind` drives validation (see `archdsl.ops.args`)."""
 
     name: str
-    kind: str  # int | nonneg | float | prob | bool | pair | padding | str | dim | size | choice:a,b
+    kind: str  # int | nonneg | float | prob | bool | pair | padding | str | dim | dims | size | choice:a,b
     default: Any = REQUIRED
     doc: str = ""
     # Given by name only (eps, momentum, bias...): a number written in PyTorch's order never slides into it.
@@ -47,6 +47,10 @@ class TorchCall:
     kwargs: tuple[tuple[str, Any], ...] = ()
     # torch's own defaults: a keyword equal to its default is left out of the source.
     defaults: tuple[tuple[str, Any], ...] = ()
+    # A tensor rather than a module: `packed` leading positional arguments form one tuple (a shape), and
+    # the call is wrapped, e.g. nn.Parameter(torch.full((64, 1, 1), 1e-06)).
+    wrap: str | None = None
+    packed: int = 0
 
 
 def _zero(attrs: Attrs, inputs: list[Shape], output: Shape) -> int:
@@ -101,6 +105,12 @@ class OpDef:
         return self.label(attrs, inputs, output) if self.label else self.name
 
 
+def operand_count(attrs: Attrs, inputs: list) -> int:
+    """How many operands an op combines: its tensors, plus the number an `add` or `mul` may take as its
+    `scalar` attribute (`mul(x, 0.5)` has two operands, like `mul(x, y)`)."""
+    return len(inputs) + (attrs.get("scalar") is not None)
+
+
 _REGISTRY: dict[str, OpDef] = {}
 _ALIASES: dict[str, str] = {}
 _plugins_loaded = False
@@ -144,7 +154,7 @@ def _ensure_builtins() -> None:
     if _builtins_loaded:
         return
     _builtins_loaded = True  # first: the imports below call register_op, which calls this
-    from . import builtin  # noqa: F401  (registers on import)
+    from . import builtin, builtin_layout, builtin_params  # noqa: F401  (register on import)
 
     _load_plugins()
 

@@ -78,6 +78,8 @@ def slice_weights(
         elif node.op == "linear":
             result[f"{path}.weight"] = result[f"{path}.weight"].index_select(0, out_index).index_select(1, in_index)
             _cut(result, f"{path}.bias", out_index)
+        elif node.op == "parameter":  # the tensor itself is the state_dict entry
+            _cut(result, path, out_index)
         elif node.op in ("batchnorm2d", "batchnorm1d"):
             for tensor in ("weight", "bias", "running_mean", "running_var"):
                 _cut(result, f"{path}.{tensor}", out_index)

@@ -121,7 +121,8 @@ def couple(graph: Graph) -> Coupling:
     for path, node in graph.ops():
         shapes[node.id] = node.shape
         coupling.layout[node.id] = _rule(coupling, path, node, [shapes[i] for i in node.inputs])
-    coupling.fix(coupling.spaces_of(graph.root.output), "the network's output")
+    for output in graph.output_ids:  # every output (aux heads too) keeps its channels
+        coupling.fix(coupling.spaces_of(output), "the network's output")
     return coupling
 
 
@@ -148,6 +149,8 @@ def _rule(c: Coupling, path: str, node: OpNode, inputs: list[tuple[int, ...]]) -
             return layouts[0]
         c.fix(layouts[0], f"`{path}` flattens {'x'.join(map(str, inputs[0]))}: each channel is many features")
         return (c.new_space(out, f"`{path}` flattens a spatial map"),)
+    if op == "parameter":  # a held tensor (ConvNeXt's layer scale): its channels follow what it multiplies
+        return (c.new_space(out),)
     if op in ("add", "mul"):
         return _join_all(c, path, node, inputs, layouts)
     if op == "concat" and node.attrs.get("dim", 1) == 1:

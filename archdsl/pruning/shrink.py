@@ -46,4 +46,6 @@ def _new_attrs(node: OpNode, coupling: Coupling, keep: dict[int, list[int]], inp
         attrs["out"] = new_channels(coupling, keep, node.id)
         if node.op == "conv2d" and attrs.get("groups", 1) > 1 and attrs["groups"] == node.attrs["out"]:
             attrs["groups"] = inputs[0][0]  # depthwise stays depthwise
+    if node.op == "parameter":
+        attrs["shape"] = (new_channels(coupling, keep, node.id), *node.attrs["shape"][1:])
     return attrs

@@ -18,6 +18,13 @@ def fmt(shape: Shape) -> str:
     return "x".join(str(d) for d in shape) if shape else "scalar"
 
 
+def fmt_outputs(shapes: dict[str, Shape]) -> str:
+    """A network's outputs: `1000` for one, `logits 1000, aux_logits 1000` for named ones."""
+    if len(shapes) == 1:
+        return fmt(next(iter(shapes.values())))
+    return ", ".join(f"{name} {fmt(shape)}" for name, shape in shapes.items())
+
+
 def numel(shape: Shape) -> int:
     total = 1
     for dim in shape:

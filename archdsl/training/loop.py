@@ -114,6 +114,8 @@ def train_one_epoch(
         labels = labels.to(device, non_blocking=True)
         with autocast(device, amp):
             outputs = model(images)
+            if isinstance(outputs, tuple):  # a network with aux heads (GoogLeNet): train on its main output
+                outputs = outputs[0]
             loss = criterion(outputs, labels)
         value = loss.item()
         if not math.isfinite(value):

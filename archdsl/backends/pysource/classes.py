@@ -240,7 +240,7 @@ class Classes:
         def omitted(position: int, default: Any) -> bool:
             return position not in param_at and default is not NO_DEFAULT and same(first[position][0], default)
 
-        def render_call(callee: str, slots: list[Slot]) -> Bracketed:
+        def render_call(callee: str, slots: list[Slot], packed: int = 0) -> Bracketed:
             args: list[Expr] = []
             kwargs: list[tuple[str, Expr]] = []
             for slot in slots:
@@ -251,11 +251,15 @@ class Classes:
                         if slot.keyword
                         else args.append(text_of(position))
                     )
+            if packed:  # the leading arguments are one shape tuple: torch.full((C, 1, 1), v)
+                shape = args[:packed]
+                args = [f"({shape[0]},)" if packed == 1 else f"({', '.join(shape)})", *args[packed:]]
             return call(callee, args, kwargs)
 
         def render(part) -> Expr:
             if isinstance(part, Call):
-                return render_call(part.callee, part.slots)
+                made = render_call(part.callee, part.slots, part.packed)
+                return Bracketed(f"{part.wrap}(", [("", made)], ")") if part.wrap else made
             if isinstance(part, Seq):
                 if any(name != str(i) for i, (name, _) in enumerate(part.children)):
                     rows = [
@@ -297,7 +301,7 @@ class Classes:
                     self.write_init(out)
             if not inst.sequential:
                 out.writeline()
-                out.writeline("def forward(self, x: Tensor) -> Tensor:")
+                out.writeline(f"def forward(self, x: Tensor) -> {inst.returns}:")
                 with out.indent():
                     for index, line in enumerate(inst.forward):
                         comment = self._shape_comment(cls, index)

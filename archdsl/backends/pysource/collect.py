@@ -58,6 +58,8 @@ class Slot:
 class Call:
     callee: str
     slots: list[Slot]
+    wrap: str | None = None  # see TorchCall: nn.Parameter(torch.full((...), v))
+    packed: int = 0
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Instance:
     locals: dict[str, Any] = field(default_factory=dict)  # its named constants, tags restored
     cls: Any = None  # the ClassDef it belongs to
     values: list[Any] = field(default_factory=list)  # this instance's values of cls.params
+    returns: str = "Tensor"  # forward()'s return annotation
 
 
 class Collector:
@@ -131,6 +134,8 @@ class Collector:
             args=self.tags.args(scope),
             locals=self.tags.locals(scope),
         )
+        if root and len(self.graph.outputs) > 1:
+            inst.returns = f"Tensor | {outputs_class(self.graph)}"
         inst.key = repr((base_name, sequential, shape_key(children), forward))
         self.instances.append(inst)
         return inst
@@ -189,7 +194,7 @@ class Collector:
             slots.append(Slot(value, prefix + key, key, defaults.get(key, NO_DEFAULT)))
         if op.extra.get("inplace"):
             slots.append(Slot(inplace, prefix + "inplace", "inplace", False))
-        return Call(torch_call.callee, slots)
+        return Call(torch_call.callee, slots, torch_call.wrap, torch_call.packed)
 
     # -- forward() ---------------------------------------------------------------------------------
 
@@ -208,7 +213,7 @@ class Collector:
             producer.op in _PASS_THROUGH
             and source is not None
             and self.readers[source] == 1
-            and source != self.graph.root.output
+            and source not in self.graph.output_ids
             and self._safe_to_overwrite(source, scope)
         )
 
@@ -229,13 +234,20 @@ class Collector:
             for value in _inputs(item):
                 last_use[value] = index
                 readers.setdefault(value, []).append(index)
-        last_use[scope.output] = len(items)
+        returned = self._returned(scope)
+        for value in returned.values():
+            last_use[value] = len(items)
         var = {scope.input: "x"}
         live = {"x"}
         lines: list[str] = []
+        values: list[int | None] = []  # the value each line makes
+        line_items: list[int] = []  # the item each line comes from
         inplace_ok: set[int] = set()
         for index, item in enumerate(items):
             inputs = _inputs(item)
+            if not inputs:  # a tensor the module holds (`parameter`): read as an attribute, no line
+                var[item.id] = _held_tensor(item)
+                continue
             args = [var[v] for v in inputs]
             first = inputs[0]
             # The output may take over its first input's variable when that value dies here, unless the
@@ -245,7 +257,13 @@ class Collector:
             if isinstance(item, OpNode) and (item.name is None or get_op(item.op).torch is None):
                 op = get_op(item.op)
                 self._needs(op)
-                if item.op == "add" and dies and self._safe_to_overwrite(first, scope) and args[0] != "x":
+                if (
+                    item.op == "add"
+                    and item.attrs.get("scalar") is None
+                    and dies
+                    and self._safe_to_overwrite(first, scope)
+                    and args[0] != "x"
+                ):
                     lines.append(f"{args[0]} += {' + '.join(args[1:])}")
                     name = args[0]
                 else:
@@ -260,14 +278,37 @@ class Collector:
                 ):
                     inplace_ok.add(item.id)
                 name = args[0] if dies else self._fresh(live, item, _branch(readers.get(out, []), index))
-                lines.append(f"{name} = self.{item.name}({args[0]})")
+                lines.append(f"{name} = {_attribute(item.name)}({args[0]})")
             for value in set(inputs):
                 if last_use.get(value) == index and var[value] != name:
                     live.discard(var[value])
             var[out] = name
             live.add(name)
-        lines.append(f"return {var[scope.output]}")
-        return lines, [*(_output(item) for item in items), None], inplace_ok
+            values.append(out)
+            line_items.append(index)
+        if len(returned) > 1:
+            side = _side_outputs(items, list(returned.values()))
+            lines, values = _training_only(lines, values, {k for k, i in enumerate(line_items) if i in side})
+        lines += self._return_lines({name: var[value] for name, value in returned.items()})
+        return lines, values + [None] * (len(lines) - len(values)), inplace_ok
+
+    def _returned(self, scope: ScopeNode) -> dict[str, int]:
+        """What a scope's forward returns: the network's named outputs, else its one output."""
+        if scope is self.graph.root and len(self.graph.outputs) > 1:
+            return dict(self.graph.outputs)
+        return {"": scope.output}
+
+    def _return_lines(self, variables: dict[str, str]) -> list[str]:
+        """`return x`; for several outputs, as torchvision's GoogLeNet and Inception3 do (their
+        `eager_outputs`): all of them as a named tuple in training mode, the main one in eval mode."""
+        main = next(iter(variables.values()))
+        if len(variables) == 1:
+            return [f"return {main}"]
+        tuple_name = outputs_class(self.graph)
+        self.helpers.append(_outputs_tuple(tuple_name, self.graph, list(variables)))
+        self.imports.append("from typing import NamedTuple")
+        fields = ", ".join(variables.values())
+        return ["if self.training:", f"    return {tuple_name}({fields})", f"return {main}"]
 
     @staticmethod
     def _fresh(live: set[str], item, branch: bool) -> str:
@@ -281,6 +322,66 @@ class Collector:
         while f"out{k}" in live:
             k += 1
         return f"out{k}"
+
+
+def _side_outputs(items, outputs: list[int]) -> set[int]:
+    """The items (by index) only the side outputs need, not the main one (`outputs[0]`): the aux heads,
+    which torchvision computes in training mode only."""
+    made_by = {_output(item): index for index, item in enumerate(items)}
+
+    def needed(values: list[int]) -> set[int]:
+        found: set[int] = set()
+        stack = [made_by[v] for v in values if v in made_by]
+        while stack:
+            index = stack.pop()
+            if index not in found:
+                found.add(index)
+                stack += [made_by[v] for v in _inputs(items[index]) if v in made_by]
+        return found
+
+    return needed(outputs[1:]) - needed(outputs[:1])
+
+
+def _training_only(lines: list[str], values: list[int | None], side: set[int]) -> tuple[list[str], list[int | None]]:
+    """Wrap the lines of the side outputs' items (one line each) in `if self.training:`, as torchvision's
+    GoogLeNet and Inception3 guard their aux heads; in eval mode they are skipped."""
+    out_lines: list[str] = []
+    out_values: list[int | None] = []
+    for index, (line, value) in enumerate(zip(lines, values)):
+        if index in side and index - 1 not in side:
+            out_lines.append("if self.training:")
+            out_values.append(None)
+        out_lines.append(f"    {line}" if index in side else line)
+        out_values.append(value)
+    return out_lines, out_values
+
+
+def outputs_class(graph: Graph) -> str:
+    """The named tuple a network with several outputs returns in training mode (`GoogLeNetOutputs`)."""
+    return f"{graph.class_name}Outputs"
+
+
+def _outputs_tuple(name: str, graph: Graph, fields: list[str]) -> str:
+    lines = [
+        f"class {name}(NamedTuple):",
+        f'    """What {graph.class_name} returns in training mode; in eval mode it returns `{fields[0]}` alone."""',
+        "",
+        *(f"    {field}: Tensor" for field in fields),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _held_tensor(item: OpNode) -> str:
+    """`self.scale`, or `self.gamma.view(-1, 1, 1)` when it is used in another shape than it is stored in
+    (the view only adds size-1 dims, so -1 stands for the channels of whichever instance runs it)."""
+    view = item.attrs.get("view")
+    if view is None:
+        return _attribute(item.name)
+    return f"{_attribute(item.name)}.view({', '.join('1' if d == 1 else '-1' for d in view)})"
+
+
+def _attribute(name: str) -> str:
+    return f"self.{name}" if name.isidentifier() else f'getattr(self, "{name}")'
 
 
 def _generic(variable: str) -> bool:
@@ -336,7 +437,8 @@ def shape_key(parts) -> str:
     out = []
     for name, part in parts:
         if isinstance(part, Call):
-            out.append(f"{name}={part.callee}({','.join((s.keyword or '') + '?' for s in part.slots)})")
+            call = f"{part.callee}({','.join((s.keyword or '') + '?' for s in part.slots)})"
+            out.append(f"{name}={part.wrap}[{call}]" if part.wrap else f"{name}={call}")
         elif isinstance(part, Seq):
             out.append(f"{name}=Seq[{shape_key(part.children)}]")
         else:

@@ -4,6 +4,7 @@ and a call that does not fit in the line length is wrapped the way black wraps i
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,7 +123,7 @@ def short_float(value: float) -> float:
 def float_literal(value: float) -> str:
     if not math.isfinite(value):
         return f'float("{value}")'
-    return repr(short_float(value))
+    return re.sub(r"e([+-])0(\d)", r"e\1\2", repr(short_float(value)))  # 1e-6 as torchvision writes it, not 1e-06
 
 
 def _paragraphs(lines: list[str]) -> list[list[str]]:
