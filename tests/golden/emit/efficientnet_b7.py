@@ -16,6 +16,9 @@ class StochasticDepth(nn.Module):
         super().__init__()
         self.p, self.mode = p, mode
 
+    def extra_repr(self) -> str:  # as torchvision's, so printed models compare equal
+        return f"p={self.p}, mode={self.mode}"
+
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x

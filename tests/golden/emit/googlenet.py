@@ -12,7 +12,7 @@ from torch import Tensor, nn
 class BasicConv2d(nn.Sequential):
     """Conv (no bias) -> BN (eps=0.001) -> ReLU.
 
-    Block `BasicConv2d` (specs/googlenet.arch:16).
+    Block `BasicConv2d` (specs/googlenet.arch:19).
     """
 
     def __init__(
@@ -28,7 +28,7 @@ class Inception(nn.Module):
     """Four parallel branches joined on channels: 1x1; 1x1 -> 3x3; 1x1 -> "5x5"; 3x3 max-pool ->
     1x1. `wide_kernel` is the "5x5" branch's kernel: 3 in torchvision (see the file's docstring).
 
-    Block `Inception` (specs/googlenet.arch:22).
+    Block `Inception` (specs/googlenet.arch:25).
     """
 
     def __init__(
@@ -67,7 +67,10 @@ class Inception(nn.Module):
 
 class GoogLeNet(nn.Module):
     """GoogLeNet (Szegedy et al., 2015, "Going Deeper with Convolutions"): 3x224x224 input, 1000
-    classes; reproduces torchvision's googlenet(aux_logits=False) (6,624,904 parameters).
+    classes; reproduces torchvision's googlenet(aux_logits=False) (6,624,904 parameters);
+    `aux_logits=true` adds torchvision's two auxiliary classifiers (aux1, aux2: 13,004,888
+    parameters in all), which the module returns in training mode as GoogLeNetOutputs(logits,
+    aux_logits2, aux_logits1), as torchvision does.
 
     The inception table is the paper's Table 1, column by column (#1x1, #3x3 reduce, #3x3, #5x5
     reduce, #5x5, pool proj). As in torchvision:
@@ -75,11 +78,10 @@ class GoogLeNet(nn.Module):
       predates batch norm), ReLU;
     - the "5x5" branch uses a 3x3 kernel, a known bug kept for torchvision's pretrained weights
       (pytorch/vision#906); `Inception(..., wide_kernel=5)` gives the paper's 5x5;
-    - no local response normalisation, and no auxiliary classifiers (they only exist while
-      training);
-    - no input transform: torchvision's `transform_input` defaults to False unless pretrained
-      weights are requested (it then re-normalises ImageNet inputs for the weights ported from
-      TensorFlow).
+    - no local response normalisation; the auxiliary classifiers only with `aux_logits=true`
+      (torchvision's default is True; they only serve training);
+    - `transform_input=true` re-normalises ImageNet inputs for the weights ported from TensorFlow,
+      as torchvision does when pretrained weights are requested (its default is False).
     Module names follow torchvision (inception4a.branch2.1.conv), so its state_dict loads with
     strict=True."""
 
@@ -175,5 +177,5 @@ class GoogLeNet(nn.Module):
 
 
 def googlenet(dropout: float = 0.2, num_classes: int = 1000) -> GoogLeNet:
-    """Build googlenet."""
+    """Build googlenet (compiled with aux_logits=false, transform_input=false, dropout_aux=0.7)."""
     return GoogLeNet(dropout=dropout, num_classes=num_classes)

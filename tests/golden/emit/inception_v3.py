@@ -12,7 +12,7 @@ from torch import Tensor, nn
 class BasicConv2d(nn.Sequential):
     """Conv (no bias) -> BN (eps=0.001) -> ReLU.
 
-    Block `BasicConv2d` (specs/inception_v3.arch:11).
+    Block `BasicConv2d` (specs/inception_v3.arch:13).
     """
 
     def __init__(
@@ -25,7 +25,7 @@ class BasicConv2d(nn.Sequential):
 
 
 class InceptionA(nn.Module):
-    """Block `InceptionA` (specs/inception_v3.arch:18)."""
+    """Block `InceptionA` (specs/inception_v3.arch:20)."""
 
     def __init__(self, in_channels: int, pool_features: int) -> None:
         super().__init__()
@@ -52,7 +52,7 @@ class InceptionA(nn.Module):
 
 
 class InceptionB(nn.Module):
-    """Block `InceptionB` (specs/inception_v3.arch:29)."""
+    """Block `InceptionB` (specs/inception_v3.arch:31)."""
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
@@ -73,7 +73,7 @@ class InceptionB(nn.Module):
 
 
 class InceptionC(nn.Module):
-    """Block `InceptionC` (specs/inception_v3.arch:38)."""
+    """Block `InceptionC` (specs/inception_v3.arch:40)."""
 
     def __init__(self, in_channels: int, c7: int) -> None:
         super().__init__()
@@ -106,7 +106,7 @@ class InceptionC(nn.Module):
 
 
 class InceptionD(nn.Module):
-    """Block `InceptionD` (specs/inception_v3.arch:52)."""
+    """Block `InceptionD` (specs/inception_v3.arch:54)."""
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
@@ -131,7 +131,7 @@ class InceptionD(nn.Module):
 
 
 class InceptionE(nn.Module):
-    """Block `InceptionE` (specs/inception_v3.arch:63)."""
+    """Block `InceptionE` (specs/inception_v3.arch:65)."""
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
@@ -164,8 +164,11 @@ class InceptionE(nn.Module):
 class Inception3(nn.Module):
     """Inception v3 (Szegedy et al., 2016, "Rethinking the Inception Architecture for Computer
     Vision"): 3x299x299 input, 1000 classes; reproduces torchvision's inception_v3(aux_logits=False,
-    init_weights=True) (23,834,568 parameters; torchvision's default adds the training-only
-    auxiliary classifier, 3,326,696 more).
+    init_weights=True) (23,834,568 parameters). `aux_logits=true` adds torchvision's training-only
+    auxiliary classifier `AuxLogits` (3,326,696 more, torchvision's default), returned in training
+    mode as Inception3Outputs(logits, aux_logits) like torchvision's InceptionOutputs;
+    `transform_input=true` re-normalises ImageNet inputs as torchvision does for its pretrained
+    weights.
 
     As in torchvision, every convolution is BasicConv2d (conv without bias, batch norm with
     eps=0.001, ReLU), and the pooling in the branches is functional, so only the convolutions have
@@ -232,5 +235,5 @@ class Inception3(nn.Module):
 
 
 def inception_v3(dropout: float = 0.5, num_classes: int = 1000) -> Inception3:
-    """Build inception_v3."""
+    """Build inception_v3 (compiled with aux_logits=false, transform_input=false)."""
     return Inception3(dropout=dropout, num_classes=num_classes)
