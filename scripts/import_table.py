@@ -3,6 +3,7 @@ models the issue names, imported with `archdsl import` and checked at strict par
 
     python scripts/import_table.py --jobs 8      # import every model (slow: minutes), rewrite the table
     python scripts/import_table.py --check       # exit 1 if the table lists other models than torchvision's
+    python scripts/import_table.py --only torchvision:convnext_tiny --update   # rerun rows, keep the others
 
 Each row: the imported spec's line count, the parity result (strict state_dict load, eval mode,
 randomised batchnorm statistics, max |difference| relative to the output scale), whether importing the
@@ -54,7 +55,8 @@ def run_one(target: str) -> dict:
         again = import_module(archdsl.build(text).eval(), shape, name="model", doc=archdsl.check(text).graph.doc)
         row.update(lines=lines, diff=diff, round_trip=again == text)
     except ArchError as error:
-        row.update(error=f"{error.code}: {error.message.splitlines()[0][:160]}")
+        message = re.sub(r"/\S*/site-packages/", "", error.message.splitlines()[0])  # the library's own path
+        row.update(error=f"{error.code}: {message[:240]}")
     except Exception as error:  # noqa: BLE001 - a bug in the importer: the table shows it, the run goes on
         row.update(error=f"internal: {type(error).__name__}: {str(error).splitlines()[0][:160]}")
     row["seconds"] = round(time.perf_counter() - started, 1)
@@ -90,6 +92,19 @@ def table_rows(text: str) -> dict[str, int | None]:
     return rows
 
 
+def _replace_rows(text: str, rows: list[dict]) -> str:
+    """The doc with the table rows of `rows` re-rendered, the others as they were, the total recounted."""
+    fresh = {row["target"]: render([row]).splitlines()[2] for row in rows}
+    lines = []
+    for line in text.splitlines():
+        target = line.strip("|").split("|")[0].strip().split(" ")[0] if line.startswith("| ") else None
+        lines.append(fresh.get(target, line))
+    text = "\n".join(lines) + "\n"
+    body = [line for line in text.split(BEGIN)[1].split(END)[0].splitlines() if line.startswith(("| torch", "| timm"))]
+    done = sum("not imported" not in line for line in body)
+    return re.sub(r"\d+ of \d+ models import", f"{done} of {len(body)} models import", text)
+
+
 def _report(row: dict, results: Path | None) -> dict:
     print(json.dumps(row), flush=True)
     if results is not None:
@@ -105,6 +120,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--results", type=Path, help="append each row as a JSON line here as it finishes")
     parser.add_argument("--render", type=Path, help="only rewrite the table from a --results file")
+    parser.add_argument("--update", action="store_true", help="with --only: replace those rows, keep the rest")
     options = parser.parse_args()
     text = DOC.read_text()
     if options.render:
@@ -132,6 +148,9 @@ def main() -> int:
         rows = [_report(run_one(t), options.results) for t in wanted]
     order = {t: i for i, t in enumerate(wanted)}
     rows.sort(key=lambda r: order[r["target"]])
+    if options.only and options.update:
+        DOC.write_text(_replace_rows(text, rows))
+        return 0
     if options.only:
         return 0
     head, rest = text.split(BEGIN)

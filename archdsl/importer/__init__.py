@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["import_graph", "import_module"]
+__all__ = ["import_graph", "import_module", "register_module"]
+
+
+def register_module(cls, reader) -> None:
+    """Import modules of class `cls` as an archdsl op: `reader(module) -> (op name, attrs)` (docs/plugins.md)."""
+    from .mapping import register_module as register
+
+    register(cls, reader)
 
 
 def import_graph(module: nn.Module, input_shape: tuple[int, ...], name: str = "model"):

@@ -12,9 +12,17 @@ class ModelImportError(ArchError):
         super().__init__(message, None, hint=hint, code=code)
 
 
-PLUGIN_HINT = "archdsl ops can be added as plugins (docs/plugins.md); the mapping is in docs/import.md"
+PLUGIN_HINT = (
+    "map the module to an archdsl op with `archdsl.importer.register_module`, adding the op as a plugin "
+    "if archdsl has none (docs/plugins.md); what maps to what is in docs/import.md"
+)
+FUNCTION_HINT = (
+    "move the call into a module of its own and map that module to an archdsl op with "
+    "`archdsl.importer.register_module`, adding the op as a plugin if archdsl has none (docs/plugins.md)"
+)
 LANGUAGE_HINT = (
-    "layer norm, permutes and learnable tensors outside layers arrive with the language's next "
-    "version (issue 12); until then this model cannot be written as a spec"
+    "archdsl has no general reshape, view or transpose (only `flatten`, `permute` and `chunk`), and a "
+    "learnable tensor is used in the shape it is stored in (`parameter(C, 1, 1, init=...)`); a model "
+    "that reshapes its tensors cannot be written as a spec"
 )
 ATTENTION_HINT = "archdsl describes convolutional networks; attention layers (transformers) are out of its scope"

@@ -85,6 +85,31 @@ def _stochastic_depth(m) -> tuple[str, Attrs]:
     return "stochastic_depth", {"p": m.p, "mode": m.mode}
 
 
+def _layernorm(op: str) -> Callable[[Any], tuple[str, Attrs]]:
+    """nn.LayerNorm over the last dim (`layernorm`), or torchvision's LayerNorm2d over the channels."""
+
+    def read(m) -> tuple[str, Attrs]:
+        if len(m.normalized_shape) != 1 or not m.elementwise_affine or m.bias is None:
+            raise ModelImportError(
+                f"a layer norm over {len(m.normalized_shape)} dims (or without its weight and bias) has no archdsl "
+                "form: `layernorm` normalises the last dim, `layernorm2d` the channels",
+                LANGUAGE_HINT,
+                "E843",
+            )
+        return op, {"eps": m.eps}
+
+    return read
+
+
+def _groupnorm(m) -> tuple[str, Attrs]:
+    return "groupnorm", {"groups": m.num_groups, "eps": m.eps, "affine": m.affine}
+
+
+def _instancenorm(m) -> tuple[str, Attrs]:
+    attrs = {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}
+    return "instancenorm2d", {**attrs, "track_running_stats": m.track_running_stats}
+
+
 MODULES: dict[type, Callable[[Any], tuple[str, Attrs]]] = {
     nn.Conv2d: _conv,
     nn.Linear: lambda m: ("linear", {"out": m.out_features, "bias": m.bias is not None}),
@@ -109,6 +134,9 @@ MODULES: dict[type, Callable[[Any], tuple[str, Attrs]]] = {
     nn.Dropout: lambda m: ("dropout", {"p": m.p}),
     nn.Dropout2d: lambda m: ("dropout2d", {"p": m.p}),
     nn.Identity: lambda m: ("identity", {}),
+    nn.LayerNorm: _layernorm("layernorm"),
+    nn.GroupNorm: _groupnorm,
+    nn.InstanceNorm2d: _instancenorm,
     nn.LocalResponseNorm: lambda m: (
         "local_response_norm",
         {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k},
@@ -117,18 +145,39 @@ MODULES: dict[type, Callable[[Any], tuple[str, Attrs]]] = {
 
 
 def _extra_modules() -> None:
-    """Library op modules that fx would otherwise trace through (their forward has a training branch)."""
+    """Library op modules that fx would otherwise trace through (their forward has a training branch, or
+    permutes around a layer norm that archdsl writes as one op)."""
     try:
-        from torchvision.ops import StochasticDepth
+        from torchvision.models.convnext import LayerNorm2d
+        from torchvision.ops import Permute, StochasticDepth
     except ImportError:
         return
     MODULES[StochasticDepth] = _stochastic_depth
+    MODULES[LayerNorm2d] = _layernorm("layernorm2d")
+    MODULES[Permute] = lambda m: ("permute", {"dims": tuple(m.dims)})
+    try:
+        from timm.layers.norm import LayerNorm as TimmLayerNorm  # nn.LayerNorm, with an optional fused kernel
+        from timm.layers.norm import LayerNorm2d as TimmLayerNorm2d
+    except ImportError:
+        return
+    from timm.layers.activations import GELU as TimmGELU  # F.gelu in a module of timm's own
+    from timm.layers.activations import GELUTanh as TimmGELUTanh
+
+    MODULES[TimmGELU] = lambda m: ("gelu", {"approximate": "none"})
+    MODULES[TimmGELUTanh] = lambda m: ("gelu", {"approximate": "tanh"})
+    MODULES[TimmLayerNorm] = _layernorm("layernorm")
+    MODULES[TimmLayerNorm2d] = _layernorm("layernorm2d")
+    try:
+        from timm.layers.linear import Linear as TimmLinear  # nn.Linear, with a cast for TorchScript only
+    except ImportError:
+        return
+    MODULES[TimmLinear] = MODULES[nn.Linear]
 
 
 _extra_modules()
 
 ATTENTION = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.Transformer)
-NEEDS_LANGUAGE = (nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm2d, nn.Embedding)
+NEEDS_LANGUAGE = (nn.Embedding,)
 
 
 # The helper modules archdsl's own generated code defines (importing a built spec again).
@@ -136,6 +185,8 @@ GENERATED = {
     "ChannelShuffle": lambda m: ("channel_shuffle", {"groups": m.groups}),
     "Chunk": lambda m: ("chunk", {"chunks": m.chunks, "index": m.index}),
     "StochasticDepth": _stochastic_depth,
+    "LayerNorm2d": _layernorm("layernorm2d"),
+    "Permute": lambda m: ("permute", {"dims": tuple(m.dims)}),
 }
 
 
@@ -145,22 +196,56 @@ def generated_reader(module: nn.Module) -> Callable[[Any], tuple[str, Attrs]] | 
     return None
 
 
-def module_op(module: nn.Module, path: str) -> tuple[str, Attrs]:
-    """The archdsl op for a leaf module, or a ModelImportError naming it."""
+def is_norm_act(module: nn.Module) -> bool:
+    """timm's BatchNormAct2d: a BatchNorm2d subclass that applies its children `drop` and `act` after
+    normalising. Its own weights sit at the batchnorm's names (`bn1.weight`), its children have none."""
+    return (
+        isinstance(module, nn.BatchNorm2d)
+        and type(module) not in MODULES
+        and isinstance(getattr(module, "act", None), nn.Module)
+        and {name for name, _ in module.named_children()} <= {"drop", "act"}
+    )
+
+
+def norm_act_ops(module: nn.Module, path: str) -> list[tuple[str, Attrs]]:
+    """A norm + act module as archdsl ops: the batchnorm (the module's own name and weights), then its
+    `drop` and `act` children (parameter-free: their names need not be kept), identities left out."""
+    ops = [_batchnorm("batchnorm2d")(module)]
+    for name in ("drop", "act"):
+        child = getattr(module, name, None)
+        if child is not None and not isinstance(child, nn.Identity):
+            if any(True for _ in child.parameters()):
+                kind = f"{type(child).__module__}.{type(child).__qualname__}"
+                raise ModelImportError(
+                    f"`{path}.{name}` ({kind}) has weights inside a batchnorm; archdsl cannot keep its names"
+                )
+            ops.append(module_op(child, f"{path}.{name}"))
+    return ops
+
+
+def register_module(cls: type, reader: Callable[[Any], tuple[str, Attrs]]) -> None:
+    """Import every module of class `cls` as one archdsl op: `reader(module) -> (op name, attributes)`.
+    The class becomes a leaf of the trace; its op may be a plugin's (`archdsl.register_op`,
+    docs/plugins.md). Its parameters must be the op's, under the same names."""
+    MODULES[cls] = reader
+
+
+def module_op(module: nn.Module, path: str, where: str = "") -> tuple[str, Attrs]:
+    """The archdsl op for a leaf module, or a ModelImportError naming it (`where`: ` (at file.py:12)`)."""
     reader = MODULES.get(type(module)) or generated_reader(module)
     kind = f"{type(module).__module__}.{type(module).__qualname__}"
     if reader is None:
         if isinstance(module, ATTENTION):
-            raise ModelImportError(f"`{path}` ({kind}) is an attention layer", ATTENTION_HINT, "E842")
+            raise ModelImportError(f"`{path}` ({kind}){where} is an attention layer", ATTENTION_HINT, "E842")
         if isinstance(module, NEEDS_LANGUAGE):
-            raise ModelImportError(f"`{path}` ({kind}) has no archdsl op yet", LANGUAGE_HINT, "E843")
+            raise ModelImportError(f"`{path}` ({kind}){where} has no archdsl op yet", LANGUAGE_HINT, "E843")
         from .errors import PLUGIN_HINT
 
-        raise ModelImportError(f"`{path}` ({kind}) has no archdsl op", PLUGIN_HINT, "E841")
+        raise ModelImportError(f"`{path}` ({kind}){where} has no archdsl op", PLUGIN_HINT, "E841")
     try:
         return reader(module)
     except ModelImportError as error:
-        error.message = f"`{path}` ({kind}): {error.message}"
+        error.message = f"`{path}` ({kind}){where}: {error.message}"
         raise
 
 
@@ -231,6 +316,8 @@ FUNCTIONS: dict[Any, Callable[[tuple, dict], tuple[str, Attrs]]] = {
     F.avg_pool2d: _avg_pool,
     F.dropout: lambda a, k: ("dropout", {"p": _arg(a, k, 1, "p", 0.5)}),
     "contiguous": lambda a, k: None,
+    torch.permute: lambda a, k: ("permute", {"dims": tuple(_arg(a, k, 1, "dims"))}),
+    "permute": lambda a, k: ("permute", {"dims": tuple(a[1] if isinstance(a[1], list | tuple) else a[1:])}),
 }
 
 

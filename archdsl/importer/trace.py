@@ -16,9 +16,12 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from ..backends.pysource.collect import _stage_blocks
+from ..backends.pysource.writer import short_float
+from ..ir.naming import quoted_label_problem
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import get_op
-from .errors import ATTENTION_HINT, LANGUAGE_HINT, PLUGIN_HINT, ModelImportError
+from .errors import ATTENTION_HINT, FUNCTION_HINT, LANGUAGE_HINT, PLUGIN_HINT, ModelImportError
 from .mapping import (
     ATTENTION,
     FUNCTIONS,
@@ -26,7 +29,9 @@ from .mapping import (
     channel_shuffle_op,
     function_op,
     generated_reader,
+    is_norm_act,
     module_op,
+    norm_act_ops,
     wrapped_functions,
 )
 
@@ -36,9 +41,9 @@ _DATA_FLOW_HINT = (
 )
 
 
-# Calls that mean a transformer, or a tensor layout the language does not have yet (issue 12).
+# Calls that mean a transformer, or a tensor layout the language does not have.
 ATTENTION_CALLS = {"scaled_dot_product_attention", "matmul", "bmm", "baddbmm", "einsum", "multi_head_attention_forward"}
-LANGUAGE_CALLS = {"permute", "transpose", "reshape", "view", "layer_norm", "group_norm", "roll", "pad", "interpolate"}
+LANGUAGE_CALLS = {"transpose", "reshape", "view", "layer_norm", "group_norm", "roll", "pad", "interpolate"}
 
 
 class _Tracer(fx.Tracer):
@@ -47,7 +52,12 @@ class _Tracer(fx.Tracer):
         self.record_stack_traces = True
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return type(m) in MODULES or generated_reader(m) is not None or super().is_leaf_module(m, qualname)
+        return (
+            type(m) in MODULES
+            or generated_reader(m) is not None
+            or is_norm_act(m)
+            or super().is_leaf_module(m, qualname)
+        )
 
 
 @dataclass
@@ -96,14 +106,28 @@ def trace(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModule:
         graph = _Tracer(generated_functions(model)).trace(model)
     except torch.fx.proxy.TraceError as exc:
         raise ModelImportError(
-            f"torch.fx cannot trace {type(model).__name__}: {exc}", _DATA_FLOW_HINT, "E844"
+            f"torch.fx cannot trace {type(model).__name__}{_user_line(exc)}: {exc}", _DATA_FLOW_HINT, "E844"
         ) from None
     module = fx.GraphModule(model, graph)
     from torch.fx.passes.shape_prop import ShapeProp
 
     with torch.no_grad():
-        ShapeProp(module).propagate(torch.zeros(2, *input_shape))
+        # On the model's device: a model made on `meta` (the biggest ones) is imported without memory.
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        ShapeProp(module).propagate(torch.zeros(2, *input_shape, device=device))
     return module
+
+
+def _user_line(exc: BaseException) -> str:
+    """` (at model.py:12)`: the last frame of the model's own code in a tracing error's traceback."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/torch/" not in f.filename]
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames and frames[-1].filename != __file__ else ""
+
+
+def _kind(module: nn.Module) -> str:
+    return f"{type(module).__module__}.{type(module).__qualname__}"
 
 
 def _where(node: fx.Node) -> str:
@@ -160,24 +184,47 @@ def collect(module: fx.GraphModule, root: nn.Module) -> _Trace:
                 )
             continue
         if node.op == "get_attr":
-            raise ModelImportError(
-                f"`{node.target}` is a tensor used outside any layer{_where(node)}",
-                "learnable tensors outside layers arrive with the language's next version (issue 12)",
-                "E843",
-            )
+            ids[node] = len(result.ops) + 1
+            result.ops.append(_held_tensor(node, root, ids[node]))
+            continue
+        if _views_held_tensor(node):
+            ids[node] = ids[node.args[0]]
+            _add_view(next(op for op in result.ops if op.id == ids[node]), tuple(node.meta["tensor_meta"].shape))
+            continue
         name: str | None = None
         params = 0
+        if node.op == "call_module" and is_norm_act(root.get_submodule(node.target)):
+            # timm's BatchNormAct2d: the batchnorm keeps the module's name, its act and drop follow.
+            sub = root.get_submodule(node.target)
+            value, shape = ids[node.args[0]], tuple(node.meta["tensor_meta"].shape[1:])
+            params = sum(p.numel() for p in sub.parameters(recurse=False))
+            for position, (op, attrs) in enumerate(norm_act_ops(sub, node.target)):
+                named = position == 0
+                result.ops.append(
+                    _Op(
+                        len(result.ops) + 1,
+                        op,
+                        _full_attrs(op, attrs),
+                        [value],
+                        _scope_of(node),
+                        node.target.rsplit(".", 1)[-1] if named else None,
+                        shape,
+                        params if named else 0,
+                    )
+                )
+                value = len(result.ops)
+            ids[node] = value
+            continue
+        if node.op == "call_module" and type(root.get_submodule(node.target)) is nn.Identity:
+            ids[node] = ids[node.args[0]]  # a placeholder (timm's `aa`, `drop_path` at rate 0): no layer, no weights
+            continue
         if node.op == "call_module":
             sub = root.get_submodule(node.target)
-            op, attrs = module_op(sub, node.target)
+            op, attrs = module_op(sub, node.target, _where(node))
             name = node.target.rsplit(".", 1)[-1]
-            bad = next((part for part in node.target.split(".") if not (part.isidentifier() or part.isdigit())), None)
-            if bad is not None:
-                raise ModelImportError(
-                    f"`{node.target}`: the module name `{bad}` is not an identifier, so no spec "
-                    "label can keep it (and the state_dict keys with it)",
-                    code="E846",
-                )
+            problem = next(filter(None, map(quoted_label_problem, node.target.split("."))), None)
+            if problem is not None:
+                raise ModelImportError(f"`{node.target}`: {problem}", code="E846")
             params = sum(p.numel() for p in sub.parameters())
             if node.target in called:
                 if params:
@@ -185,6 +232,9 @@ def collect(module: fx.GraphModule, root: nn.Module) -> _Trace:
                 name = None
             called.add(node.target)
             inputs = [ids[node.args[0]]]
+        elif _is_spatial_mean(node) and _arg(node, 2, "keepdim", False):
+            # x.mean((2, 3), keepdim=True): global average pooling (timm's squeeze-and-excitation).
+            op, attrs, inputs = "global_avgpool", {}, [ids[node.args[0]]]
         elif _is_spatial_mean(node):
             # x.mean([2, 3]): global average pooling, then the 1x1 map flattened.
             pooled = len(result.ops) + 1
@@ -206,13 +256,14 @@ def collect(module: fx.GraphModule, root: nn.Module) -> _Trace:
             reader = function_op(node.target)
             if reader is None:
                 what = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", node.target)
-                where = _scope_of(node) or "the top-level forward"
-                message = f"`{what}` in `{where}`{_where(node)} has no archdsl op"
+                scope = _scope_of(node)
+                where = f"`{scope}` ({_kind(root.get_submodule(scope))})" if scope else "the top-level forward"
+                message = f"`{what}` in {where}{_where(node)} has no archdsl op"
                 if str(what) in ATTENTION_CALLS:
                     raise ModelImportError(message, ATTENTION_HINT, "E842")
                 if str(what) in LANGUAGE_CALLS:
                     raise ModelImportError(message, LANGUAGE_HINT, "E843")
-                raise ModelImportError(message, PLUGIN_HINT, "E841")
+                raise ModelImportError(message, FUNCTION_HINT, "E841")
             mapped = reader(node.args, node.kwargs)
             tensor_inputs = _tensor_inputs(node.args, ids) + _tensor_inputs(node.kwargs.values(), ids)
             if mapped is None or (mapped[0] == "concat" and len(tensor_inputs) == 1):
@@ -228,16 +279,76 @@ def collect(module: fx.GraphModule, root: nn.Module) -> _Trace:
         ids[node] = op_id
         shape = tuple(node.meta["tensor_meta"].shape[1:])
         result.ops.append(_Op(op_id, op, _full_attrs(op, attrs), inputs, _scope_of(node), name, shape, params))
+    result.ops = _held_tensors_at_first_use(result.ops)
     return result
+
+
+def _held_tensors_at_first_use(ops: list[_Op]) -> list[_Op]:
+    """Each held tensor just before the op that first reads it: fx records `self.layer_scale` where the
+    forward touches it (before the branch it scales, in torchvision; after it, in archdsl's own code),
+    and one place for it keeps an import of a built spec the same text."""
+    held = {op.id: op for op in ops if op.op == "parameter" and not op.inputs}
+    ordered: list[_Op] = []
+    for op in ops:
+        if op.id in held:
+            continue
+        ordered += [held.pop(v) for v in op.inputs if v in held]
+        ordered.append(op)
+    return ordered + list(held.values())
+
+
+def _held_tensor(node: fx.Node, root: nn.Module, op_id: int) -> _Op:
+    """A learnable tensor a module holds and uses in its forward (ConvNeXt's `layer_scale`) as
+    `parameter(dims..., init=v)` under the attribute's name. Its init is the tensor's value when every
+    element is the same (a fresh model), else its mean: the imported weights overwrite it anyway."""
+    try:
+        tensor = root.get_parameter(str(node.target))
+    except AttributeError:
+        raise ModelImportError(
+            f"`{node.target}` is a tensor used outside any layer{_where(node)}, and not a learnable parameter",
+            "archdsl holds learnable tensors only (`parameter(...)`); compute a constant inside a layer",
+            "E843",
+        ) from None
+    owner, _, name = str(node.target).rpartition(".")
+    problem = quoted_label_problem(name)
+    if problem is not None:
+        raise ModelImportError(f"`{node.target}`: {problem}", code="E846")
+    init = 0.0
+    if not tensor.is_meta and tensor.numel():
+        flat = tensor.detach().flatten()
+        value = flat[0] if bool((flat == flat[0]).all()) else flat.mean()
+        init = float(
+            str(value.numpy().item() if value.dtype == torch.float64 else value.numpy())
+        )  # 1e-6, not 9.99999997e-7
+    attrs = _full_attrs("parameter", {"shape": tuple(tensor.shape), "init": init})
+    return _Op(op_id, "parameter", attrs, [], owner, name, tuple(tensor.shape), tensor.numel())
+
+
+def _views_held_tensor(node: fx.Node) -> bool:
+    """`self.gamma.reshape(1, -1, 1, 1)` (timm's ConvNeXt): a held tensor read through a view, nowhere else."""
+    source = node.args[0] if node.args else None
+    return (
+        node.op == "call_method"
+        and node.target in ("reshape", "view")
+        and isinstance(source, fx.Node)
+        and source.op == "get_attr"
+        and len(source.users) == 1
+    )
+
+
+def _add_view(held: _Op, shape: tuple[int, ...]) -> None:
+    """The view becomes the held tensor's `view=`, its leading 1s dropped (a batch of one broadcasts alike)."""
+    while len(shape) > 1 and shape[0] == 1:
+        shape = shape[1:]
+    held.attrs = _full_attrs("parameter", {**held.attrs, "view": shape})
+    held.shape = shape
 
 
 def _is_spatial_mean(node: fx.Node) -> bool:
     if not (node.op == "call_method" and node.target == "mean") and node.target is not torch.mean:
         return False
     dims = _arg(node, 1, "dim")
-    return (
-        isinstance(dims, list | tuple) and sorted(d % 4 for d in dims) == [2, 3] and not _arg(node, 2, "keepdim", False)
-    )
+    return isinstance(dims, list | tuple) and sorted(d % 4 for d in dims) == [2, 3]
 
 
 def _arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
@@ -246,7 +357,13 @@ def _arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
 
 def _full_attrs(op: str, attrs: dict[str, Any]) -> dict[str, Any]:
     definition = get_op(op)
-    return {a.name: attrs.get(a.name, a.default) for a in definition.args}
+    # Floats as archdsl writes them in the code it emits (`0.0003`, not `1 - 0.9997`'s 0.00029999999999996696),
+    # so the module built from the spec imports to the same text.
+    return {
+        a.name: short_float(value) if isinstance(value, float) else value
+        for a in definition.args
+        for value in [attrs.get(a.name, a.default)]
+    }
 
 
 def rewrite_concats(trace: _Trace) -> None:
@@ -315,9 +432,38 @@ def to_graph(trace: _Trace, root: nn.Module, name: str, input_shape: tuple[int, 
             "E846",
         )
     scope = _build_scope(trace, root, "", trace.ops, 0, trace.output, name)
+    # A class that is a plain chain of blocks whose length differs between uses (DenseNet's _DenseBlock)
+    # is compiled back to an nn.Sequential, which imports as a group: write it as a group from the start,
+    # so importing the built spec gives the same text. The rule is the code generator's own.
+    scope = _as_groups(scope, _stage_blocks(scope))
     return Graph(
         name=name, class_name=_class_name(type(root)), doc=None, params={}, input_shape=input_shape, root=scope
     )
+
+
+def _as_groups(scope: ScopeNode, blocks: set[str]) -> ScopeNode:
+    items = tuple(_as_groups(item, blocks) if isinstance(item, ScopeNode) else item for item in scope.items)
+    return scope.model_copy(update={"items": items, "block": None if scope.block in blocks else scope.block})
+
+
+def _is_container(module: nn.Module, root: nn.Module) -> bool:
+    """A plain chain of children, written as a group, never as a block of its own: nn.Sequential, and a
+    subclass that keeps its forward and whose instances name their children differently (torchvision's
+    RegNet `AnyStage`: `block1-0` in one stage, `block2-0` ... in the next; a block cannot take names as
+    parameters). Subclasses with numbered children (Conv2dNormActivation) or the same names stay blocks."""
+    cls = type(module)
+    if cls in (nn.Sequential, nn.ModuleList, nn.ModuleDict):
+        return True
+    if cls.__module__.startswith("archdsl_generated"):
+        return False  # archdsl's own block classes (some are Sequential subclasses) are blocks again
+    if not isinstance(module, nn.Sequential) or cls.forward is not nn.Sequential.forward:
+        return False
+    names = {
+        tuple(name for name, _ in sub.named_children())
+        for sub in root.modules()
+        if type(sub) is cls and not all(name.isdigit() for name, _ in sub.named_children())
+    }
+    return len(names) > 1
 
 
 def _class_name(cls: type) -> str:
@@ -374,9 +520,7 @@ def _build_scope(
         items.append(_build_scope(trace, root, child, members, input_value, output, child.rsplit(".", 1)[-1]))
         index = last + 1
     module = root.get_submodule(path) if path else root
-    block = (
-        None if type(module) in (nn.Sequential, nn.ModuleList, nn.ModuleDict) or not path else _class_name(type(module))
-    )
+    block = None if not path or _is_container(module, root) else _class_name(type(module))
     flow, chain = input_id, True
     for item in items:
         item_inputs = item.inputs if isinstance(item, OpNode) else (item.input,)

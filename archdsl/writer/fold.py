@@ -6,9 +6,11 @@ import re
 from typing import Any
 
 from ..frontend import syntax as ast
+from ..frontend import unparse
+from ..ir.naming import label_problem
 
 MIN_LOOP = 3  # fewer numbered labels than this read better written out
-NUMBERED = re.compile(r"^([A-Za-z_]+?)(\d+)$")
+NUMBERED = re.compile(r"^(.*?\D)(\d+)$")  # denselayer1, "block1-0" (a quoted label)
 
 
 def is_plain_step(stmt: Any) -> bool:
@@ -84,7 +86,10 @@ def _loops(statements: list[Any]) -> list[Any]:
             prefix, first, step = head
             # `for i in range(n): name{i + 1}` as the library writes it: n is the count.
             number = ast.BinOp(op="+", left=ast.Name(id="i"), right=ast.Num(value=first)) if first else ast.Name(id="i")
-            label = ast.Label(parts=(prefix, number))
+            if label_problem(prefix + "0") is None:
+                label = ast.Label(parts=(prefix, number))
+            else:  # a quoted label is an f-string: "block1-{i + 1}"
+                label = ast.Label(parts=(f"{prefix}{{{unparse.expr(number)}}}",), quoted=True)
             body = ast.FlowStmt(chain=ast.Chain(items=(ast.Labeled(label=label, chain=ast.Chain(items=(step,))),)))
             count = ast.Call(func="range", args=(ast.Num(value=end - index),))
             out.append(ast.For(targets=("i",), iter=count, body=(body,)))

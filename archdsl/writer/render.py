@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from ..frontend import syntax as ast
+from ..ir.naming import label_problem
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import get_op
 from .fold import fold_statements, fold_steps, is_plain_step
@@ -24,8 +25,14 @@ class WriterError(ValueError):
     """The graph has something the language cannot write (a scope with no name that is not a chain)."""
 
 
+class OpName(str):
+    """An op as a value (a block parameter `act=relu`), written as its bare name."""
+
+
 def const(value: Any) -> Any:
     """A Python value as an AST literal."""
+    if isinstance(value, OpName):
+        return ast.Name(id=str(value))
     if isinstance(value, bool):
         return ast.Bool(value=value)
     if isinstance(value, int | float):
@@ -50,11 +57,18 @@ def op_call(node: OpNode, refs: tuple[Any, ...] = ()) -> ast.Call:
     args, kwargs = list(refs), []
     for arg in op.args:
         value = node.attrs.get(arg.name, arg.default)
-        if arg.required:
+        if arg.name == op.extra.get("variadic"):  # parameter(64, 1, 1, ...): one argument per dim
+            args.extend(const(v) for v in value)
+        elif arg.required and not arg.keyword_only:
             args.append(const(value))
-        elif value != arg.default:
+        elif arg.required or value != arg.default:
             kwargs.append(ast.Kwarg(name=arg.name, value=const(value)))
     return ast.Call(func=name, args=tuple(args), kwargs=tuple(kwargs))
+
+
+def label_node(name: str) -> ast.Label:
+    """A module name as a label: quoted (`"block1-0"`) when it is not an identifier."""
+    return ast.Label(parts=(name,), quoted=label_problem(name) is not None or not name.isidentifier())
 
 
 def is_label(name: str | None) -> bool:
@@ -104,8 +118,12 @@ class Renderer:
             used = inputs if merge else (() if inputs and inputs[0] == flow else inputs[:1])
             sources.append(used)
             explicit.update(used)
-            flow = item.id if isinstance(item, OpNode) else item.output
-        if flow != scope.output:
+            if not _held(item):  # `scale = parameter(...)` is an assignment: the flow goes on past it
+                flow = item.id if isinstance(item, OpNode) else item.output
+        # A network with several outputs ends with `return logits=fc, aux=...`, which names each of them.
+        outputs = self.graph.outputs if scope is self.graph.root else {}
+        explicit.update(outputs.values())
+        if flow != scope.output and not outputs:
             explicit.add(scope.output)
         names: dict[int, Any] = {scope.input: ast.InputRef()}
         temps: dict[int, str] = {}
@@ -125,7 +143,10 @@ class Renderer:
         statements: list[Any] = []
         for item, used in zip(items, sources):
             statements.extend(self._statement(item, used, names, temps, scope.sequential))
-        if flow != scope.output:
+        if outputs:
+            values = tuple(names[value] for value in outputs.values())
+            statements.append(ast.Return(names=tuple(outputs), values=values))
+        elif flow != scope.output:
             statements.append(ast.FlowStmt(chain=ast.Chain(items=(ast.Step(expr=names[scope.output]),))))
         return fold_statements(statements)
 
@@ -138,26 +159,42 @@ class Renderer:
             prefix = () if merge else tuple(ast.Step(expr=names[v]) for v in used)
         else:
             prefix = tuple(ast.Step(expr=names[v]) for v in used)
-            if self.is_block(item):
+            body = None if self.is_block(item) else self.body(item)
+            chain = None if body is None else _as_chain(body)
+            if body is None or (chain is None and label is None and item.block):
+                # A one-off module that is not a plain chain, at a numbered place: a block (a group needs a name).
                 core = self.blocks.call(item)
             else:
-                body = self.body(item)
-                chain = _as_chain(body)
-                if chain is None or (label and len(_text(chain, label)) > LINE_LIMIT and out not in temps):
-                    if label is None:
+                lone_label = chain is not None and len(chain.items) == 1 and isinstance(chain.items[0], ast.Labeled)
+                if (
+                    chain is None
+                    or (label is None and lone_label)
+                    or (label and len(_text(chain, label)) > LINE_LIMIT and out not in temps)
+                ):
+                    if label is None and not item.name.isdigit():
                         raise WriterError(f"a scope without a name that is not a plain chain ({item.block or 'group'})")
+                    # At a numbered place, a group of named layers gets its number as a quoted label (`"1":`):
+                    # in a chain, `a: x -> b: y` would put b inside a.
+                    label = label or item.name
                     moved = [ast.FlowStmt(chain=ast.Chain(items=prefix))] if prefix else []
-                    return [*moved, ast.Group(label=ast.Label(parts=(label,)), body=tuple(body))]
+                    return [*moved, ast.Group(label=label_node(label), body=tuple(body))]
                 if label is None:
                     if len(chain.items) == 1 and chain.items[0].repeat is None:
                         # `(Block(..))` would be the block itself; `(Block(..) x 1)` is a group holding it.
                         chain = ast.Chain(items=(ast.Step(expr=chain.items[0].expr, repeat=ast.Num(value=1)),))
                     return [_flow(prefix, ast.Step(expr=chain), temps.get(out))]
-                return [_flow(prefix, ast.Labeled(label=ast.Label(parts=(label,)), chain=chain), temps.get(out))]
+                return [_flow(prefix, ast.Labeled(label=label_node(label), chain=chain), temps.get(out))]
         step: Any = ast.Step(expr=core)
+        if label is not None and _held(item):  # named by assignment, as a spec's author writes it
+            return [ast.Assign(target=label, chain=ast.Chain(items=(step,)))]
         if label is not None:
-            step = ast.Labeled(label=ast.Label(parts=(label,)), chain=ast.Chain(items=(step,)))
+            step = ast.Labeled(label=label_node(label), chain=ast.Chain(items=(step,)))
         return [_flow(prefix, step, temps.get(out))]
+
+
+def _held(item: OpNode | ScopeNode) -> bool:
+    """A tensor the module holds (`parameter(...)`): made from nothing, read by name."""
+    return isinstance(item, OpNode) and not item.inputs and bool(get_op(item.op).extra.get("tensor"))
 
 
 def _reads_input(body: list[Any]) -> bool:
@@ -182,6 +219,8 @@ def _as_chain(body: list[Any]) -> ast.Chain | None:
     """A body of plain steps (no sources, no names, no control flow) as one chain, else None."""
     if not body or not all(is_plain_step(s) for s in body):
         return None
+    if any(s.chain.items[0].kind == "labeled" for s in body[:-1]):
+        return None  # `a: x -> b: y` would put b inside a: a label names everything to its right
     return ast.Chain(items=tuple(fold_steps([s.chain.items[0] for s in body])))
 
 

@@ -25,6 +25,18 @@ if TYPE_CHECKING:
 UNUSED = object()  # a column entry for an instance that lacks the statement
 ABSENT = object()  # the statement (or part of it) of an instance that lacks it
 LITERALS = ("num", "bool", "str", "none", "tuple", "list")
+# Parameter-free activations: instances that differ only in which one they apply get a parameter `act`
+# (`act=relu`, `act=hardswish`: MobileNetV3), as a hand-written block would.
+ACTIVATIONS = frozenset({"relu", "relu6", "silu", "hardswish", "hardsigmoid", "sigmoid", "tanh", "gelu"})
+
+
+def _activation(node: Any) -> str | None:
+    """`relu()` as a statement, or `relu` as an argument value: the activation's name."""
+    if node is ABSENT:
+        return None
+    if node.kind == "call" and node.func in ACTIVATIONS and not node.args and not node.kwargs:
+        return node.func
+    return node.id if node.kind == "name" and node.id in ACTIVATIONS else None
 
 
 class CannotUnify(Exception):
@@ -35,6 +47,17 @@ def _python(node: Any) -> Any:
     if node.kind in ("tuple", "list"):
         return tuple(_python(i) for i in node.items)
     return None if node.kind == "none" else node.value
+
+
+def _one_item_varies(nodes: list[Any]) -> bool:
+    """Tuples of one length in every instance that differ in one item only (`view=(96, 1, 1)`,
+    `(192, 1, 1)`): unified item by item, so that item can share a parameter (`view=(channels, 1, 1)`)."""
+    if any(n is ABSENT or n.kind not in ("tuple", "list") for n in nodes):
+        return False
+    if len({(n.kind, len(n.items)) for n in nodes}) != 1:
+        return False
+    varying = [i for i in range(len(nodes[0].items)) if len({_python(n.items[i]) for n in nodes}) > 1]
+    return len(varying) == 1
 
 
 def _literal(node: Any) -> bool:
@@ -77,8 +100,12 @@ class Unifier:
         first = present[0]
         if all(n == first for n in present):
             return first
-        if all(n is not None and _literal(n) for n in present):
+        if all(n is not None and _literal(n) for n in present) and not _one_item_varies(nodes):
             return self.params.hole(tuple(UNUSED if n is ABSENT else _python(n) for n in nodes), hint)
+        if all(_activation(n) for n in present):
+            from .render import OpName
+
+            return self.params.hole(tuple(UNUSED if n is ABSENT else OpName(_activation(n)) for n in nodes), "act")
         if len(present) != len(nodes):
             return self._partial(nodes, hint)
         if any(type(n) is not type(first) for n in nodes):
@@ -170,6 +197,7 @@ class Unifier:
         keyed = [_keyed(body) for body in bodies]
         order = _merge([[k for k, _ in body] for body in keyed])
         maps = [dict(body) for body in keyed]
+        _explicit_inputs(order, maps, [body[0][0] if body else None for body in keyed])
         _shortcuts(order, maps)
         out: list[Any] = []
         run: list[str] = []
@@ -229,7 +257,7 @@ def _key(stmt: Any) -> str:
     if core.kind == "labeled":
         return "label:" + (core.label.static or "")
     expr = core.expr
-    name = expr.func if expr.kind == "call" else expr.kind
+    name = "act" if _activation(expr) else expr.func if expr.kind == "call" else expr.kind
     return f"{stmt.kind}:{name}"
 
 
@@ -261,6 +289,32 @@ def _merge(sequences: list[list[str]]) -> list[str]:
 def _flag_name(key: str) -> str:
     name = key.split("#")[0].split(":")[-1]
     return f"use_{name}" if name.isidentifier() else "enabled"
+
+
+def _reads_flow(stmt: Any) -> bool:
+    """A one-label statement fed by the flow: `proj: Conv(...)` (not `in -> proj: ...`, not a merge)."""
+    return (
+        stmt.kind == "flow"
+        and len(stmt.chain.items) == 1
+        and stmt.chain.items[0].kind == "labeled"
+        and stmt.chain.items[0].chain.items[0].kind == "step"
+        and stmt.chain.items[0].chain.items[0].expr.kind != "in"
+    )
+
+
+def _explicit_inputs(order: list[str], maps: list[dict], firsts: list[str | None]) -> None:
+    """`proj: ...` as a body's first statement reads `in`: written `in -> proj: ...` where that lets the
+    instances line up (another instance writes the source, or the statement is optional: a projection
+    that comes first in torchvision's RegNet block, `self.proj(x) + self.f(x)`)."""
+    source = ast.Step(expr=ast.InputRef())
+    for key in order:
+        present = [m for m in maps if key in m]
+        explicit = any(m[key].kind == "flow" and m[key].chain.items[0] == source for m in present)
+        if not explicit and len(present) == len(maps):
+            continue
+        for index, m in enumerate(maps):
+            if key in m and firsts[index] == key and _reads_flow(m[key]):
+                m[key] = ast.FlowStmt(chain=ast.Chain(items=(source, *m[key].chain.items)))
 
 
 def _shortcuts(order: list[str], maps: list[dict]) -> None:
