@@ -68,8 +68,10 @@ def test_explorer_file(driver, tmp_path):
     requested_urls(driver), console(driver)  # drop what the browser did before this page (its new tab)
     driver.get(page.as_uri())
     wait_for(lambda: node_count(driver), what="the diagram")
-    # The page opens at the static diagram's default depth: the same nodes.
-    assert node_count(driver) == len(build_diagram(graph, "auto").nodes) == 13
+    # The page opens at the static diagram's default depth: the same nodes, every op its own (the static
+    # diagram draws conv1's batchnorm and relu in its node).
+    assert node_count(driver) == len(build_diagram(graph, "auto", fuse=False).nodes) == 13
+    assert len(build_diagram(graph, "auto").nodes) == 11
 
     # Click layer2 (a closed stage): it opens in place, with its first block and the folded rest.
     ActionChains(driver).move_to_element(node(driver, "layer2")).click().perform()

@@ -115,9 +115,7 @@ def test_stages_and_repeats_fold_at_the_default_depth():
     assert layer3.kind == "stage"
     assert [n.name or n.title for n in diagram.nodes] == [
         "input 3x224x224",
-        "conv1",
-        "bn1",
-        "relu",
+        "conv1",  # its batchnorm and relu drawn in its node: "conv 7x7, 64, /2 + batchnorm + relu"
         "maxpool 3x3, /2",
         "layer1",
         "layer2",
@@ -128,6 +126,19 @@ def test_stages_and_repeats_fold_at_the_default_depth():
         "fc",
         "output 1000",
     ]
+
+
+def test_default_depth_draws_norm_and_activation_in_the_layer_before():
+    diagram = archdsl.draw("specs/vgg19_bn.arch").diagram
+    assert len(diagram.nodes) <= 40
+    titles = [n.title for n in diagram.nodes]
+    assert titles.count("conv 3x3, 512 + batchnorm + relu") == 8 and "linear 25088 → 4096 + relu" in titles
+    stem = archdsl.draw("specs/resnet18.arch").diagram.node("conv1")
+    assert stem.title == "conv 7x7, 64, /2 + batchnorm + relu" and "9,536 params" in stem.tooltip
+    # Every op at an explicit depth, and inside what --expand opens; a value read twice is never hidden.
+    assert archdsl.draw("specs/resnet18.arch", depth="all").diagram.node("conv1").title == "conv 7x7, 64, /2"
+    opened = archdsl.draw("specs/resnet18.arch", expand=["layer1.0"]).diagram
+    assert opened.node("layer1.0.conv1").title == "conv 3x3, 64" and opened.node("conv1").title == stem.title
 
 
 def test_depth_2_folds_identical_blocks_and_keeps_the_strided_one():
@@ -346,7 +357,7 @@ def test_system_dot_is_preferred_when_on_path(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "rendered by dot" in result.stdout
     assert marker.read_text() == "-Tsvg"
-    assert svg_node_count(out.read_bytes()) == 13
+    assert svg_node_count(out.read_bytes()) == 11
 
 
 def test_a_system_dot_without_png_falls_back_to_pygraphviz(tmp_path):

@@ -73,8 +73,8 @@ def plot_layout(comparison: Comparison, x: str = "macs", y: str = "params") -> L
     gmacs = [AXES[x][1](r) for r in rows]
     params = [AXES[y][1](r) for r in rows]
     crowded = len(rows) > 12
-    # The whole library (60+ models) needs more room than a dozen for every label to find a free place.
-    figsize = (16, 11) if len(rows) > 40 else (12, 8.5) if crowded else (7, 5)
+    # The whole library (90+ models) needs more room than a dozen for every label to find a free place.
+    figsize = (20, 14) if len(rows) > 70 else (16, 11) if len(rows) > 40 else (12, 8.5) if crowded else (7, 5)
     figure, axes = plt.subplots(figsize=figsize, dpi=150)
     marker_area = 20 if crowded else 36  # points squared
     axes.scatter(gmacs, params, s=marker_area, zorder=3)
