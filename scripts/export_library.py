@@ -20,7 +20,7 @@ def main(names: list[str]) -> int:
     import torch
 
     from archdsl.errors import ArchError
-    from archdsl.export import export
+    from archdsl.exporting import export
 
     torch.set_num_threads(1)
     specs = [ROOT / "specs" / f"{n}.arch" for n in names] if names else sorted((ROOT / "specs").glob("*.arch"))
@@ -30,9 +30,9 @@ def main(names: list[str]) -> int:
         for spec in specs:
             started = time.perf_counter()
             cells = []
-            for fmt in ("onnx", "exported"):
+            for fmt, suffix in (("onnx", "onnx"), ("exported", "pt2")):
                 try:
-                    result = export(spec, fmt, Path(folder) / f"{spec.stem}.{fmt}")
+                    result = export(spec, fmt, Path(folder) / f"{spec.stem}.{suffix}")
                     cells.append((f"equal ({result.max_rel_diff:.0e})", result.nodes, result.params))
                 except ArchError as error:
                     cells.append((f"{error.code}: {error.message.splitlines()[0][:80]}", "", ""))
