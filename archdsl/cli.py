@@ -670,6 +670,8 @@ def export_(
         f"(dynamic batch), {result.params:,} params, {result.nodes} nodes; max relative difference "
         f"{result.max_rel_diff:.1e} against PyTorch"
     )
+    for extra in result.files[1:]:
+        print(f"wrote {extra}: its weights (ONNX external data; keep it beside {result.path.name})")
 
 
 @app.command("import")

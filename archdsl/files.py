@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -26,3 +29,20 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def staged(path: str | Path) -> Iterator[Path]:
+    """For outputs written by other libraries, and for those of more than one file (an ONNX model and
+    its `.data`): yields `path`'s name inside a new folder beside it. When the block ends without an
+    exception, every file written in that folder is moved beside `path` (a rename each); otherwise
+    none is. The folder is removed either way."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield folder / path.name
+        for file in sorted(folder.iterdir()):
+            os.replace(file, path.parent / file.name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

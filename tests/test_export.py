@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,51 @@ def test_resnet18_onnx(tmp_path):
 def test_resnet18_exported_program(tmp_path):
     result = export(SPECS / "resnet18.arch", "exported", tmp_path / "r.pt2", input_shape=(3, 64, 64))
     assert result.max_rel_diff <= 1e-5
+
+
+def test_big_weights_go_to_external_data_beside_the_model(tmp_path, monkeypatch):
+    import archdsl
+    from archdsl.exporting import to_onnx
+
+    monkeypatch.setattr(to_onnx, "EXTERNAL_DATA_BYTES", 0)  # as if lenet5 passed protobuf's 2 GiB
+    model = archdsl.build(SPECS / "lenet5.arch").eval()
+    torch.save(model.state_dict(), tmp_path / "lenet.pt")
+    out = tmp_path / "out"
+    result = export(SPECS / "lenet5.arch", "onnx", out / "l.onnx", weights=tmp_path / "lenet.pt")
+    assert result.files == (out / "l.onnx", out / "l.onnx.data")
+    assert sorted(p.name for p in out.iterdir()) == ["l.onnx", "l.onnx.data"]  # no staging folder left
+    assert (out / "l.onnx").stat().st_size < 20_000 < (out / "l.onnx.data").stat().st_size  # 61,706 floats
+    moved = tmp_path / "moved"  # the model names its data file relative to itself
+    out.rename(moved)
+    assert _onnx_matches_torch(moved / "l.onnx", model, (3, 1, 32, 32)) <= 1e-5
+
+
+def test_an_export_that_differs_writes_nothing(tmp_path, monkeypatch):
+    from archdsl.exporting import to_onnx
+
+    monkeypatch.setattr(to_onnx, "relative_difference", lambda actual, expected: 0.5)
+    with pytest.raises(ArchError, match="differs from the PyTorch model") as caught:
+        export(SPECS / "mlp.arch", "onnx", tmp_path / "m.onnx")
+    assert caught.value.code == "E831" and list(tmp_path.iterdir()) == []
+
+
+def _small_specs() -> list[str]:
+    """The library's specs small enough to export both ways in CI: at most 7 M parameters and 1 G MACs
+    at their own input (the others are exported by scripts/export_library.py; see docs/export.md)."""
+    import archdsl
+
+    rows = archdsl.compare(sorted(SPECS.glob("*.arch"))).rows
+    return [Path(row.spec).stem for row in rows if row.params <= 7_000_000 and row.macs <= 1_000_000_000]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _small_specs())
+def test_small_library_spec_exports_both_ways(name, tmp_path):
+    onnx_result = export(SPECS / f"{name}.arch", "onnx", tmp_path / f"{name}.onnx")
+    program_result = export(SPECS / f"{name}.arch", "exported", tmp_path / f"{name}.pt2")
+    assert onnx_result.max_rel_diff <= 1e-5 and program_result.max_rel_diff <= 1e-5
+    assert onnx_result.files == (tmp_path / f"{name}.onnx",)  # small models stay one file
+
+
+def test_the_small_selection_is_not_empty():
+    assert {"lenet5", "mobilenet_v2", "mnasnet1_0", "squeezenet1_1", "regnet_y_400mf"} <= set(_small_specs())

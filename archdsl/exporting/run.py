@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ArchError, LoadError
+from ..files import staged
 from .spec_source import load_state_dict, resolve
 
 FORMATS = ("onnx", "exported")
@@ -30,6 +29,7 @@ class ExportResult:
     params: int
     max_rel_diff: float  # max |exported - torch| / max |torch|, on a batch of two random inputs
     nodes: int  # ONNX graph nodes, or the ExportedProgram's graph nodes
+    files: tuple[Path, ...] = ()  # every file written: the model, and an ONNX model's external weights
 
 
 def export(
@@ -84,24 +84,19 @@ def export(
         from .to_program import write_program as write
     with torch.no_grad():
         expected = model(example)
-    # Written beside the target and renamed into place once verified: never a partial or wrong file.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(handle)
-    try:
-        diff, nodes = write(model, example, expected, Path(temporary))
-        if diff <= tolerance:
-            os.replace(temporary, target)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-    if not diff <= tolerance:
-        raise ExportError(
-            f"the {format} export of {checked.name} differs from the PyTorch model: max relative "
-            f"difference {diff:.2e} > {tolerance:.0e}",
-            None,
-            code="E831",
-        )
-    return ExportResult(target, format, checked.name, checked.input_shape, checked.total_params, diff, nodes)
+    # Published only once verified: never a partial or wrong file, and a big ONNX model is two files.
+    with staged(target) as staging:
+        diff, nodes = write(model, example, expected, staging)
+        if not diff <= tolerance:
+            raise ExportError(
+                f"the {format} export of {checked.name} differs from the PyTorch model: max relative "
+                f"difference {diff:.2e} > {tolerance:.0e}",
+                None,
+                code="E831",
+            )
+        written = sorted((file.name for file in staging.parent.iterdir()), key=lambda name: (name != target.name, name))
+    files = tuple(target.parent / name for name in written)
+    return ExportResult(target, format, checked.name, checked.input_shape, checked.total_params, diff, nodes, files)
 
 
 def relative_difference(actual, expected) -> float:

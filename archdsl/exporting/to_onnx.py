@@ -17,11 +17,14 @@ from pathlib import Path
 from .run import ExportError, relative_difference
 
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"
+# A protobuf message cannot pass 2 GiB, so bigger weights go to a `.data` file beside the model (ONNX's
+# external data, which onnxruntime and Netron read); the margin leaves room for the graph itself.
+EXTERNAL_DATA_BYTES = 1_800_000_000
 
 
 def write_onnx(model, example, expected, path: Path) -> tuple[float, int]:
     """Export `model` to `path` with a dynamic batch; returns (max relative difference under onnxruntime,
-    node count)."""
+    node count). Weights over EXTERNAL_DATA_BYTES go to `path.name + ".data"` beside it."""
     import onnx
     import torch
 
@@ -47,8 +50,11 @@ def write_onnx(model, example, expected, path: Path) -> tuple[float, int]:
         ) from None
     proto = program.model_proto
     label_nodes(proto.graph)
-    onnx.save(proto, str(path))
-    onnx.checker.check_model(str(path))
+    if initializer_bytes(proto.graph) > EXTERNAL_DATA_BYTES:
+        onnx.save(proto, str(path), save_as_external_data=True, location=path.name + ".data")
+    else:
+        onnx.save(proto, str(path))
+    onnx.checker.check_model(str(path))  # from the path, so that it reads external data too
     return relative_difference(run_onnx(path, example), expected), len(proto.graph.node)
 
 
@@ -66,6 +72,11 @@ def label_nodes(graph) -> None:
         count = taken.get(base, 0)
         taken[base] = count + 1
         node.name = base if count == 0 else f"{base}_{count}"
+
+
+def initializer_bytes(graph) -> int:
+    """The size of the graph's weights as stored in the model file."""
+    return sum(len(tensor.raw_data) for tensor in graph.initializer)
 
 
 def run_onnx(path: Path, example):
