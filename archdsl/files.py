@@ -21,10 +21,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-        umask = os.umask(0)  # reading the umask means setting it; put it straight back
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        _publish(Path(tmp), path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -34,7 +31,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 @contextmanager
 def staged(path: str | Path) -> Iterator[Path]:
     """For outputs written by other libraries, and for those of more than one file (an ONNX model and
-    its `.data`): yields `path`'s name inside a new folder beside it. When the block ends without an
+    its `.data`, which onnx writes private): yields `path`'s name inside a new folder beside it. When the block ends without an
     exception, every file written in that folder is moved beside `path` (a rename each); otherwise
     none is. The folder is removed either way."""
     path = Path(path)
@@ -43,6 +40,14 @@ def staged(path: str | Path) -> Iterator[Path]:
     try:
         yield folder / path.name
         for file in sorted(folder.iterdir()):
-            os.replace(file, path.parent / file.name)
+            _publish(file, path.parent / file.name)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _publish(written: Path, path: Path) -> None:
+    """Rename `written` to `path` with the permissions a plain `open()` gives (0666 less the umask)."""
+    umask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(umask)
+    os.chmod(written, 0o666 & ~umask)
+    os.replace(written, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,9 @@ def test_big_weights_go_to_external_data_beside_the_model(tmp_path, monkeypatch)
     result = export(SPECS / "lenet5.arch", "onnx", out / "l.onnx", weights=tmp_path / "lenet.pt")
     assert result.files == (out / "l.onnx", out / "l.onnx.data")
     assert sorted(p.name for p in out.iterdir()) == ["l.onnx", "l.onnx.data"]  # no staging folder left
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (out / "l.onnx.data").stat().st_mode & 0o777 == 0o666 & ~umask  # as open() makes it, not private
     assert (out / "l.onnx").stat().st_size < 20_000 < (out / "l.onnx.data").stat().st_size  # 61,706 floats
     moved = tmp_path / "moved"  # the model names its data file relative to itself
     out.rename(moved)
