@@ -21,6 +21,7 @@ from difflib import get_close_matches
 from typing import Any
 
 from ..ir.nodes import Graph, OpNode, ScopeNode
+from ..ir.structure import holds_one_block, is_stage
 from ..ir.values import show
 from ..ops.registry import get_op
 from ..shapes import fmt
@@ -132,17 +133,6 @@ def _parse_depth(depth: int | str | None) -> int | str:
 
 def _item_name(item: OpNode | ScopeNode) -> str:
     return item.name if item.name is not None else f"({item.op})#{item.id}"  # type: ignore[union-attr]
-
-
-def _holds_one_block(scope: ScopeNode) -> bool:
-    """Made only of instances of one block."""
-    blocks = {item.block if isinstance(item, ScopeNode) else None for item in scope.items}
-    return len(blocks) == 1 and None not in blocks
-
-
-def _is_stage(scope: ScopeNode) -> bool:
-    """A group made only of instances of one block (ResNet's layer3, DenseNet's denseblock2)."""
-    return scope.block is None and _holds_one_block(scope)
 
 
 def _signature(scope: ScopeNode, graph: Graph) -> tuple:
@@ -295,7 +285,7 @@ class _Builder:
         if self.depth == ALL:
             return True
         if self.depth == AUTO:
-            return scope.block is None and not _is_stage(scope)
+            return scope.block is None and not is_stage(scope)
         return level < self.depth  # type: ignore[operator]
 
     def _find_varying_args(self) -> None:
@@ -408,7 +398,7 @@ class _Builder:
         params = sum(_scope_params(s) for s in run)
         if first.block:
             title = first.block + (f" x {count}" if count > 1 else "")
-            if _holds_one_block(first):
+            if holds_one_block(first):
                 # A block that is itself a stage (EfficientNet's `Stage`) says what it repeats.
                 title += f" ({self._summarize(first)})"
             args = self._args_text(run)
@@ -438,7 +428,7 @@ class _Builder:
         run, one that changes along it shows its range ("drop=0.1…0.15")."""
         parts = []
         for key in self.varying.get(run[0].block or "", []):
-            values = [_show_arg(scope.args[key]) for scope in run]
+            values = [show_arg(scope.args[key]) for scope in run]
             parts.append(f"{key}={values[0]}" if len(set(values)) == 1 else f"{key}={values[0]}…{values[-1]}")
         return ", ".join(parts)
 
@@ -520,12 +510,12 @@ class _Builder:
         return inputs
 
 
-def _show_arg(value: Any) -> str:
+def show_arg(value: Any) -> str:
     """An argument as the spec writes it, floats to 3 significant digits (0.0364, not 0.036363636...)."""
     if isinstance(value, float) and not isinstance(value, bool):
         return f"{value:.3g}"
     if isinstance(value, tuple):
-        return "[" + ", ".join(_show_arg(v) for v in value) + "]"
+        return "[" + ", ".join(show_arg(v) for v in value) + "]"
     return show(value)
 
 

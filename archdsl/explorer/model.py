@@ -107,9 +107,9 @@ def _opened(default: Diagram, units: dict[str, dict[str, Any]]) -> set[str]:
 def _opens_with_parent(scope: ScopeNode) -> bool:
     """A plain group (`downsample`, `features`) opens with the block around it, as at depth "auto";
     block instances and stages stay closed until clicked."""
-    from ..backends.diagram import _is_stage  # the "auto" depth's own rule
+    from ..ir.structure import is_stage  # the "auto" depth's own rule
 
-    return scope.block is None and not _is_stage(scope)
+    return scope.block is None and not is_stage(scope)
 
 
 def _node_json(node: DiagramNode, tip: Tip) -> dict[str, Any]:
@@ -163,9 +163,9 @@ def _macs(graph: Graph, ops: list[OpNode]) -> str:
 
 
 def _show(value: Any) -> str:
-    from ..backends.diagram import _show_arg  # the diagram's own way to print an argument
+    from ..backends.diagram import show_arg  # the diagram's own way to print an argument
 
-    return _show_arg(value)
+    return show_arg(value)
 
 
 def _op_tip(graph: Graph, op: OpNode | None, node: DiagramNode, checked: Checked) -> Tip:

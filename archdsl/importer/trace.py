@@ -16,10 +16,10 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from ..backends.pysource.collect import _stage_blocks
 from ..backends.pysource.writer import short_float
 from ..ir.naming import quoted_label_problem
 from ..ir.nodes import Graph, OpNode, ScopeNode
+from ..ir.structure import stage_blocks
 from ..ops.registry import get_op
 from .errors import ATTENTION_HINT, FUNCTION_HINT, LANGUAGE_HINT, PLUGIN_HINT, ModelImportError
 from .mapping import (
@@ -435,7 +435,7 @@ def to_graph(trace: _Trace, root: nn.Module, name: str, input_shape: tuple[int, 
     # A class that is a plain chain of blocks whose length differs between uses (DenseNet's _DenseBlock)
     # is compiled back to an nn.Sequential, which imports as a group: write it as a group from the start,
     # so importing the built spec gives the same text. The rule is the code generator's own.
-    scope = _as_groups(scope, _stage_blocks(scope))
+    scope = _as_groups(scope, stage_blocks(scope))
     return Graph(
         name=name, class_name=_class_name(type(root)), doc=None, params={}, input_shape=input_shape, root=scope
     )

@@ -13,6 +13,7 @@ from typing import Any
 from ...ir.naming import camel
 from ...ir.nodes import Graph, OpNode, ScopeNode
 from ...ir.param_tags import Retagger
+from ...ir.structure import stage_blocks
 from ...ops.registry import TorchCall, get_op
 
 NO_DEFAULT = object()
@@ -106,7 +107,7 @@ class Collector:
         self.helpers: list[str] = []
         self.imports: list[str] = []
         self.needs_ordered_dict = False
-        self.inlined = _stage_blocks(graph.root)
+        self.inlined = stage_blocks(graph.root)
 
     def instance(self, scope: ScopeNode, base_name: str, root: bool = False) -> Instance:
         sequential = scope.sequential and not root
@@ -444,15 +445,3 @@ def shape_key(parts) -> str:
         else:
             out.append(f"{name}=<{part.instance.key}>")
     return ";".join(out)
-
-
-def _stage_blocks(root: ScopeNode) -> set[str]:
-    """Blocks that are plain numbered chains of block instances whose length differs between uses, like
-    EfficientNet's `Stage` (1 to 4 MBConvs): they are written as `nn.Sequential(MBConv(...), ...)`, as
-    torchvision does, rather than as one class per length."""
-    lengths: dict[str, set[int]] = {}
-    for _, node in root.walk():
-        if isinstance(node, ScopeNode) and node.block is not None:
-            chain = node.sequential and all(isinstance(item, ScopeNode) for item in node.items)
-            lengths.setdefault(node.block, set()).add(len(node.items) if chain else -1)
-    return {block for block, seen in lengths.items() if len(seen) > 1 and -1 not in seen}
