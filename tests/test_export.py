@@ -162,3 +162,22 @@ def test_small_library_spec_exports_both_ways(name, tmp_path):
 
 def test_the_small_selection_is_not_empty():
     assert {"lenet5", "mobilenet_v2", "mnasnet1_0", "squeezenet1_1", "regnet_y_400mf"} <= set(_small_specs())
+
+
+def test_the_docs_table_lists_every_spec_and_its_parameters():
+    """docs/export.md's table (scripts/export_library.py --update) has a row per spec, with the parameter
+    count the spec has today: a new or changed spec without a fresh row fails here."""
+    import re
+
+    import archdsl
+
+    rows = {}
+    for line in (SPECS.parent / "docs" / "export.md").read_text().splitlines():
+        match = re.match(r"^\| (\w+) \| ([\d,]+) \| (.*?) \| \d+ \| (.*?) \| \d+ \|$", line)
+        if match:
+            rows[match.group(1)] = (int(match.group(2).replace(",", "")), match.group(3), match.group(4))
+    assert set(rows) == {p.stem for p in SPECS.glob("*.arch")}
+    for row in archdsl.compare(sorted(SPECS.glob("*.arch"))).rows:
+        params, onnx_cell, program_cell = rows[Path(row.spec).stem]
+        assert params == row.params, row.spec
+        assert onnx_cell.startswith("equal (") and program_cell.startswith("equal ("), row.spec
