@@ -28,6 +28,13 @@ def _run_from_root(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
+def save_spec(tmp_path: Path, text: str, name: str = "spec.arch") -> str:
+    """Write a spec's text to `tmp_path / name`; returns the path as a string, as the API takes it."""
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
 def assert_golden(name: str, actual: str) -> None:
     """Compare with tests/golden/NAME; with ARCHDSL_ACCEPT=1, write it instead."""
     path = GOLDEN / name

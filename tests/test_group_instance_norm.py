@@ -10,6 +10,8 @@ import pytest
 import archdsl
 from archdsl.errors import ArchError
 
+from conftest import save_spec
+
 SPEC = textwrap.dedent(
     """\
     network norms():
@@ -24,26 +26,20 @@ SPEC = textwrap.dedent(
 )
 
 
-def _write(tmp_path, text: str) -> str:
-    path = tmp_path / "norms.arch"
-    path.write_text(text)
-    return str(path)
-
-
 def test_groupnorm_shape_params_and_macs(tmp_path):
-    checked = archdsl.check(_write(tmp_path, SPEC))
+    checked = archdsl.check(save_spec(tmp_path, SPEC))
     nodes = {node.name: node for node in checked.graph.root.items if node.name}
     assert nodes["gn"].shape == (16, 8, 8) and nodes["gn"].params == 2 * 16
     assert nodes["inorm"].shape == (8, 8, 8) and nodes["inorm"].params == 0
     assert nodes["inorm_affine"].params == 2 * 8
     assert checked.total_params == 16 * 3 * 9 + 32 + 8 * 16 * 9 + 16
-    totals = archdsl.summary(_write(tmp_path, SPEC), depth=0).totals
+    totals = archdsl.summary(save_spec(tmp_path, SPEC), depth=0).totals
     assert totals.macs == (16 * 27 + 8 * 16 * 9) * 64  # the norms add no weight products
 
 
 def test_groupnorm_with_channels_not_divisible_is_an_error_at_its_position(tmp_path):
     with pytest.raises(ArchError) as info:
-        archdsl.check(_write(tmp_path, SPEC.replace("groupnorm(4,", "groupnorm(5,")))
+        archdsl.check(save_spec(tmp_path, SPEC.replace("groupnorm(4,", "groupnorm(5,")))
     error = info.value.to_json()
     assert error["code"] == "E403" and "16 channels into 5 groups" in error["message"]
     assert (error["line"], error["col"]) == (4, 9)
@@ -53,7 +49,7 @@ def test_parity_with_a_hand_written_torch_module(tmp_path):
     torch = pytest.importorskip("torch")
     from torch import nn
 
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     source = archdsl.emit(path)
     assert "self.gn = nn.GroupNorm(4, 16, eps=1e-6)" in source
     assert "self.inorm = nn.InstanceNorm2d(8)" in source

@@ -19,6 +19,8 @@ from archdsl.lsp.index import build_index
 from archdsl.lsp.navigation import local_definitions
 from archdsl.source import Source
 
+from conftest import save_spec
+
 UNPACKING = textwrap.dedent(
     """\
     network Stages(stages=[(8, 1), (16, 2)]):
@@ -34,20 +36,14 @@ UNPACKING = textwrap.dedent(
 )
 
 
-def _write(tmp_path, text: str, name: str = "spec.arch") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
 def _error(tmp_path, text: str, name: str = "spec.arch") -> ArchError:
     with pytest.raises(ArchError) as caught:
-        archdsl.check(_write(tmp_path, text, name))
+        archdsl.check(save_spec(tmp_path, text, name))
     return caught.value
 
 
 def test_unpacking_in_for_and_assignment_builds_the_layers(tmp_path):
-    graph = archdsl.check(_write(tmp_path, UNPACKING)).graph
+    graph = archdsl.check(save_spec(tmp_path, UNPACKING)).graph
     convs = [(path, node.shape[0]) for path, node in graph.ops() if node.op == "conv2d"]
     assert convs[:3] == [("stage0.0", 8), ("stage1.0", 16), ("stage1.1", 16)]
     assert [channels for _, channels in convs[3:]] == [32, 4, 10]
@@ -101,7 +97,7 @@ def test_lsp_finds_the_unpacked_names(tmp_path):
 
 def test_log_exp_sqrt_compute_channels(tmp_path):
     spec = "network N():\n    input 3x8x8\n    conv(int(log(256, 2)) + round(exp(0)) + int(sqrt(49)) + round(log(exp(2))), 3)\n"
-    graph = archdsl.check(_write(tmp_path, spec)).graph
+    graph = archdsl.check(save_spec(tmp_path, spec)).graph
     [(_, conv)] = list(graph.ops())
     assert conv.shape[0] == 8 + 1 + 7 + 2
 
@@ -136,12 +132,12 @@ GROUP_INPUT = textwrap.dedent(
 
 
 def test_group_input_name_is_the_value_flowing_in(tmp_path):
-    graph = archdsl.check(_write(tmp_path, GROUP_INPUT)).graph
+    graph = archdsl.check(save_spec(tmp_path, GROUP_INPUT)).graph
     ops = dict(graph.ops())
     body = next(item for item in graph.root.items if item.name == "body")
     assert ops["body.(add)"].inputs == (body.input, ops["body.branch"].id)
     assert body.input == ops["conv2d"].id
-    assert "x = x + out" in archdsl.emit(_write(tmp_path, GROUP_INPUT))
+    assert "x = x + out" in archdsl.emit(save_spec(tmp_path, GROUP_INPUT))
 
 
 def test_group_input_name_round_trips_through_yaml_unparse_and_fmt():
@@ -181,7 +177,7 @@ def test_a_warning_in_a_block_used_four_times_is_reported_once(tmp_path):
             global_avgpool -> flatten -> linear(10)
         """
     )
-    warnings = archdsl.check(_write(tmp_path, spec)).warnings
+    warnings = archdsl.check(save_spec(tmp_path, spec)).warnings
     assert [(w.code, w.span.line, w.span.col) for w in warnings] == [("W501", 4, 13), ("W502", 3, 9)]
     w502 = warnings[1]
     assert w502.message.startswith("`heads.0.fc` is applied to a 8x1x1 value")

@@ -10,6 +10,8 @@ import pytest
 import archdsl
 from archdsl.errors import ArchError
 
+from conftest import save_spec
+
 SPEC = textwrap.dedent(
     """\
     network Norms():
@@ -23,14 +25,8 @@ SPEC = textwrap.dedent(
 )
 
 
-def _write(tmp_path, text: str) -> str:
-    path = tmp_path / "norms.arch"
-    path.write_text(text)
-    return str(path)
-
-
 def test_shapes_and_parameters(tmp_path):
-    checked = archdsl.check(_write(tmp_path, SPEC))
+    checked = archdsl.check(save_spec(tmp_path, SPEC))
     graph = checked.graph
     shapes = {node.name: node.shape for node in graph.root.items}
     assert shapes["to_last"] == (8, 6, 16) and shapes["to_first"] == (16, 8, 6)
@@ -42,7 +38,7 @@ def test_torch_semantics_and_emitted_code(tmp_path):
     torch = pytest.importorskip("torch")
     from torch.nn import functional
 
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     torch.manual_seed(0)
     model = archdsl.build(path).eval()
     for norm in (model.norm, model.norm2d):  # not the identity affine, so a wrong axis shows
@@ -64,7 +60,7 @@ def test_torch_semantics_and_emitted_code(tmp_path):
 
 def test_permute_with_a_wrong_order_is_an_error_at_its_position(tmp_path):
     with pytest.raises(ArchError) as info:
-        archdsl.check(_write(tmp_path, SPEC.replace("permute([0, 2, 3, 1])", "permute([1, 2, 3, 0])")))
+        archdsl.check(save_spec(tmp_path, SPEC.replace("permute([0, 2, 3, 1])", "permute([1, 2, 3, 0])")))
     error = info.value.to_json()
     assert error["code"] == "E405" and "batch first" in error["message"]
     assert (error["line"], error["col"]) == (4, 14)
@@ -72,5 +68,5 @@ def test_permute_with_a_wrong_order_is_an_error_at_its_position(tmp_path):
 
 def test_layernorm2d_needs_a_spatial_input(tmp_path):
     with pytest.raises(ArchError) as info:
-        archdsl.check(_write(tmp_path, SPEC.replace("norm2d: layernorm2d", "flatten\n    norm2d: layernorm2d")))
+        archdsl.check(save_spec(tmp_path, SPEC.replace("norm2d: layernorm2d", "flatten\n    norm2d: layernorm2d")))
     assert info.value.to_json()["line"] == 8

@@ -16,6 +16,8 @@ from archdsl.fmt import format_text
 from archdsl.frontend.unparse import to_arch, to_yaml
 from archdsl.source import Source
 
+from conftest import save_spec
+
 SPEC = textwrap.dedent(
     """\
     network Two(num_classes=10):
@@ -32,14 +34,8 @@ SPEC = textwrap.dedent(
 )
 
 
-def _write(tmp_path, text: str, name: str = "two.arch") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
 def test_the_graph_carries_every_output_with_its_shape(tmp_path):
-    checked = archdsl.check(_write(tmp_path, SPEC))
+    checked = archdsl.check(save_spec(tmp_path, SPEC))
     graph = checked.graph
     assert list(graph.outputs) == ["logits", "aux_logits"]
     assert checked.output_shapes == {"logits": (10,), "aux_logits": (10,)}
@@ -50,7 +46,7 @@ def test_the_graph_carries_every_output_with_its_shape(tmp_path):
 
 
 def test_summary_and_draw_show_every_output(tmp_path):
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     assert "-> logits 10, aux_logits 10 (batch 1" in archdsl.summary(path).render("table")
     diagram = build_diagram(archdsl.check(path).graph)
     outputs = [node.title for node in diagram.nodes if node.kind == "output"]
@@ -60,7 +56,7 @@ def test_summary_and_draw_show_every_output(tmp_path):
 
 def test_training_mode_returns_a_named_tuple_and_eval_mode_the_main_output(tmp_path):
     torch = pytest.importorskip("torch")
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     source = archdsl.emit(path)
     assert "class TwoOutputs(NamedTuple):" in source
     assert "if self.training:\n            return TwoOutputs(" in source
@@ -82,13 +78,13 @@ def test_training_mode_returns_a_named_tuple_and_eval_mode_the_main_output(tmp_p
 
 
 def test_yaml_fmt_and_convert_round_trips(tmp_path):
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     tree = parse_file(Source(text=SPEC, path=path))
     yaml_text = to_yaml(tree)
     assert "- return logits=fc, aux_logits=aux" in yaml_text
     original = archdsl.check(path).graph
-    assert archdsl.check(_write(tmp_path, yaml_text, "two.yaml")).graph == original
-    assert archdsl.check(_write(tmp_path, to_arch(tree), "back.arch")).graph == original
+    assert archdsl.check(save_spec(tmp_path, yaml_text, "two.yaml")).graph == original
+    assert archdsl.check(save_spec(tmp_path, to_arch(tree), "back.arch")).graph == original
     assert format_text(SPEC, path) == SPEC
 
 
@@ -113,7 +109,7 @@ network Bad():
 )
 def test_mistakes_are_located(tmp_path, text, code, line, col, message):
     with pytest.raises(ArchError) as caught:
-        archdsl.check(_write(tmp_path, text))
+        archdsl.check(save_spec(tmp_path, text))
     error = caught.value
     errors = getattr(error, "errors", [error])
     first = errors[0]
@@ -125,10 +121,10 @@ def test_the_writer_writes_the_outputs_back(tmp_path):
     """IR -> .arch (import, structured prune): the written spec names the same outputs, ops alike."""
     from archdsl.writer.spec import graph_to_spec
 
-    graph = archdsl.check(_write(tmp_path, SPEC)).graph
+    graph = archdsl.check(save_spec(tmp_path, SPEC)).graph
     text = to_arch(graph_to_spec(graph))
     assert "return logits=fc, aux_logits=aux1" in text
-    again = archdsl.check(_write(tmp_path, text, "written.arch")).graph
+    again = archdsl.check(save_spec(tmp_path, text, "written.arch")).graph
     assert again.output_shapes == graph.output_shapes
     assert [(p, n.op, n.inputs, n.shape) for p, n in again.ops()] == [
         (p, n.op, n.inputs, n.shape) for p, n in graph.ops()
@@ -139,5 +135,5 @@ def test_training_uses_the_main_output(tmp_path):
     """`archdsl train` gets the named tuple in training mode and trains on its first field."""
     pytest.importorskip("torch")
     text = SPEC.replace("input 3x16x16", "input 1x8x8")  # the offline digits data set, at its native size
-    metrics = archdsl.train(_write(tmp_path, text), epochs=1, out=str(tmp_path / "run"), progress="none")
+    metrics = archdsl.train(save_spec(tmp_path, text), epochs=1, out=str(tmp_path / "run"), progress="none")
     assert len(metrics) == 1 and metrics[0]["train_loss"] > 0

@@ -15,6 +15,8 @@ from archdsl.frontend.unparse import to_arch, to_yaml
 from archdsl.frontend.yaml_loader import load_yaml
 from archdsl.source import Source
 
+from conftest import save_spec
+
 SPEC = textwrap.dedent(
     """\
     block Scaled(c, init=1e-6):
@@ -33,14 +35,8 @@ SPEC = textwrap.dedent(
 )
 
 
-def _write(tmp_path, text: str, name: str = "scaled.arch") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
 def test_a_parameter_has_a_shape_and_counts_as_parameters(tmp_path):
-    checked = archdsl.check(_write(tmp_path, SPEC))
+    checked = archdsl.check(save_spec(tmp_path, SPEC))
     held = {path: node for path, node in checked.graph.ops() if node.op == "parameter"}
     assert list(held) == ["layer1.0.scale", "layer1.1.scale"]
     assert held["layer1.0.scale"].shape == (16, 1, 1) and held["layer1.0.scale"].params == 16
@@ -48,7 +44,7 @@ def test_a_parameter_has_a_shape_and_counts_as_parameters(tmp_path):
     conv = 16 * 3 * 9 + 16
     block = 16 * 16 * 9 + 16 + 16
     assert checked.total_params == conv + 2 * block + 16 * 10 + 10
-    summary = archdsl.summary(_write(tmp_path, SPEC), depth=0)
+    summary = archdsl.summary(save_spec(tmp_path, SPEC), depth=0)
     assert summary.uncounted == ()  # its MACs are zero, said so, not "no rule"
     # A held tensor is a weight, not an activation: stem, then conv1, mul and add in each block, pool, fc.
     assert summary.totals.activation_bytes == 4 * (16 * 64 + 2 * 3 * 16 * 64 + 16 + 10)
@@ -56,7 +52,7 @@ def test_a_parameter_has_a_shape_and_counts_as_parameters(tmp_path):
 
 def test_emitted_code_holds_an_nn_parameter_and_loads_by_its_own_name(tmp_path):
     torch = pytest.importorskip("torch")
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     source = archdsl.emit(path)
     assert "self.scale = nn.Parameter(torch.full((in_channels, 1, 1), init))" in source
     assert "out = self.scale * conv1" in source
@@ -87,13 +83,13 @@ def test_emitted_code_holds_an_nn_parameter_and_loads_by_its_own_name(tmp_path):
 
 
 def test_yaml_convert_and_fmt_keep_a_parameter(tmp_path):
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     tree = parse_file(Source(text=SPEC, path=path))
     yaml_text = to_yaml(tree)
     assert "scale = parameter(c, 1, 1, init=init)" in yaml_text
-    yaml_path = _write(tmp_path, yaml_text, "scaled.yaml")
+    yaml_path = save_spec(tmp_path, yaml_text, "scaled.yaml")
     back = to_arch(load_yaml(Source(text=yaml_text, path=yaml_path)))
-    arch_path = _write(tmp_path, back, "back.arch")
+    arch_path = save_spec(tmp_path, back, "back.arch")
     original = archdsl.check(path).graph
     assert archdsl.check(yaml_path).graph == original == archdsl.check(arch_path).graph
     assert format_text(SPEC) == SPEC
@@ -102,7 +98,7 @@ def test_yaml_convert_and_fmt_keep_a_parameter(tmp_path):
 def test_draw_shows_a_parameter_as_its_own_node(tmp_path):
     from archdsl.backends.diagram import build_diagram
 
-    diagram = build_diagram(archdsl.check(_write(tmp_path, SPEC)).graph, depth="all")
+    diagram = build_diagram(archdsl.check(save_spec(tmp_path, SPEC)).graph, depth="all")
     titles = [node.title for node in diagram.nodes]
     assert titles.count("parameter 16x1x1") == 2
 
@@ -118,7 +114,7 @@ def test_draw_shows_a_parameter_as_its_own_node(tmp_path):
 )
 def test_a_bad_parameter_call_is_an_error_at_its_position(tmp_path, call, code, message, col):
     with pytest.raises(ArchError) as info:
-        archdsl.check(_write(tmp_path, SPEC.replace("parameter(c, 1, 1, init=init)", call)))
+        archdsl.check(save_spec(tmp_path, SPEC.replace("parameter(c, 1, 1, init=init)", call)))
     error = info.value.to_json()
     assert error["code"] == code and message in error["message"], error
     assert (error["line"], error["col"]) == (3, col)
@@ -135,7 +131,7 @@ def test_convnext_checks_without_warnings():
 
 def test_linear_on_pooled_maps_still_warns(tmp_path):
     spec = "network p():\n    input 3x8x8\n    conv(4, 3)\n    global_avgpool\n    fc: linear(10)\n"
-    assert [w.code for w in archdsl.check(_write(tmp_path, spec)).warnings] == ["W502"]
+    assert [w.code for w in archdsl.check(save_spec(tmp_path, spec)).warnings] == ["W502"]
 
 
 def test_structured_pruning_cuts_a_held_tensor_with_the_channels_it_scales(tmp_path):
@@ -148,7 +144,7 @@ def test_structured_pruning_cuts_a_held_tensor_with_the_channels_it_scales(tmp_p
     spec = SPEC.replace("stem: conv(16, 3, padding=1)", "stem: conv(16, 3, padding=1)\n    conv(24, 1)").replace(
         "Scaled(16) -> Scaled(16, init=0.5)", "Scaled(24) -> Scaled(24, init=0.5)"
     )
-    checked = archdsl.check(_write(tmp_path, spec))
+    checked = archdsl.check(save_spec(tmp_path, spec))
     torch.manual_seed(0)
     model = archdsl.build(checked).eval()
     weights = {key: torch.randn_like(value) for key, value in model.state_dict().items()}
@@ -165,10 +161,10 @@ def test_structured_pruning_cuts_a_held_tensor_with_the_channels_it_scales(tmp_p
 def test_the_ir_writer_writes_a_held_tensor_back(tmp_path):
     from archdsl.writer import write_spec
 
-    graph = archdsl.check(_write(tmp_path, SPEC)).graph
+    graph = archdsl.check(save_spec(tmp_path, SPEC)).graph
     text = write_spec(graph)
     assert "    scale = parameter(16, 1, 1, init=init)\n" in text and "Scaled(1e-6) -> Scaled(0.5)" in text
-    written = archdsl.check(_write(tmp_path, text, "written.arch")).graph
+    written = archdsl.check(save_spec(tmp_path, text, "written.arch")).graph
     assert [(path, node.shape, node.params) for path, node in written.ops()] == [
         (path, node.shape, node.params) for path, node in graph.ops()
     ]

@@ -14,6 +14,8 @@ from archdsl.frontend.parser import parse
 from archdsl.frontend.yaml_loader import load_yaml
 from archdsl.source import Source
 
+from conftest import save_spec
+
 SPEC = textwrap.dedent(
     """\
     block Unit(c):
@@ -44,15 +46,9 @@ KEYS = [
 ]
 
 
-def _write(tmp_path, text: str, name: str = "spec.arch") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
 def test_quoted_labels_name_modules_and_emitted_code(tmp_path):
     torch = pytest.importorskip("torch")
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     model = archdsl.build(path)
     assert list(model.state_dict()) == KEYS
     namespace: dict = {}
@@ -74,7 +70,7 @@ def test_quoted_labels_round_trip_through_yaml_and_back():
 
 
 def test_quoted_label_with_a_dot_is_an_error_at_its_position(tmp_path):
-    path = _write(tmp_path, SPEC.replace('"conv-a"', '"conv.a"'))
+    path = save_spec(tmp_path, SPEC.replace('"conv-a"', '"conv.a"'))
     with pytest.raises(ArchError) as info:
         archdsl.check(path)
     error = info.value.to_json()
@@ -83,7 +79,7 @@ def test_quoted_label_with_a_dot_is_an_error_at_its_position(tmp_path):
 
 
 def test_quoted_label_expression_errors_point_into_the_string(tmp_path):
-    path = _write(tmp_path, SPEC.replace("{s + 1}-{i}", "{s + 1}-{j}"))
+    path = save_spec(tmp_path, SPEC.replace("{s + 1}-{i}", "{s + 1}-{j}"))
     with pytest.raises(ArchError) as info:
         archdsl.check(path)
     error = info.value.to_json()

@@ -14,6 +14,8 @@ from archdsl.fmt import format_text
 from archdsl.frontend.unparse import to_arch, to_yaml
 from archdsl.source import Source
 
+from conftest import save_spec
+
 # torchvision's GoogLeNet/Inception3 `_transform_input`, channel by channel.
 SPEC = textwrap.dedent(
     """\
@@ -30,14 +32,8 @@ SPEC = textwrap.dedent(
 )
 
 
-def _write(tmp_path, text: str, name: str = "rescale.arch") -> str:
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
 def test_numbers_are_attributes_with_counted_operations(tmp_path):
-    checked = archdsl.check(_write(tmp_path, SPEC))
+    checked = archdsl.check(save_spec(tmp_path, SPEC))
     ops = [node for _, node in checked.graph.ops()]
     scaled = [node for node in ops if node.op in ("mul", "add")]
     assert [node.attrs["scalar"] for node in scaled[:2]] == [0.229 / 0.5, (0.485 - 0.5) / 0.5]
@@ -54,7 +50,7 @@ def test_numbers_are_attributes_with_counted_operations(tmp_path):
 
 def test_emitted_code_is_plain_torch_and_matches_torchvision(tmp_path):
     torch = pytest.importorskip("torch")
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     source = archdsl.emit(path)
     assert "* 0.458" in source and "- 0.030000000000000027" in source and "* 2.0" in source
     model = archdsl.build(path).eval()
@@ -69,13 +65,13 @@ def test_emitted_code_is_plain_torch_and_matches_torchvision(tmp_path):
 
 
 def test_yaml_and_round_trips_give_the_same_ir(tmp_path):
-    path = _write(tmp_path, SPEC)
+    path = save_spec(tmp_path, SPEC)
     tree = parse_file(Source(text=SPEC, path=path))
     yaml_text = to_yaml(tree)
     assert "mul(0.229 / 0.5)" in yaml_text
     original = archdsl.check(path).graph
-    assert archdsl.check(_write(tmp_path, yaml_text, "rescale.yaml")).graph == original
-    assert archdsl.check(_write(tmp_path, to_arch(tree), "back.arch")).graph == original
+    assert archdsl.check(save_spec(tmp_path, yaml_text, "rescale.yaml")).graph == original
+    assert archdsl.check(save_spec(tmp_path, to_arch(tree), "back.arch")).graph == original
     assert format_text(SPEC, path) == SPEC  # fmt keeps the spec as written
 
 
@@ -90,7 +86,7 @@ def test_yaml_and_round_trips_give_the_same_ir(tmp_path):
 def test_mistakes_are_located(tmp_path, statement, code, col, message):
     text = f"network Bad():\n    input 3x8x8\n    conv1: conv(4, 3)\n    {statement}\n"
     with pytest.raises(ArchError) as caught:
-        archdsl.check(_write(tmp_path, text))
+        archdsl.check(save_spec(tmp_path, text))
     error = caught.value
     assert (error.code, error.span.line, error.span.col) == (code, 4, col)
     assert message in error.message
