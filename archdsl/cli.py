@@ -638,7 +638,9 @@ def draw(
 def export_(
     spec: Path = typer.Argument(..., help="A .arch or .yaml spec, or a run folder of `archdsl train`."),
     format_: str = typer.Option("onnx", "--format", "-f", help="onnx, or exported (a torch.export .pt2)."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Default: NAME.onnx / NAME.pt2."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Default: NAME.onnx / NAME.pt2 (over 2 GB, ONNX adds FILE.data)."
+    ),
     weights: Path | None = typer.Option(None, "--weights", "-w", help="A state_dict .pt (weights_only load)."),
     set_: list[str] | None = SetOption,
     input_shape: str | None = InputOption,
