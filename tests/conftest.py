@@ -35,6 +35,25 @@ def save_spec(tmp_path: Path, text: str, name: str = "spec.arch") -> str:
     return str(path)
 
 
+def assert_same_model_in_every_syntax(tmp_path: Path, text: str) -> str:
+    """The spec `text`, its YAML form (`convert`) and that converted back to .arch check to the same IR,
+    and `fmt` leaves the text as written; returns the YAML text for the caller's own assertions."""
+    import archdsl
+    from archdsl.api import parse_file
+    from archdsl.fmt import format_text
+    from archdsl.frontend.unparse import to_arch, to_yaml
+    from archdsl.source import Source
+
+    path = save_spec(tmp_path, text)
+    tree = parse_file(Source(text=text, path=path))
+    yaml_text = to_yaml(tree)
+    original = archdsl.check(path).graph
+    assert archdsl.check(save_spec(tmp_path, yaml_text, "spec.yaml")).graph == original
+    assert archdsl.check(save_spec(tmp_path, to_arch(tree), "back.arch")).graph == original
+    assert format_text(text, path) == text  # fmt keeps the spec as written
+    return yaml_text
+
+
 def assert_golden(name: str, actual: str) -> None:
     """Compare with tests/golden/NAME; with ARCHDSL_ACCEPT=1, write it instead."""
     path = GOLDEN / name

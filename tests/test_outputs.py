@@ -9,14 +9,11 @@ import textwrap
 import pytest
 
 import archdsl
-from archdsl.api import parse_file
 from archdsl.backends.diagram import build_diagram
 from archdsl.errors import ArchError
-from archdsl.fmt import format_text
-from archdsl.frontend.unparse import to_arch, to_yaml
-from archdsl.source import Source
+from archdsl.frontend.unparse import to_arch
 
-from conftest import save_spec
+from conftest import assert_same_model_in_every_syntax, save_spec
 
 SPEC = textwrap.dedent(
     """\
@@ -78,14 +75,8 @@ def test_training_mode_returns_a_named_tuple_and_eval_mode_the_main_output(tmp_p
 
 
 def test_yaml_fmt_and_convert_round_trips(tmp_path):
-    path = save_spec(tmp_path, SPEC)
-    tree = parse_file(Source(text=SPEC, path=path))
-    yaml_text = to_yaml(tree)
+    yaml_text = assert_same_model_in_every_syntax(tmp_path, SPEC)
     assert "- return logits=fc, aux_logits=aux" in yaml_text
-    original = archdsl.check(path).graph
-    assert archdsl.check(save_spec(tmp_path, yaml_text, "two.yaml")).graph == original
-    assert archdsl.check(save_spec(tmp_path, to_arch(tree), "back.arch")).graph == original
-    assert format_text(SPEC, path) == SPEC
 
 
 BLOCK_RETURN = """\

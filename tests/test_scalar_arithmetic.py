@@ -8,13 +8,9 @@ import textwrap
 import pytest
 
 import archdsl
-from archdsl.api import parse_file
 from archdsl.errors import ArchError
-from archdsl.fmt import format_text
-from archdsl.frontend.unparse import to_arch, to_yaml
-from archdsl.source import Source
 
-from conftest import save_spec
+from conftest import assert_same_model_in_every_syntax, save_spec
 
 # torchvision's GoogLeNet/Inception3 `_transform_input`, channel by channel.
 SPEC = textwrap.dedent(
@@ -65,14 +61,8 @@ def test_emitted_code_is_plain_torch_and_matches_torchvision(tmp_path):
 
 
 def test_yaml_and_round_trips_give_the_same_ir(tmp_path):
-    path = save_spec(tmp_path, SPEC)
-    tree = parse_file(Source(text=SPEC, path=path))
-    yaml_text = to_yaml(tree)
+    yaml_text = assert_same_model_in_every_syntax(tmp_path, SPEC)
     assert "mul(0.229 / 0.5)" in yaml_text
-    original = archdsl.check(path).graph
-    assert archdsl.check(save_spec(tmp_path, yaml_text, "rescale.yaml")).graph == original
-    assert archdsl.check(save_spec(tmp_path, to_arch(tree), "back.arch")).graph == original
-    assert format_text(SPEC, path) == SPEC  # fmt keeps the spec as written
 
 
 @pytest.mark.parametrize(
