@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 
 from archdsl.errors import ArchError
 from archdsl.exporting import export
+from archdsl.exporting.run import relative_difference
 from archdsl.exporting.to_onnx import run_onnx
 
 
@@ -65,14 +66,15 @@ def test_weights_and_run_folder(tmp_path):
     )
     torch.save({"model": model.state_dict(), "epoch": 3}, run / "best.pt")
     result = export(run, "onnx", tmp_path / "run.onnx")
-    x = torch.randn(2, 1, 28, 28)
+    x = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     expected = model.eval()(x).detach()
-    assert torch.allclose(torch.as_tensor(run_onnx(result.path, x)), expected, atol=1e-4)
+    # outputs reach ~1e3 with these weights: compare relative to the output scale, as export itself does
+    assert relative_difference(run_onnx(result.path, x), expected) <= 1e-5
     torch.save(model.state_dict(), tmp_path / "w.pt")  # a bare state_dict with --weights
     result = export(
         SPECS / "mlp.arch", "onnx", tmp_path / "w.onnx", params={"num_classes": 3}, weights=tmp_path / "w.pt"
     )
-    assert torch.allclose(torch.as_tensor(run_onnx(result.path, x)), expected, atol=1e-4)
+    assert relative_difference(run_onnx(result.path, x), expected) <= 1e-5
 
 
 def test_wrong_weights_are_a_user_error_and_write_nothing(tmp_path):
