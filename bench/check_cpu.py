@@ -7,6 +7,8 @@ Each measurement is a fresh process, the baseline and this checkout alternating 
 `check` of the 16,000-layer specs (bench/deep_spec.py) the CPU time of the call itself is reported; for
 `python -m archdsl check specs/densenet121.arch` and `import torch`, the CPU time of the whole process.
 CPU time is what the work costs; on a shared machine it moves far less than wall time does.
+The children run with `python -P`: without it the working directory (this checkout) comes first on
+sys.path, and the baseline's package would never be imported.
 """
 
 from __future__ import annotations
@@ -47,12 +49,12 @@ def main() -> None:
     for _ in range(args.rounds):
         samples.setdefault(("import torch", ""), []).append(child_cpu([python, "-c", "import torch"], envs["after"]))
         for name, env in envs.items():
-            argv = [python, "-m", "archdsl", "check", "specs/densenet121.arch"]
+            argv = [python, "-P", "-m", "archdsl", "check", "specs/densenet121.arch"]
             samples.setdefault(("densenet121 command", name), []).append(child_cpu(argv, env))
             for style in ("blocks", "flat"):
                 code = TIMED_CHECK.format(style=style)
                 out = subprocess.run(
-                    [python, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+                    [python, "-P", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
                 )
                 samples.setdefault((f"check 16k {style}", name), []).append(float(out.stdout.strip()))
     torch_cpu = statistics.median(samples[("import torch", "")])
