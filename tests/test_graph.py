@@ -1,22 +1,38 @@
-"""The networkx view: a DAG in topological order, and warnings for values that are never used."""
+"""The value graph: a DAG in topological order, and warnings for values that are never used."""
 
 from __future__ import annotations
 
+import pytest
+
 import archdsl
-from archdsl.ir.lint import to_networkx, validate
+from archdsl.errors import GraphError
+from archdsl.ir.lint import topological_order, validate
 
 
 def test_resnet_graph_is_a_dag_in_order():
     checked = archdsl.check("specs/resnet18.arch")
     report = validate(checked.graph)
-    dag = to_networkx(checked.graph)
-    assert report.order[0] == 0 and len(report.order) == dag.number_of_nodes()
-    position = {node: i for i, node in enumerate(report.order)}
-    assert all(position[a] < position[b] for a, b in dag.edges)
+    ops = [node for _, node in checked.graph.ops()]
+    assert report.order[0] == 0 and sorted(report.order) == [0] + sorted(node.id for node in ops)
+    position = {value: i for i, value in enumerate(report.order)}
+    assert all(position[source] < position[node.id] for node in ops for source in node.inputs)
     assert report.warnings == []
     # every add in a residual block has two inputs
-    adds = [n for n, data in dag.nodes(data=True) if data["op"] == "add"]
-    assert len(adds) == 8 and all(dag.in_degree(n) == 2 for n in adds)
+    adds = [node for node in ops if node.op == "add"]
+    assert len(adds) == 8 and all(len(node.inputs) == 2 for node in adds)
+
+
+def test_a_cycle_is_an_error_that_names_an_op_on_it():
+    # Values are numbered in creation order, so no spec makes a cycle; an edited graph can, and the order
+    # must then name a layer on it instead of looping or crashing.
+    ops = list(archdsl.check("specs/mlp.arch").graph.ops())
+    (first_path, first), (_, last) = ops[0], ops[-1]
+    looped = [(first_path, first.model_copy(update={"inputs": [last.id]}))] + ops[1:]
+    with pytest.raises(GraphError) as caught:
+        topological_order(archdsl.check("specs/mlp.arch").graph, looped)
+    on_cycle = [f"`{path}`" for path, _ in ops]
+    assert caught.value.code == "E501" and any(name in str(caught.value) for name in on_cycle)
+    assert topological_order(archdsl.check("specs/mlp.arch").graph, ops)[0] == 0  # the unedited graph sorts
 
 
 def test_unused_values_are_warned_about_with_their_position():

@@ -103,6 +103,7 @@ def test_summary_and_compare_do_not_import_torch():
             except SystemExit as exit:
                 assert exit.code in (0, None), exit.code
         assert "torch" not in sys.modules, "imported torch"
+        assert "networkx" not in sys.modules, "imported networkx"  # depth walks graphlib's order
         print("no torch")
     """)
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)

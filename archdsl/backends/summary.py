@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-import networkx as nx
 from pydantic import BaseModel, ConfigDict
 
 from ..analysis.module_rows import rows as table_rows
-from ..ir.lint import to_networkx
+from ..ir.lint import topological_order
 from ..ir.nodes import Graph, OpNode, ScopeNode
 from ..ops.registry import OpDef, get_op, no_mac_rule
 from ..shapes import Shape, numel
@@ -165,19 +164,20 @@ def count_op(graph: Graph, node: OpNode, op: OpDef | None = None) -> OpCount:
     return OpCount(macs=macs, other_ops=other, activation_bytes=memory)
 
 
-def network_depth(graph: Graph, dag: nx.DiGraph | None = None) -> int:
+def network_depth(graph: Graph) -> int:
     """The largest number of weighted layers (conv, linear) on any path from the input to the output.
 
     Longest path in the value DAG, each op weighing 1 if `OpDef.weighted`, else 0: ResNet-18 is 18,
     DenseNet-121 is 121 (its concats chain every layer), GoogLeNet is 22 (the deepest inception branch).
     """
-    dag = dag if dag is not None else to_networkx(graph)
-    weight = {node.id: int(bool(getattr(get_op(node.op), "weighted", False))) for _, node in graph.ops()}
+    ops = list(graph.ops())
+    weight = {node.id: int(bool(getattr(get_op(node.op), "weighted", False))) for _, node in ops}
+    inputs = {node.id: node.inputs for _, node in ops}
     longest: dict[int, int] = {0: 0}
-    for value in nx.topological_sort(dag):
+    for value in topological_order(graph, ops):
         if value == 0:
             continue
-        sources = [longest[s] for s in dag.predecessors(value) if s in longest]
+        sources = [longest[s] for s in inputs[value] if s in longest]
         if sources:  # every op descends from the input; anything else is not on an input path
             longest[value] = max(sources) + weight.get(value, 0)
     return longest.get(graph.root.output, 0)
@@ -259,7 +259,6 @@ def summarize(graph: Graph, depth: int = 2) -> Summary:
                 ),
             )
         )
-    dag = to_networkx(graph)
     macs = sum(c.macs or 0 for c in counts.values())
     buffers = 0
     for _, node in graph.ops():
@@ -277,7 +276,7 @@ def summarize(graph: Graph, depth: int = 2) -> Summary:
         activation_bytes=sum(c.activation_bytes for c in counts.values()),
         peak_activation_bytes=peak_activation_bytes(graph, counts),
         input_bytes=numel(graph.input_shape) * BYTES_PER_ELEMENT,
-        depth=network_depth(graph, dag),
+        depth=network_depth(graph),
     )
     by_op: dict[str, int] = {}
     for _, node in graph.ops():
