@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from archdsl.errors import ParseError
-from archdsl.frontend import syntax
+from archdsl.errors import ArchError, ParseError
+from archdsl.frontend import build_ast, syntax
 from archdsl.frontend.parser import parse, parse_expression
 from archdsl.frontend.unparse import to_arch
 from archdsl.source import Source, read_source
@@ -154,3 +156,64 @@ def test_resnet34_with_the_family_lines_it_uses_fits_in_40_lines():
     alias = parse(variant).items[-1]
     assert {alias.base, *(kw.value.id for kw in alias.kwargs if kw.name == "block")} == used
     assert lines <= 40, lines
+
+
+def _same_values_and_types(made, validated, where: str = "") -> None:
+    """Equal, and equal in type all the way down (`==` alone lets an int pass for a float, a list for a tuple
+    inside pydantic's comparison of plain values)."""
+    assert type(made) is type(validated), f"{where}: {type(made).__name__} vs {type(validated).__name__}"
+    if isinstance(made, syntax.Node) or hasattr(type(made), "model_fields"):
+        assert made.__dict__.keys() == validated.__dict__.keys(), where
+        for name, value in made.__dict__.items():
+            _same_values_and_types(value, validated.__dict__[name], f"{where}.{name}")
+    elif isinstance(made, (list, tuple)):
+        assert len(made) == len(validated), where
+        for i, (a, b) in enumerate(zip(made, validated)):
+            _same_values_and_types(a, b, f"{where}[{i}]")
+    else:
+        assert made == validated, f"{where}: {made!r} vs {validated!r}"
+
+
+def _parse_with(constructed_first: int, path: Path, name: str) -> syntax.SpecFile:
+    """Parse with `build_ast.new` making the first `constructed_first` nodes of each class unvalidated."""
+    saved, counts = build_ast.CONSTRUCTED_FIRST, dict(build_ast._constructed)
+    build_ast.CONSTRUCTED_FIRST, build_ast._constructed = constructed_first, {}
+    try:
+        return parse(Source(text=path.read_text(encoding="utf-8", errors="replace"), path=name))
+    finally:
+        build_ast.CONSTRUCTED_FIRST, build_ast._constructed = saved, counts
+
+
+def _parsed_trees() -> list[tuple[str, syntax.SpecFile]]:
+    """Every spec, and every .arch file of the tests (the error corpus's syntax errors aside), parsed with
+    every node made by model_construct."""
+    trees = []
+    for path in sorted({*SPECS.rglob("*.arch"), *SPECS.parent.joinpath("tests").rglob("*.arch")}):
+        name = str(path.relative_to(SPECS.parent))
+        try:
+            trees.append((name, _parse_with(10**9, path, name)))
+        except ArchError:
+            assert name.startswith("tests/errors/"), name  # only the error corpus may hold syntax errors
+    return trees
+
+
+PARSED_TREES = _parsed_trees()
+
+
+def test_the_construction_check_covers_the_library():
+    names = {name for name, _ in PARSED_TREES}
+    assert {str(p.relative_to(SPECS.parent)) for p in SPECS.rglob("*.arch")} <= names and len(names) > 150
+
+
+@pytest.mark.parametrize("tree", [tree for _, tree in PARSED_TREES], ids=[name for name, _ in PARSED_TREES])
+def test_the_parser_makes_nodes_that_validation_would_make(tree):
+    # The parser builds nodes with model_construct (no validation, for start-up time); validating the
+    # dumped tree must give back the very same values and types, so nothing the declared types promise
+    # is left to chance.
+    _same_values_and_types(tree, syntax.SpecFile.model_validate(tree.model_dump()), "SpecFile")
+
+
+@pytest.mark.parametrize("name", ["resnet50", "densenet121", "families/efficientnet"])
+def test_validated_and_constructed_nodes_are_the_same(name):
+    path = SPECS / f"{name}.arch"
+    _same_values_and_types(_parse_with(10**9, path, name), _parse_with(0, path, name), "SpecFile")
