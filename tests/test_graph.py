@@ -25,14 +25,15 @@ def test_resnet_graph_is_a_dag_in_order():
 def test_a_cycle_is_an_error_that_names_an_op_on_it():
     # Values are numbered in creation order, so no spec makes a cycle; an edited graph can, and the order
     # must then name a layer on it instead of looping or crashing.
-    ops = list(archdsl.check("specs/mlp.arch").graph.ops())
+    graph = archdsl.check("specs/mlp.arch").graph
+    ops = list(graph.ops())
     (first_path, first), (_, last) = ops[0], ops[-1]
     looped = [(first_path, first.model_copy(update={"inputs": [last.id]}))] + ops[1:]
     with pytest.raises(GraphError) as caught:
-        topological_order(archdsl.check("specs/mlp.arch").graph, looped)
+        topological_order(graph, looped)
     on_cycle = [f"`{path}`" for path, _ in ops]
     assert caught.value.code == "E501" and any(name in str(caught.value) for name in on_cycle)
-    assert topological_order(archdsl.check("specs/mlp.arch").graph, ops)[0] == 0  # the unedited graph sorts
+    assert topological_order(graph, ops)[0] == 0  # the unedited graph sorts
 
 
 def test_unused_values_are_warned_about_with_their_position():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from archdsl.errors import ArchError, ParseError
 from archdsl.frontend import build_ast, syntax
@@ -162,7 +163,7 @@ def _same_values_and_types(made, validated, where: str = "") -> None:
     """Equal, and equal in type all the way down (`==` alone lets an int pass for a float, a list for a tuple
     inside pydantic's comparison of plain values)."""
     assert type(made) is type(validated), f"{where}: {type(made).__name__} vs {type(validated).__name__}"
-    if isinstance(made, syntax.Node) or hasattr(type(made), "model_fields"):
+    if isinstance(made, BaseModel):  # AST nodes and their spans
         assert made.__dict__.keys() == validated.__dict__.keys(), where
         for name, value in made.__dict__.items():
             _same_values_and_types(value, validated.__dict__[name], f"{where}.{name}")
